@@ -1,0 +1,230 @@
+"""From raw input to canonical network changes: resolve people, normalise, persist.
+
+Each ``apply_*`` function takes one input's data, writes ingest's tables (upserts, so a
+replay changes nothing twice) and returns the canonical changes to publish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from services.ingest import normalise, store
+from services.ingest.identity import Key, keys_for, person_id_for, stable_id
+from services.ingest.models import IngestEvent, IngestMeeting, IngestPerson
+from shared.messages import inputs
+from shared.messages.network import (
+    AttendanceChanged,
+    EventChanged,
+    FavourChanged,
+    GoalsChanged,
+    InteractionRecorded,
+    OwnerErased,
+    PersonChanged,
+    PersonErased,
+)
+
+Change = Any  # one of shared.messages.network's change types
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFacts:
+    """What one input says about a person; empty fields say nothing."""
+
+    full_name: str | None = None
+    company: str | None = None
+    title: str | None = None
+    industry: str | None = None
+    city: str | None = None
+    is_contact: bool = False
+    is_customer: bool = False
+    introduced_by: str | None = None
+
+
+def person_changed(person: IngestPerson) -> PersonChanged:
+    return PersonChanged(
+        person_id=person.person_id, full_name=person.full_name, company=person.company,
+        title=person.title, function=person.function, seniority=person.seniority,
+        industry=person.industry, city=person.city, is_contact=person.is_contact,
+        is_customer=person.is_customer, is_self=person.is_self, introduced_by=person.introduced_by,
+    )
+
+
+def _name_from_email(email: str) -> str:
+    local = email.split("@", 1)[0]
+    return " ".join(part.capitalize() for part in local.replace("_", ".").split(".") if part)
+
+
+def resolve_person(
+    session: Session, *, owner_id: str, keys: Sequence[Key], facts: PersonFacts
+) -> IngestPerson:
+    """Find the person these keys point at (or create them) and merge in the new facts."""
+    person_id = store.find_person_id(session, owner_id=owner_id, keys=keys)
+    person = store.get_person(session, person_id=person_id) if person_id else None
+    if person is None:
+        fallback = next((v for k, v in keys if k == "email"), "unknown")
+        person = IngestPerson(
+            person_id=person_id or person_id_for(owner_id, keys[0]),
+            owner_id=owner_id,
+            full_name=facts.full_name or _name_from_email(fallback),
+        )
+    owner = store.get_owner(session, owner_id=owner_id)
+    own_emails = {normalise.email(e) for e in owner.emails} if owner else set()
+    if facts.full_name:
+        person.full_name = " ".join(facts.full_name.split())
+    if facts.company:
+        person.company = normalise.company(facts.company)
+    if facts.title:
+        person.title = facts.title.strip()
+        person.function, person.seniority = normalise.title_function(facts.title)
+    if facts.industry:
+        person.industry = normalise.industry(facts.industry)
+    if facts.city:
+        person.city = normalise.city(facts.city)
+    person.is_contact = person.is_contact or facts.is_contact
+    person.is_customer = person.is_customer or facts.is_customer
+    person.is_self = person.is_self or any(k == "email" and v in own_emails for k, v in keys)
+    if facts.introduced_by and facts.introduced_by != person.person_id:
+        person.introduced_by = facts.introduced_by
+    store.save_person(session, person=person)
+    store.add_keys(session, owner_id=owner_id, person_id=person.person_id, keys=keys)
+    return person
+
+
+def _by_email(
+    session: Session, owner_id: str, email: str, facts: PersonFacts
+) -> IngestPerson:
+    return resolve_person(session, owner_id=owner_id, keys=keys_for(emails=[email]), facts=facts)
+
+
+def apply_contact(session: Session, owner_id: str, source: str, data: inputs.ContactUpserted) -> list[Change]:
+    changes: list[Change] = []
+    introducer_id = None
+    if data.introduced_by_email:
+        introducer = _by_email(session, owner_id, data.introduced_by_email, PersonFacts(is_contact=True))
+        introducer_id = introducer.person_id
+        changes.append(person_changed(introducer))
+    keys = keys_for(emails=data.emails, phones=data.phones, profile_url=data.profile_url,
+                    source_id=f"{source}:{data.external_id}")
+    person = resolve_person(session, owner_id=owner_id, keys=keys, facts=PersonFacts(
+        full_name=data.full_name, company=data.company, title=data.title, industry=data.industry,
+        city=data.city, is_contact=True, is_customer=data.is_customer, introduced_by=introducer_id,
+    ))
+    changes.append(person_changed(person))
+    return changes
+
+
+def apply_meeting(session: Session, owner_id: str, source: str, data: inputs.MeetingRecorded) -> list[Change]:
+    changes: list[Change] = []
+    people: dict[str, IngestPerson] = {}
+    organizer_id = None
+    emails = [(a.email, a.name) for a in data.attendees]
+    if data.organizer_email and all(e != data.organizer_email for e, _ in emails):
+        emails.append((data.organizer_email, None))
+    for email, name in emails:
+        person = _by_email(session, owner_id, email, PersonFacts(full_name=name, is_contact=True))
+        people[person.person_id] = person
+        if data.organizer_email and normalise.email(email) == normalise.email(data.organizer_email):
+            organizer_id = person.person_id
+    changes += [person_changed(p) for p in people.values()]
+    interaction_id = stable_id("i", owner_id, source, data.external_id)
+    cancelled = data.cancelled or data.owner_declined
+    store.save_meeting(session, meeting=IngestMeeting(
+        interaction_id=interaction_id, owner_id=owner_id, external_id=data.external_id,
+        title=data.title, starts_at=data.starts_at, organizer_id=organizer_id,
+        person_ids=list(people), cancelled=cancelled,
+    ))
+    changes.append(InteractionRecorded(
+        interaction_id=interaction_id, occurred_at=data.starts_at, person_ids=list(people),
+        organizer_id=organizer_id, cancelled=cancelled,
+    ))
+    return changes
+
+
+def event_id_for(owner_id: str, external_id: str) -> str:
+    return stable_id("e", owner_id, external_id)
+
+
+def apply_event(session: Session, owner_id: str, source: str, data: inputs.EventAnnounced) -> list[Change]:
+    event_id = event_id_for(owner_id, data.external_id)
+    topics = sorted({normalise.folded(t) for t in data.topics if t.strip()})
+    city = normalise.city(data.city)
+    store.save_event(session, event=IngestEvent(
+        event_id=event_id, owner_id=owner_id, external_id=data.external_id, title=data.title,
+        starts_at=data.starts_at, city=city, topics=topics, series=data.series,
+    ))
+    return [EventChanged(event_id=event_id, title=data.title, starts_at=data.starts_at,
+                         city=city, topics=topics, series=data.series)]
+
+
+def apply_attendance(session: Session, owner_id: str, source: str, data: inputs.AttendanceRecorded) -> list[Change]:
+    person = _by_email(session, owner_id, data.email, PersonFacts(
+        full_name=data.full_name, company=data.company, title=data.title))
+    event_id = event_id_for(owner_id, data.event_external_id)
+    store.save_attendance(session, owner_id=owner_id, event_id=event_id,
+                          person_id=person.person_id, status=data.status.value)
+    return [person_changed(person),
+            AttendanceChanged(event_id=event_id, person_id=person.person_id, status=data.status.value)]
+
+
+def apply_goals(session: Session, owner_id: str, source: str, data: inputs.GoalsSet) -> list[Change]:
+    emails = [normalise.email(e) for e in data.emails]
+    store.save_owner(session, owner_id=owner_id, full_name=data.full_name, emails=emails,
+                     country=data.country)
+    changes: list[Change] = []
+    for email in emails:  # the owner is a person of their own network, marked as self
+        changes.append(person_changed(_by_email(session, owner_id, email, PersonFacts(
+            full_name=data.full_name, city=data.home_city, is_contact=True))))
+    changes.append(GoalsChanged(
+        home_city=normalise.city(data.home_city),
+        industries=[i for i in (normalise.industry(x) for x in data.target_industries) if i],
+        functions=[f.strip() for f in data.target_functions if f.strip()],
+        cities=[c for c in (normalise.city(x) for x in data.target_cities) if c],
+        interests=sorted({normalise.folded(t) for t in data.interests if t.strip()}),
+    ))
+    return changes
+
+
+def apply_favour(session: Session, owner_id: str, source: str, data: inputs.FavourRecorded) -> list[Change]:
+    person = _by_email(session, owner_id, data.person_email, PersonFacts(is_contact=True))
+    favour_id = stable_id("f", owner_id, source, data.external_id)
+    store.save_favour(session, favour_id=favour_id, owner_id=owner_id, person_id=person.person_id,
+                      direction=data.direction, kind=data.kind.value, occurred_at=data.occurred_at)
+    return [person_changed(person), FavourChanged(
+        favour_id=favour_id, person_id=person.person_id, direction=data.direction,
+        kind=data.kind.value, occurred_at=data.occurred_at)]
+
+
+def apply_erasure(
+    session: Session, owner_id: str, source: str, data: inputs.ErasePerson | inputs.EraseOwner
+) -> list[Change]:
+    if isinstance(data, inputs.EraseOwner):
+        store.erase_owner(session, owner_id=owner_id)
+        return [OwnerErased()]
+    changes: list[Change] = []
+    for person_id in store.person_ids_with_email(
+        session, owner_id=owner_id, emails=[normalise.email(data.email)]
+    ):
+        store.erase_person(session, owner_id=owner_id, person_id=person_id)
+        changes.append(PersonErased(person_id=person_id))
+    return changes
+
+
+APPLIERS: dict[type[Any], Callable[[Session, str, str, Any], list[Change]]] = {
+    inputs.ContactUpserted: apply_contact,
+    inputs.MeetingRecorded: apply_meeting,
+    inputs.EventAnnounced: apply_event,
+    inputs.AttendanceRecorded: apply_attendance,
+    inputs.GoalsSet: apply_goals,
+    inputs.FavourRecorded: apply_favour,
+    inputs.ErasePerson: apply_erasure,
+    inputs.EraseOwner: apply_erasure,
+}
+
+
+def apply(session: Session, *, owner_id: str, source: str, data: Any) -> list[Change]:
+    """Apply one input to ingest's store and return the canonical changes it makes."""
+    return APPLIERS[type(data)](session, owner_id, source, data)

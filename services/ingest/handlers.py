@@ -1,0 +1,74 @@
+"""Ingest's Kafka handlers: raw input in, canonical network updates out.
+
+The handler only translates: validate the batch (bad records become dead letters),
+apply the good ones in one transaction, publish the changes keyed by owner, and only
+then let FastStream commit the offsets.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from faststream.kafka import KafkaMessage, KafkaRouter
+from prometheus_client import Counter
+from sqlmodel import Session
+
+from services.ingest import canonical
+from shared import topics
+from shared.broker import Decoded, decode_records
+from shared.messages import Envelope, wrap
+from shared.messages.network import NetworkChange
+from shared.service import ServiceRuntime
+
+logger = logging.getLogger("springboard.ingest")
+
+SOURCE = "springboard.ingest"
+
+
+def build_router(runtime: ServiceRuntime) -> KafkaRouter:
+    router = runtime.router()
+    inputs_total = Counter(
+        "springboard_ingest_inputs_total", "Input messages applied, by topic.",
+        ["topic"], registry=runtime.registry,
+    )
+    updates_total = Counter(
+        "springboard_ingest_network_updates_total", "Canonical changes published, by change.",
+        ["change"], registry=runtime.registry,
+    )
+    router.publisher(topics.NETWORK_UPDATES, title="network-updates",
+                     schema=Envelope[NetworkChange],  # type: ignore[valid-type]
+                     description="Canonical changes to an owner's network.")
+
+    def apply_batch(session: Session, batch: list[Decoded]) -> list[Envelope[Any]]:
+        out: list[Envelope[Any]] = []
+        for item in batch:
+            envelope = item.envelope
+            changes = canonical.apply(session, owner_id=envelope.owner_id,
+                                      source=envelope.source, data=envelope.data)
+            for index, change in enumerate(changes):
+                out.append(wrap(
+                    change, owner_id=envelope.owner_id, source=SOURCE, time=envelope.time,
+                    correlation_id=envelope.correlation_id or envelope.id,
+                    # Derived ids: a replayed input yields the very same updates.
+                    message_id=f"{envelope.id}/{index}",
+                ))
+        return out
+
+    @runtime.batch_subscriber(router, *topics.INPUTS, title="ingest-inputs")
+    async def on_input(msg: KafkaMessage) -> None:
+        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+
+        async def work() -> None:
+            good, bad = decode_records(records, prefix=runtime.prefix, service=runtime.name)
+            updates, failed = await runtime.apply_batch(good, apply_batch)
+            await runtime.dead_letter(bad + failed)
+            await runtime.publisher.publish_all((topics.NETWORK_UPDATES, u) for u in updates)
+            for item in good:
+                inputs_total.labels(item.topic).inc()  # failed ones are counted as dead letters
+            for update in updates:
+                updates_total.labels(update.data.change).inc()
+
+        await runtime.retrying(work)
+
+    return router

@@ -1,0 +1,43 @@
+"""Identity keys and stable ids: the same person from any source resolves to one id.
+
+Keys are strongest first: e-mail, phone, profile URL, then the source's own id. Ids are
+derived from the owner and the first key ever seen, so a replay produces the same id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from services.ingest import normalise
+
+NAMESPACE = uuid.UUID("6f1d2b58-2f0e-4b7f-9d4c-0c8d8a3b7e21")
+
+Key = tuple[str, str]
+"""(kind, value): ("email", "anna@x.example"), ("phone", "+46701234567"), …"""
+
+
+def keys_for(
+    *,
+    emails: Iterable[str] = (),
+    phones: Iterable[str] = (),
+    profile_url: str | None = None,
+    source_id: str | None = None,
+) -> list[Key]:
+    keys: list[Key] = [("email", normalise.email(e)) for e in emails if e.strip()]
+    keys += [("phone", "".join(c for c in p if c.isdigit() or c == "+")) for p in phones]
+    if profile_url:
+        keys.append(("profile", profile_url.strip().rstrip("/").lower()))
+    if source_id:
+        keys.append(("source", source_id))
+    seen: set[Key] = set()
+    return [k for k in keys if k[1] and not (k in seen or seen.add(k))]  # type: ignore[func-returns-value]
+
+
+def stable_id(prefix: str, owner_id: str, *parts: str) -> str:
+    """A short deterministic id, unique within the owner: ``p-9c1e…``."""
+    return f"{prefix}-{uuid.uuid5(NAMESPACE, '|'.join((owner_id, *parts))).hex[:16]}"
+
+
+def person_id_for(owner_id: str, first_key: Key) -> str:
+    return stable_id("p", owner_id, *first_key)

@@ -1,0 +1,108 @@
+"""Ingest's own tables (prefix ``ingest_``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime
+from sqlmodel import Field, SQLModel
+
+
+def _aware() -> Any:
+    return Column(DateTime(timezone=True))
+
+
+class IngestOwner(SQLModel, table=True):
+    __tablename__ = "ingest_owner"
+
+    owner_id: str = Field(primary_key=True)
+    full_name: str
+    emails: list[str] = Field(sa_column=Column(JSON))
+    country: str = "SE"
+
+
+class IngestPerson(SQLModel, table=True):
+    __tablename__ = "ingest_person"
+
+    person_id: str = Field(primary_key=True)
+    owner_id: str = Field(index=True)
+    full_name: str
+    company: str | None = None
+    title: str | None = None
+    function: str | None = None
+    seniority: str | None = None
+    industry: str | None = None
+    city: str | None = None
+    is_contact: bool = False
+    is_customer: bool = False
+    is_self: bool = False
+    introduced_by: str | None = None
+
+
+class IngestPersonKey(SQLModel, table=True):
+    """Identity keys (e-mail, phone, profile, source id) that point at one person."""
+
+    __tablename__ = "ingest_person_key"
+
+    owner_id: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    value: str = Field(primary_key=True)
+    person_id: str = Field(index=True)
+
+
+class IngestMeeting(SQLModel, table=True):
+    __tablename__ = "ingest_meeting"
+
+    interaction_id: str = Field(primary_key=True)
+    owner_id: str = Field(index=True)
+    external_id: str
+    title: str = ""
+    starts_at: datetime = Field(sa_column=_aware())
+    organizer_id: str | None = None
+    person_ids: list[str] = Field(sa_column=Column(JSON))
+    cancelled: bool = False
+
+
+class IngestEvent(SQLModel, table=True):
+    __tablename__ = "ingest_event"
+
+    event_id: str = Field(primary_key=True)
+    owner_id: str = Field(index=True)
+    external_id: str
+    title: str
+    starts_at: datetime = Field(sa_column=_aware())
+    city: str | None = None
+    topics: list[str] = Field(sa_column=Column(JSON))
+    series: str | None = None
+
+
+class IngestAttendance(SQLModel, table=True):
+    __tablename__ = "ingest_attendance"
+
+    event_id: str = Field(primary_key=True)
+    person_id: str = Field(primary_key=True)
+    owner_id: str = Field(index=True)
+    status: str
+
+
+class IngestFavour(SQLModel, table=True):
+    __tablename__ = "ingest_favour"
+
+    favour_id: str = Field(primary_key=True)
+    owner_id: str = Field(index=True)
+    person_id: str
+    direction: str
+    kind: str
+    occurred_at: datetime = Field(sa_column=_aware())
+
+
+TABLES: tuple[type[SQLModel], ...] = (
+    IngestOwner,
+    IngestPerson,
+    IngestPersonKey,
+    IngestMeeting,
+    IngestEvent,
+    IngestAttendance,
+    IngestFavour,
+)

@@ -1,0 +1,123 @@
+"""Ingest's persistence: keyword-only functions over a session; writes are upserts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, delete, select
+
+from services.ingest.identity import Key
+from services.ingest.models import (
+    TABLES,
+    IngestAttendance,
+    IngestEvent,
+    IngestFavour,
+    IngestMeeting,
+    IngestOwner,
+    IngestPerson,
+    IngestPersonKey,
+)
+from shared.database import upsert
+
+
+def get_owner(session: Session, *, owner_id: str) -> IngestOwner | None:
+    return session.get(IngestOwner, owner_id)
+
+
+def save_owner(session: Session, *, owner_id: str, full_name: str, emails: Sequence[str], country: str) -> None:
+    upsert(session, IngestOwner,
+           [{"owner_id": owner_id, "full_name": full_name, "emails": list(emails), "country": country}],
+           keys=["owner_id"])
+
+
+def find_person_id(session: Session, *, owner_id: str, keys: Sequence[Key]) -> str | None:
+    """The person the strongest matching key points at, if any."""
+    if not keys:
+        return None
+    rows = session.exec(
+        select(IngestPersonKey).where(
+            IngestPersonKey.owner_id == owner_id,
+            col(IngestPersonKey.value).in_([value for _, value in keys]),
+        )
+    ).all()
+    found = {(row.kind, row.value): row.person_id for row in rows}
+    for key in keys:
+        if key in found:
+            return found[key]
+    return None
+
+
+def add_keys(session: Session, *, owner_id: str, person_id: str, keys: Sequence[Key]) -> None:
+    """Point unclaimed keys at ``person_id``; a key that belongs to someone else stays theirs."""
+    upsert(session, IngestPersonKey,
+           [{"owner_id": owner_id, "kind": k, "value": v, "person_id": person_id} for k, v in keys],
+           keys=["owner_id", "kind", "value"], update=[])
+
+
+def get_person(session: Session, *, person_id: str) -> IngestPerson | None:
+    return session.get(IngestPerson, person_id)
+
+
+def save_person(session: Session, *, person: IngestPerson) -> None:
+    session.merge(person)
+
+
+def person_ids_with_email(session: Session, *, owner_id: str, emails: Sequence[str]) -> list[str]:
+    return list(session.exec(
+        select(IngestPersonKey.person_id).where(
+            IngestPersonKey.owner_id == owner_id,
+            IngestPersonKey.kind == "email",
+            col(IngestPersonKey.value).in_(list(emails)),
+        )
+    ).all())
+
+
+def save_meeting(session: Session, *, meeting: IngestMeeting) -> None:
+    session.merge(meeting)
+
+
+def save_event(session: Session, *, event: IngestEvent) -> None:
+    session.merge(event)
+
+
+def save_attendance(session: Session, *, owner_id: str, event_id: str, person_id: str, status: str) -> None:
+    upsert(session, IngestAttendance,
+           [{"event_id": event_id, "person_id": person_id, "owner_id": owner_id, "status": status}],
+           keys=["event_id", "person_id"])
+
+
+def save_favour(
+    session: Session, *, favour_id: str, owner_id: str, person_id: str, direction: str,
+    kind: str, occurred_at: datetime,
+) -> None:
+    upsert(session, IngestFavour, [{
+        "favour_id": favour_id, "owner_id": owner_id, "person_id": person_id,
+        "direction": direction, "kind": kind, "occurred_at": occurred_at,
+    }], keys=["favour_id"])
+
+
+def erase_person(session: Session, *, owner_id: str, person_id: str) -> None:
+    session.exec(delete(IngestPersonKey).where(  # type: ignore[call-overload]
+        IngestPersonKey.owner_id == owner_id, IngestPersonKey.person_id == person_id))
+    session.exec(delete(IngestAttendance).where(  # type: ignore[call-overload]
+        IngestAttendance.owner_id == owner_id, IngestAttendance.person_id == person_id))
+    session.exec(delete(IngestFavour).where(  # type: ignore[call-overload]
+        IngestFavour.owner_id == owner_id, IngestFavour.person_id == person_id))
+    meetings = session.exec(select(IngestMeeting).where(IngestMeeting.owner_id == owner_id)).all()
+    for meeting in meetings:
+        if person_id in meeting.person_ids:
+            meeting.person_ids = [p for p in meeting.person_ids if p != person_id]
+            if meeting.organizer_id == person_id:
+                meeting.organizer_id = None
+            session.add(meeting)
+    person = session.get(IngestPerson, person_id)
+    if person is not None and person.owner_id == owner_id:
+        session.delete(person)
+
+
+def erase_owner(session: Session, *, owner_id: str) -> None:
+    for table in TABLES:
+        column: Any = table.owner_id  # type: ignore[attr-defined]
+        session.exec(delete(table).where(column == owner_id))  # type: ignore[call-overload]

@@ -1,0 +1,109 @@
+"""The notifier's Kafka handler: ranked lists in, budgeted suggestions out.
+
+Chosen suggestions are written first (an outbox); they are published after the commit
+and marked published after the broker confirmed them. A crash in between publishes
+them on the next batch for that owner (with the same id), never loses them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from faststream.kafka import KafkaMessage, KafkaRouter
+from prometheus_client import Counter
+from sqlmodel import Session
+
+from services.notifier import budget, store
+from services.notifier.models import NotifySuggestion
+from services.notifier.settings import NotifierSettings
+from shared import topics
+from shared.broker import Decoded, decode_records
+from shared.messages import Envelope, RecommendationsMade, SuggestionMade, wrap
+from shared.service import ServiceRuntime
+
+SOURCE = "springboard.notifier"
+
+
+def choose_for_owner(
+    session: Session, *, owner_id: str, made: RecommendationsMade, settings: NotifierSettings,
+    now: datetime,
+) -> list[NotifySuggestion]:
+    horizon = now - timedelta(days=max(settings.cooldown_days, 7.0))
+    recent = store.chosen_since(session, owner_id=owner_id, since=horizon)
+    week = now - timedelta(days=7)
+    cooldown = now - timedelta(days=settings.cooldown_days)
+    used = sum(1 for r in recent if _aware(r.chosen_at) >= week)
+    picked = budget.choose(
+        made.items,
+        remaining=settings.weekly_budget - used,
+        already_chosen=store.known_ids(session, owner_id=owner_id,
+                                       ids=[i.suggestion_id for i in made.items]),
+        cooling_subjects=[r.subject_id for r in recent if _aware(r.chosen_at) >= cooldown],
+    )
+    rows = []
+    for position, item in enumerate(picked, start=used + 1):
+        suggestion = SuggestionMade(
+            suggestion_id=item.suggestion_id, kind=item.kind, headline=budget.headline(item),
+            subject_id=item.subject_id, subject_name=item.subject_name,
+            introducer_name=item.introducer_name, score=item.score, rank=position,
+            reasons=item.reasons, model_version=made.model_version,
+        )
+        rows.append(NotifySuggestion(
+            suggestion_id=item.suggestion_id, owner_id=owner_id, kind=item.kind.value,
+            subject_id=item.subject_id, payload=suggestion.model_dump(mode="json"), chosen_at=now,
+        ))
+    store.save_chosen(session, rows=rows)
+    return rows
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRouter:
+    router = runtime.router()
+    published_total = Counter(
+        "springboard_notifier_suggestions_total", "Suggestions published, by kind.",
+        ["kind"], registry=runtime.registry,
+    )
+    router.publisher(topics.SUGGESTIONS, title="suggestions", schema=Envelope[SuggestionMade],
+                     description="Suggestions as the owner sees them.")
+
+    def choose_batch(session: Session, batch: list[Decoded]) -> list[str]:
+        now = datetime.now(UTC)
+        for item in batch:
+            choose_for_owner(session, owner_id=item.envelope.owner_id, made=item.envelope.data,
+                             settings=settings, now=now)
+        return [item.envelope.owner_id for item in batch]
+
+    async def publish_pending(owner_ids: Sequence[str]) -> None:
+        pending = await runtime.in_transaction(
+            lambda s: store.unpublished(s, owner_ids=sorted(set(owner_ids))))
+        if not pending:
+            return
+        envelopes = [
+            wrap(SuggestionMade.model_validate(row.payload), owner_id=row.owner_id, source=SOURCE,
+                 time=_aware(row.chosen_at), message_id=row.suggestion_id)
+            for row in pending
+        ]
+        await runtime.publisher.publish_all((topics.SUGGESTIONS, e) for e in envelopes)
+        published_at = datetime.now(UTC)
+        await runtime.in_transaction(lambda s: store.mark_published(
+            s, ids=[row.suggestion_id for row in pending], at=published_at))
+        for row in pending:
+            published_total.labels(row.kind).inc()
+
+    @runtime.batch_subscriber(router, topics.RECOMMENDATIONS, title="notifier-recommendations")
+    async def on_recommendations(msg: KafkaMessage) -> None:
+        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+
+        async def work() -> None:
+            good, bad = decode_records(records, prefix=runtime.prefix, service=runtime.name)
+            owners, failed = await runtime.apply_batch(good, choose_batch)
+            await runtime.dead_letter(bad + failed)
+            await publish_pending(owners)
+
+        await runtime.retrying(work)
+
+    return router

@@ -1,0 +1,174 @@
+"""Features of candidates, computed from an owner's snapshot as of ``snapshot.now``.
+
+Every feature is scaled to [0, 1] with a saturating transform, so a prior can weigh them
+directly and a learned model sees comparable ranges. Nothing after ``now`` is used,
+except what is by nature announced ahead: upcoming events, their registrations, and
+meetings already planned.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable
+from datetime import datetime
+
+from services.recommender.snapshot import Event, Goals, Person, Snapshot
+
+DAY_SECONDS = 86_400.0
+DEFAULT_CADENCE_DAYS = 90.0
+"""Assumed rhythm with someone met only once: a quarterly check-in."""
+TIE_HALF_LIFE_DAYS = 365.0
+FAVOUR_WINDOW_DAYS = 730.0
+
+RECONNECT = ("overdue", "tie_strength", "goal_fit", "is_customer", "same_city")
+INTRODUCTION = ("mutual_contacts", "introducer_tie", "goal_fit", "same_city")
+EVENT = ("contacts_registered", "targets_registered", "city_fit", "topic_fit")
+GIVE_BACK = ("balance", "recency", "tie_strength")
+
+
+def days_between(earlier: datetime, later: datetime) -> float:
+    return (later - earlier).total_seconds() / DAY_SECONDS
+
+
+def saturate(value: float, scale: float) -> float:
+    """0 at 0, about 0.63 at ``scale``, approaching 1: diminishing returns."""
+    return 1.0 - math.exp(-max(value, 0.0) / scale)
+
+
+def past_meetings(snapshot: Snapshot, person_id: str) -> list[datetime]:
+    return [i.at for i in snapshot.interactions_with(person_id) if i.at <= snapshot.now]
+
+
+def usual_cadence_days(times: list[datetime]) -> float | None:
+    """Median gap between consecutive meetings; None with fewer than three meetings."""
+    if len(times) < 3:
+        return None
+    gaps = [days_between(a, b) for a, b in zip(times, times[1:], strict=False)]
+    return max(statistics.median(gaps), 1.0)
+
+
+def tie_strength(times: Iterable[datetime], now: datetime) -> float:
+    """Meetings, each decaying with a one-year half-life, saturating at about four recent ones."""
+    weight = sum(0.5 ** (days_between(t, now) / TIE_HALF_LIFE_DAYS) for t in times if t <= now)
+    return saturate(weight, 4.0)
+
+
+def _folded(values: Iterable[str | None]) -> set[str]:
+    return {v.casefold() for v in values if v}
+
+
+def goal_fit(person: Person, goals: Goals) -> float:
+    """How well a person matches the owner's goals: industry 0.4, function 0.4, city 0.2."""
+    fit = 0.0
+    if person.industry and person.industry.casefold() in _folded(goals.industries):
+        fit += 0.4
+    if person.function and person.function.casefold() in _folded(goals.functions):
+        fit += 0.4
+    if person.city and person.city.casefold() in _folded([*goals.cities, goals.home_city]):
+        fit += 0.2
+    return fit
+
+
+def same_city(person: Person, goals: Goals) -> float:
+    return float(bool(person.city and goals.home_city
+                      and person.city.casefold() == goals.home_city.casefold()))
+
+
+def reconnect_features(snapshot: Snapshot, person: Person) -> tuple[dict[str, float], dict[str, float]] | None:
+    """Features of reconnecting with a known contact, or None if there is nothing to reconnect."""
+    times = past_meetings(snapshot, person.id)
+    if not times:
+        return None
+    planned = any(i.at > snapshot.now for i in snapshot.interactions_with(person.id))
+    if planned:
+        return None
+    days_since = days_between(times[-1], snapshot.now)
+    cadence = usual_cadence_days(times)
+    ratio = days_since / (cadence or DEFAULT_CADENCE_DAYS)
+    features = {
+        "overdue": min(max((ratio - 1.0) / 3.0, 0.0), 1.0),
+        "tie_strength": tie_strength(times, snapshot.now),
+        "goal_fit": goal_fit(person, snapshot.goals),
+        "is_customer": float(person.is_customer),
+        "same_city": same_city(person, snapshot.goals),
+    }
+    context = {"days_since": days_since, "cadence": cadence or 0.0, "meetings": float(len(times)),
+               "overdue_ratio": ratio}
+    return features, context
+
+
+def co_attendees(snapshot: Snapshot) -> dict[str, set[str]]:
+    """Person id -> people registered for or present at the same events."""
+    together: dict[str, set[str]] = {}
+    for event_id in snapshot.attendance:
+        people = snapshot.registered(event_id)
+        for person_id in people:
+            together.setdefault(person_id, set()).update(people - {person_id})
+    return together
+
+
+def mutual_contacts(snapshot: Snapshot, person: Person, together: dict[str, set[str]]) -> set[str]:
+    """Contacts who know this person: met at the same events, or work at the same company."""
+    contact_ids = {c.id for c in snapshot.contacts()}
+    mutual = together.get(person.id, set()) & contact_ids
+    if person.company:
+        company = person.company.casefold()
+        mutual |= {c.id for c in snapshot.contacts() if c.company and c.company.casefold() == company}
+    return mutual - {person.id}
+
+
+def introduction_features(
+    snapshot: Snapshot, person: Person, together: dict[str, set[str]]
+) -> tuple[dict[str, float], dict[str, float], Person] | None:
+    mutual = mutual_contacts(snapshot, person, together)
+    if not mutual:
+        return None
+    ties = {pid: tie_strength(past_meetings(snapshot, pid), snapshot.now) for pid in mutual}
+    introducer_id = max(ties, key=lambda pid: (ties[pid], pid))
+    features = {
+        "mutual_contacts": saturate(len(mutual), 2.0),
+        "introducer_tie": ties[introducer_id],
+        "goal_fit": goal_fit(person, snapshot.goals),
+        "same_city": same_city(person, snapshot.goals),
+    }
+    return features, {"mutual": float(len(mutual))}, snapshot.people[introducer_id]
+
+
+def event_features(snapshot: Snapshot, event: Event) -> tuple[dict[str, float], dict[str, float]]:
+    registered = snapshot.registered(event.id)
+    people = [snapshot.people[p] for p in registered if p in snapshot.people]
+    contacts = [p for p in people if p.is_contact and not p.is_self]
+    targets = [p for p in people if not p.is_self and goal_fit(p, snapshot.goals) >= 0.6]
+    goals = snapshot.goals
+    wanted_cities = _folded([*goals.cities, goals.home_city])
+    wanted_topics = _folded([*goals.interests, *goals.industries])
+    topic_hits = len(_folded(event.topics) & wanted_topics)
+    features = {
+        "contacts_registered": saturate(len(contacts), 3.0),
+        "targets_registered": saturate(len(targets), 5.0),
+        "city_fit": float(bool(event.city and event.city.casefold() in wanted_cities)),
+        "topic_fit": min(topic_hits / 2.0, 1.0),
+    }
+    return features, {"contacts": float(len(contacts)), "targets": float(len(targets)),
+                      "topic_hits": float(topic_hits)}
+
+
+def give_back_features(
+    snapshot: Snapshot, person: Person
+) -> tuple[dict[str, float], dict[str, float]] | None:
+    recent = [f for f in snapshot.favours
+              if f.person_id == person.id and 0 <= days_between(f.at, snapshot.now) <= FAVOUR_WINDOW_DAYS]
+    received = [f for f in recent if f.direction == "received"]
+    given = [f for f in recent if f.direction == "given"]
+    balance = len(received) - len(given)
+    if balance < 1:
+        return None
+    last = max(f.at for f in received)
+    features = {
+        "balance": saturate(balance, 1.5),
+        "recency": 0.5 ** (days_between(last, snapshot.now) / 180.0),
+        "tie_strength": tie_strength(past_meetings(snapshot, person.id), snapshot.now),
+    }
+    return features, {"received": float(len(received)), "given": float(len(given)),
+                      "days_since_favour": days_between(last, snapshot.now)}

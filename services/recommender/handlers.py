@@ -1,0 +1,60 @@
+"""The recommender's Kafka handlers: project network updates and feedback, mark owners to re-score.
+
+Scoring itself runs in the scheduler, debounced per owner, so a burst of updates yields
+one fresh ranked list instead of hundreds of stale ones.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from faststream.kafka import KafkaMessage, KafkaRouter
+from prometheus_client import Counter
+from sqlmodel import Session
+
+from services.recommender import store
+from shared import topics
+from shared.broker import Decoded, decode_records
+from shared.messages import Envelope, FeedbackGiven
+from shared.messages.recommendations import RecommendationsMade
+from shared.service import ServiceRuntime
+
+
+def build_router(runtime: ServiceRuntime) -> KafkaRouter:
+    router = runtime.router()
+    applied_total = Counter(
+        "springboard_recommender_updates_total", "Network updates and feedback projected, by topic.",
+        ["topic"], registry=runtime.registry,
+    )
+    router.publisher(topics.RECOMMENDATIONS, title="recommendations",
+                     schema=Envelope[RecommendationsMade],
+                     description="Ranked, explained candidates per owner.")
+
+    def project(session: Session, batch: list[Decoded]) -> list[str]:
+        now = datetime.now(UTC)
+        for item in batch:
+            envelope = item.envelope
+            if isinstance(envelope.data, FeedbackGiven):
+                store.record_feedback(session, owner_id=envelope.owner_id,
+                                      suggestion_id=envelope.data.suggestion_id,
+                                      action=envelope.data.action.value, at=envelope.time)
+            else:
+                store.apply_change(session, owner_id=envelope.owner_id, change=envelope.data)
+        owners = [item.envelope.owner_id for item in batch]
+        store.mark_changed(session, owner_ids=owners, at=now)
+        return owners
+
+    @runtime.batch_subscriber(router, topics.NETWORK_UPDATES, topics.FEEDBACK, title="recommender-updates")
+    async def on_update(msg: KafkaMessage) -> None:
+        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+
+        async def work() -> None:
+            good, bad = decode_records(records, prefix=runtime.prefix, service=runtime.name)
+            await runtime.apply_batch(good, project)
+            await runtime.dead_letter(bad)
+            for item in good:
+                applied_total.labels(item.topic).inc()
+
+        await runtime.retrying(work)
+
+    return router

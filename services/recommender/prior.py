@@ -1,0 +1,81 @@
+"""The transparent prior: documented weights over features, as a scikit-learn estimator.
+
+It serves before any model is trained, so serving never asks "trained yet?". Each kind's
+weights sum to 1 and every feature lies in [0, 1], so scores lie in [0, 1].
+
+reconnect     overdue 0.40 (days since last meeting against the usual cadence),
+              tie_strength 0.25, goal_fit 0.20, is_customer 0.10, same_city 0.05
+introduction  mutual_contacts 0.30, introducer_tie 0.30, goal_fit 0.30, same_city 0.10
+event         targets_registered 0.35, contacts_registered 0.30, topic_fit 0.20, city_fit 0.15
+give_back     balance 0.50 (favours received minus given), recency 0.25, tie_strength 0.25
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from services.recommender import features as f
+from shared.messages.recommendations import SuggestionKind
+
+PRIOR_VERSION = "prior-1"
+
+PRIOR_WEIGHTS: dict[SuggestionKind, dict[str, float]] = {
+    SuggestionKind.RECONNECT: {"overdue": 0.40, "tie_strength": 0.25, "goal_fit": 0.20,
+                               "is_customer": 0.10, "same_city": 0.05},
+    SuggestionKind.INTRODUCTION: {"mutual_contacts": 0.30, "introducer_tie": 0.30,
+                                  "goal_fit": 0.30, "same_city": 0.10},
+    SuggestionKind.EVENT: {"contacts_registered": 0.30, "targets_registered": 0.35,
+                           "city_fit": 0.15, "topic_fit": 0.20},
+    SuggestionKind.GIVE_BACK: {"balance": 0.50, "recency": 0.25, "tie_strength": 0.25},
+}
+
+FEATURES: dict[SuggestionKind, tuple[str, ...]] = {
+    SuggestionKind.RECONNECT: f.RECONNECT,
+    SuggestionKind.INTRODUCTION: f.INTRODUCTION,
+    SuggestionKind.EVENT: f.EVENT,
+    SuggestionKind.GIVE_BACK: f.GIVE_BACK,
+}
+
+
+class WeightedPrior(RegressorMixin, BaseEstimator):
+    """Score = weighted sum of the features, clipped to [0, 1]. Fitting learns nothing.
+
+    ``weights`` is one weight per column, in column order.
+    """
+
+    def __init__(self, weights: Sequence[float] | None = None) -> None:
+        self.weights = weights
+
+    def fit(self, X: Any, y: Any = None) -> WeightedPrior:
+        X = validate_data(self, X, reset=True)
+        n = X.shape[1]
+        if self.weights is None:
+            coef = np.full(n, 1.0 / n)
+        else:
+            coef = np.asarray(self.weights, dtype=float)
+            if coef.shape != (n,):
+                raise ValueError(f"{len(coef)} weights for {n} features")
+        self.coef_ = coef
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False)
+        return np.clip(X @ self.coef_, 0.0, 1.0)
+
+
+def prior_for(kind: SuggestionKind) -> WeightedPrior:
+    """The fitted prior of one kind (fitting only records the feature count)."""
+    names = FEATURES[kind]
+    weights = [PRIOR_WEIGHTS[kind][name] for name in names]
+    return WeightedPrior(weights).fit(np.zeros((1, len(names))))
+
+
+def contributions(kind: SuggestionKind, values: Mapping[str, float]) -> dict[str, float]:
+    """Each feature's share of the prior score: what explanations are drawn from."""
+    return {name: PRIOR_WEIGHTS[kind][name] * values.get(name, 0.0) for name in FEATURES[kind]}

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from pydantic import Field
+
+from shared.settings import SpringboardSettings
+
+
+class RecommenderSettings(SpringboardSettings):
+    http_port: int = 8002
+    debounce_seconds: float = Field(
+        2.0, ge=0, description="Re-score an owner this long after their last update."
+    )
+    refresh_hours: float = Field(
+        24.0, gt=0, description="Re-score every owner at least this often: time alone makes a contact overdue."
+    )
+    scan_interval_seconds: float = Field(0.25, gt=0)
+    per_kind: int = Field(10, ge=1, description="Candidates kept per kind in each ranked list.")
+    max_per_company: int = Field(2, ge=1, description="Diversity: at most this many per company and kind.")

@@ -1,0 +1,229 @@
+"""The Kafka broker factory, topic creation, and turning raw records into envelopes or dead letters.
+
+Services consume in batches (one offset commit per batch, after the batch's effects are
+durable) and validate each record themselves, so that one bad record becomes a dead
+letter and never blocks or drops the good ones next to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import re
+import ssl
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
+from pydantic import ValidationError
+
+from shared import topics
+from shared.messages import DeadLettered, Envelope, encode, envelope_adapter, wrap
+from shared.messages.envelope import OWNER_ID_PATTERN
+from shared.settings import KafkaSettings, SaslMechanism, SecurityProtocol
+
+MAX_MESSAGE_BYTES = 1_000_000
+"""Larger records are dead-lettered unread (Kafka's default message size limit)."""
+
+
+def _ssl_context(kafka: KafkaSettings) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(kafka.ssl_cafile) if kafka.ssl_cafile else None)
+    if kafka.ssl_certfile:
+        context.load_cert_chain(
+            str(kafka.ssl_certfile), str(kafka.ssl_keyfile) if kafka.ssl_keyfile else None
+        )
+    return context
+
+
+def security_for(kafka: KafkaSettings) -> BaseSecurity | None:
+    """FastStream security object for the configured protocol (None for plaintext)."""
+    protocol = kafka.security_protocol
+    if protocol is SecurityProtocol.PLAINTEXT:
+        return None
+    use_ssl = protocol in (SecurityProtocol.SSL, SecurityProtocol.SASL_SSL)
+    context = _ssl_context(kafka) if use_ssl else None
+    if protocol is SecurityProtocol.SSL:
+        return BaseSecurity(ssl_context=context, use_ssl=True)
+    assert kafka.sasl_username and kafka.sasl_password  # checked by the settings
+    classes = {
+        SaslMechanism.PLAIN: SASLPlaintext,
+        SaslMechanism.SCRAM_SHA_256: SASLScram256,
+        SaslMechanism.SCRAM_SHA_512: SASLScram512,
+    }
+    sasl_class = classes[kafka.sasl_mechanism or SaslMechanism.PLAIN]
+    return sasl_class(
+        username=kafka.sasl_username,
+        password=kafka.sasl_password.get_secret_value(),
+        ssl_context=context,
+        use_ssl=use_ssl,
+    )
+
+
+def make_broker(
+    kafka: KafkaSettings, *, client_id: str, middlewares: Sequence[Any] = (), **kwargs: Any
+) -> KafkaBroker:
+    return KafkaBroker(
+        kafka.bootstrap_servers,
+        client_id=client_id,
+        security=security_for(kafka),
+        middlewares=tuple(middlewares),
+        logger=logging.getLogger(f"springboard.{client_id}.broker"),
+        **kwargs,
+    )
+
+
+def admin_client(kafka: KafkaSettings) -> AIOKafkaAdminClient:
+    security = security_for(kafka)
+    kwargs: dict[str, Any] = {"bootstrap_servers": kafka.bootstrap_servers}
+    if security is not None:
+        kwargs["security_protocol"] = kafka.security_protocol.value
+        kwargs["ssl_context"] = security.ssl_context
+        if kafka.sasl_mechanism:
+            kwargs["sasl_mechanism"] = kafka.sasl_mechanism.value
+            kwargs["sasl_plain_username"] = kafka.sasl_username
+            kwargs["sasl_plain_password"] = (
+                kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
+            )
+    return AIOKafkaAdminClient(**kwargs)
+
+
+async def ensure_topics(kafka: KafkaSettings, names: Iterable[str] | None = None) -> None:
+    """Create the system's topics (prefixed) with the configured partitions, if missing."""
+    wanted = [kafka.topic_prefix + name for name in (names or topics.all_topics())]
+    admin = admin_client(kafka)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [NewTopic(n, kafka.partitions, 1) for n in wanted if n not in existing]
+        if missing:
+            try:
+                await admin.create_topics(missing)
+            except TopicAlreadyExistsError:  # another service created them first
+                pass
+    finally:
+        await admin.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """A record that passed validation, with its envelope."""
+
+    topic: str
+    record: ConsumerRecord[Any, Any]
+    envelope: Envelope[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A record that failed validation, ready for its dead-letter topic."""
+
+    topic: str
+    owner_key: bytes | None
+    dead_letter: Envelope[Any]
+
+
+def _reason(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_url=False)[:5]:
+        where = ".".join(str(p) for p in item["loc"]) or "message"
+        parts.append(f"{where}: {item['msg']}")
+    more = error.error_count() - len(parts)
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def _key_text(key: bytes | None) -> str | None:
+    if key is None:
+        return None
+    try:
+        return key.decode()
+    except UnicodeDecodeError:
+        return base64.b64encode(key).decode()
+
+
+def reject(
+    record: ConsumerRecord[Any, Any], *, topic: str, service: str, reason: str
+) -> Rejected:
+    value = record.value or b""
+    letter = DeadLettered(
+        original_topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        original_key=_key_text(record.key),
+        original_value_b64=base64.b64encode(value).decode(),
+        service=service,
+        reason=reason[:2000],
+        failed_at=datetime.now(UTC),
+    )
+    owner = _key_text(record.key) or "unknown"
+    if not _safe_owner(owner):
+        owner = "unknown"
+    return Rejected(topic, record.key, wrap(letter, owner_id=owner, source=f"springboard.{service}"))
+
+
+def _safe_owner(owner: str) -> bool:
+    return re.fullmatch(OWNER_ID_PATTERN, owner) is not None
+
+
+def decode_records(
+    records: Iterable[ConsumerRecord[Any, Any]], *, prefix: str, service: str
+) -> tuple[list[Decoded], list[Rejected]]:
+    """Validate each record against its topic's schema; a bad one becomes a dead letter."""
+    good: list[Decoded] = []
+    bad: list[Rejected] = []
+    for record in records:
+        topic = record.topic.removeprefix(prefix)
+        value = record.value or b""
+        if len(value) > MAX_MESSAGE_BYTES:
+            bad.append(reject(record, topic=topic, service=service,
+                              reason=f"message of {len(value)} bytes exceeds {MAX_MESSAGE_BYTES}"))
+            continue
+        try:
+            envelope = envelope_adapter(topic).validate_json(value)
+        except ValidationError as error:
+            bad.append(reject(record, topic=topic, service=service, reason=_reason(error)))
+            continue
+        key = _key_text(record.key)
+        if key != envelope.owner_id:
+            bad.append(reject(record, topic=topic, service=service,
+                              reason=f"key {key!r} is not the envelope's owner_id {envelope.owner_id!r}"))
+            continue
+        good.append(Decoded(topic, record, envelope))
+    return good, bad
+
+
+class Publisher:
+    """Publishes envelopes keyed by owner and waits for every confirmation at once."""
+
+    def __init__(self, broker: KafkaBroker, prefix: str) -> None:
+        self._broker = broker
+        self._prefix = prefix
+
+    async def publish_all(self, messages: Iterable[tuple[str, Envelope[Any]]]) -> int:
+        futures = []
+        for topic, envelope in messages:
+            headers = {"content-type": "application/json", "ce-type": envelope.type}
+            futures.append(
+                await self._broker.publish(
+                    encode(envelope),
+                    topic=self._prefix + topic,
+                    key=envelope.owner_id.encode(),
+                    headers=headers,
+                    correlation_id=envelope.correlation_id or envelope.id,
+                    no_confirm=True,
+                )
+            )
+        if futures:
+            await asyncio.gather(*futures)
+        return len(futures)
+
+    async def dead_letter(self, rejected: Iterable[Rejected]) -> int:
+        return await self.publish_all(
+            (topics.dead_letter(item.topic), item.dead_letter) for item in rejected
+        )

@@ -1,0 +1,109 @@
+"""Database helpers: one engine per service, a transaction per unit of work, upserts.
+
+A SQLite file per service by default; PostgreSQL (or anything SQLAlchemy speaks) by URL.
+Sessions are synchronous and run in a worker thread, so a slow query never stalls the
+event loop that keeps the Kafka consumer's heartbeats going.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, create_engine
+
+T = TypeVar("T")
+
+
+def make_engine(url: str, *, schema_name: str | None = None, echo: bool = False) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+
+        return engine
+    connect_args: dict[str, Any] = {}
+    if schema_name:
+        connect_args["options"] = f"-csearch_path={schema_name}"
+    engine = create_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
+    if schema_name:
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema_name}"'))
+    return engine
+
+
+def create_tables(engine: Engine, tables: Sequence[type[SQLModel]]) -> None:
+    """Create this service's tables only (each service owns its own)."""
+    SQLModel.metadata.create_all(engine, tables=[t.__table__ for t in tables])  # type: ignore[attr-defined]
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """One session, committed on success and rolled back on error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+async def in_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
+    """Run ``work(session)`` in one committed transaction, off the event loop."""
+
+    def run() -> T:
+        with transaction(engine) as session:
+            return work(session)
+
+    return await asyncio.to_thread(run)
+
+
+def ping(engine: Engine) -> bool:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:
+        return False
+    return True
+
+
+def upsert(
+    session: Session,
+    table: type[SQLModel],
+    rows: Sequence[dict[str, Any]],
+    *,
+    keys: Sequence[str],
+    update: Sequence[str] | None = None,
+) -> None:
+    """Insert ``rows``, or update the non-key columns where the key already exists."""
+    if not rows:
+        return
+    sa_table = table.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    columns = update if update is not None else [c for c in rows[0] if c not in keys]
+    # One statement executed with many parameter sets: its compiled form is cached.
+    statement = insert(sa_table)
+    if columns:
+        statement = statement.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={c: statement.excluded[c] for c in columns},
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(keys))
+    session.execute(statement, list(rows))

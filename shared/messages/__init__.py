@@ -1,0 +1,75 @@
+"""Every message type, and which one each topic carries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+
+from shared import topics
+from shared.messages.dead_letters import DeadLettered
+from shared.messages.envelope import Envelope, Message, wrap
+from shared.messages.inputs import (
+    AttendanceRecorded,
+    ContactUpserted,
+    EraseOwner,
+    ErasePerson,
+    EraseRequest,
+    EventAnnounced,
+    FavourRecorded,
+    FeedbackGiven,
+    GoalsSet,
+    MeetingRecorded,
+)
+from shared.messages.network import NetworkChange
+from shared.messages.recommendations import RecommendationsMade, SuggestionMade
+
+TOPIC_PAYLOADS: dict[str, Any] = {
+    topics.CONTACTS: ContactUpserted,
+    topics.MEETINGS: MeetingRecorded,
+    topics.EVENTS: EventAnnounced,
+    topics.ATTENDANCE: AttendanceRecorded,
+    topics.GOALS: GoalsSet,
+    topics.FAVOURS: FavourRecorded,
+    topics.FEEDBACK: FeedbackGiven,
+    topics.ERASURE: EraseRequest,
+    topics.NETWORK_UPDATES: NetworkChange,
+    topics.RECOMMENDATIONS: RecommendationsMade,
+    topics.SUGGESTIONS: SuggestionMade,
+}
+"""The data type each topic carries (dead-letter topics carry ``DeadLettered``)."""
+
+_ADAPTERS: dict[str, TypeAdapter[Envelope[Any]]] = {
+    topic: TypeAdapter(Envelope[payload]) for topic, payload in TOPIC_PAYLOADS.items()
+}
+
+
+def envelope_adapter(topic: str) -> TypeAdapter[Envelope[Any]]:
+    """The validator of the envelopes on ``topic`` (its base name, without prefix)."""
+    return _ADAPTERS[topic]
+
+
+def encode(envelope: BaseModel) -> bytes:
+    return envelope.model_dump_json().encode()
+
+
+__all__ = [
+    "TOPIC_PAYLOADS",
+    "AttendanceRecorded",
+    "ContactUpserted",
+    "DeadLettered",
+    "EraseOwner",
+    "ErasePerson",
+    "Envelope",
+    "EventAnnounced",
+    "FavourRecorded",
+    "FeedbackGiven",
+    "GoalsSet",
+    "MeetingRecorded",
+    "Message",
+    "RecommendationsMade",
+    "SuggestionMade",
+    "encode",
+    "envelope_adapter",
+    "wrap",
+]

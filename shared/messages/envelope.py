@@ -1,0 +1,91 @@
+"""The CloudEvents-style envelope every message travels in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Generic, TypeVar
+from uuid import uuid4
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+OWNER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
+
+
+class Message(BaseModel):
+    """Base of every message body: frozen, strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    TYPE: ClassVar[str] = ""
+
+
+DataT = TypeVar("DataT", bound=BaseModel)
+
+
+class Envelope(BaseModel, Generic[DataT]):
+    """One message on any Springboard topic; the Kafka key is always ``owner_id``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(
+        default_factory=lambda: str(uuid4()),
+        min_length=1,
+        max_length=128,
+        description="Unique id of this message; replays carry the same id.",
+        examples=["5f0c1b9e-8a1e-4a8f-9a51-7d2b8f3c9e10"],
+    )
+    type: str = Field(
+        description="What the data is, e.g. springboard.contact.upserted.",
+        examples=["springboard.contact.upserted"],
+    )
+    source: str = Field(
+        min_length=1,
+        max_length=256,
+        description="Who produced it: an importer, a CRM, a service.",
+        examples=["import:vcard"],
+    )
+    time: AwareDatetime = Field(
+        description="When the fact happened or the request was made (timezone-aware).",
+        examples=["2026-11-28T09:30:00Z"],
+    )
+    owner_id: str = Field(
+        pattern=OWNER_ID_PATTERN,
+        description="The Springboard user whose network this is; also the Kafka key.",
+        examples=["maria.lindqvist"],
+    )
+    correlation_id: str | None = Field(
+        None,
+        max_length=128,
+        description="Id of the input this message derives from, carried end to end.",
+        examples=["5f0c1b9e-8a1e-4a8f-9a51-7d2b8f3c9e10"],
+    )
+    data: DataT = Field(description="The message body; its schema depends on `type`.")
+
+    @model_validator(mode="after")
+    def _type_names_the_data(self) -> Envelope[DataT]:
+        expected = getattr(self.data, "TYPE", "")
+        if expected and self.type != expected:
+            raise ValueError(f"type {self.type!r} does not match its data ({expected!r})")
+        return self
+
+
+def wrap(
+    data: Message,
+    *,
+    owner_id: str,
+    source: str,
+    time: datetime | None = None,
+    correlation_id: str | None = None,
+    message_id: str | None = None,
+) -> Envelope[Any]:
+    """Put ``data`` in an envelope whose ``type`` is the data's own."""
+    extra = {"id": message_id} if message_id else {}
+    return Envelope[type(data)](  # type: ignore[misc]
+        type=data.TYPE,
+        source=source,
+        time=time or datetime.now(UTC),
+        owner_id=owner_id,
+        correlation_id=correlation_id,
+        data=data,
+        **extra,
+    )

@@ -1,0 +1,218 @@
+"""Raw input messages: what calendars, CRMs, importers and users send in.
+
+Facts are named in the past tense. People are identified by what producers know of
+them (e-mail, phone, the source's own id); ingest resolves them to one person.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, EmailStr, Field
+
+from shared.messages.envelope import Message
+
+Name = Annotated[str, Field(max_length=200)]
+ShortText = Annotated[str, Field(max_length=500)]
+
+
+class ContactUpserted(Message):
+    """A contact as an address book or CRM knows it."""
+
+    TYPE = "springboard.contact.upserted"
+
+    external_id: str = Field(
+        min_length=1,
+        max_length=256,
+        description="The source's own id of this contact (CRM record id, vCard UID, profile URL).",
+        examples=["hubspot:51"],
+    )
+    full_name: Name = Field(description="Name as the source spells it.", examples=["Anna Berg"])
+    emails: list[EmailStr] = Field(
+        default_factory=list, max_length=20, description="E-mail addresses.",
+        examples=[["anna.berg@nordbank.example"]],
+    )
+    phones: list[Annotated[str, Field(max_length=40)]] = Field(
+        default_factory=list, max_length=20, description="Phone numbers as given.",
+        examples=[["+46 70 123 45 67"]],
+    )
+    company: Name | None = Field(None, description="Employer.", examples=["Nordbank AB"])
+    title: Name | None = Field(None, description="Job title.", examples=["Ekonomichef"])
+    industry: Name | None = Field(None, description="Industry of the employer.", examples=["fintech"])
+    city: Name | None = Field(None, description="City the contact works in.", examples=["Stockholm"])
+    country: Annotated[str, Field(min_length=2, max_length=2)] | None = Field(
+        None, description="ISO 3166 alpha-2 country code.", examples=["SE"]
+    )
+    profile_url: Annotated[str, Field(max_length=500)] | None = Field(
+        None, description="Public profile URL (LinkedIn etc.).",
+        examples=["https://www.linkedin.com/in/annaberg"],
+    )
+    is_customer: bool = Field(False, description="A customer of the owner.", examples=[True])
+    introduced_by_email: EmailStr | None = Field(
+        None, description="Who introduced the owner to this contact (CRM 'introduced by').",
+        examples=["erik.nilsson@gbgconsult.example"],
+    )
+    connected_on: date | None = Field(
+        None, description="When the owner connected with this contact.", examples=["2021-03-15"]
+    )
+
+
+class ResponseStatus(StrEnum):
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    TENTATIVE = "tentative"
+    NEEDS_ACTION = "needs-action"
+
+
+class Attendee(Message):
+    email: EmailStr = Field(description="Attendee's e-mail address.", examples=["anna.berg@nordbank.example"])
+    name: Name | None = Field(None, description="Display name.", examples=["Anna Berg"])
+    response: ResponseStatus = Field(
+        ResponseStatus.NEEDS_ACTION, description="Their answer to the invitation.", examples=["accepted"]
+    )
+
+
+class MeetingRecorded(Message):
+    """A meeting from the owner's calendar (one occurrence of a recurring one)."""
+
+    TYPE = "springboard.meeting.recorded"
+
+    external_id: str = Field(
+        min_length=1, max_length=512,
+        description="Calendar UID plus recurrence id; the same occurrence always has the same id.",
+        examples=["7kukuqrfedlm2f9t0vr2kq1grd@google.com/20260312T090000Z"],
+    )
+    title: ShortText = Field("", description="Summary of the meeting.", examples=["Lunch"])
+    starts_at: AwareDatetime = Field(description="Start, timezone-aware.", examples=["2026-03-12T09:00:00Z"])
+    ends_at: AwareDatetime | None = Field(None, description="End, timezone-aware.", examples=["2026-03-12T10:00:00Z"])
+    organizer_email: EmailStr | None = Field(
+        None, description="Who sent the invitation; tells who took the initiative.",
+        examples=["maria.lindqvist@example.com"],
+    )
+    attendees: list[Attendee] = Field(
+        default_factory=list, max_length=500, description="Everyone invited, the owner included."
+    )
+    cancelled: bool = Field(False, description="The meeting was cancelled.", examples=[False])
+    owner_declined: bool = Field(False, description="The owner declined it.", examples=[False])
+
+
+class EventAnnounced(Message):
+    """A public event: a mingle, a seminar, a network breakfast."""
+
+    TYPE = "springboard.event.announced"
+
+    external_id: str = Field(
+        min_length=1, max_length=512, description="The event platform's id.", examples=["meetup:fintech-sthlm-2026-12"]
+    )
+    title: ShortText = Field(description="Title.", examples=["Fintech Breakfast Stockholm"])
+    starts_at: AwareDatetime = Field(description="Start, timezone-aware.", examples=["2026-12-03T07:30:00+01:00"])
+    ends_at: AwareDatetime | None = Field(None, description="End.", examples=["2026-12-03T09:00:00+01:00"])
+    city: Name | None = Field(None, description="City it takes place in.", examples=["Stockholm"])
+    venue: ShortText | None = Field(None, description="Venue.", examples=["Stockholm Chamber of Commerce"])
+    topics: list[Name] = Field(
+        default_factory=list, max_length=50, description="Subjects and industries.", examples=[["fintech", "payments"]]
+    )
+    series: Name | None = Field(
+        None, description="Recurring series it belongs to.", examples=["Fintech Breakfast"]
+    )
+    organizer: Name | None = Field(None, description="Organiser.", examples=["Stockholm Fintech Network"])
+    url: Annotated[str, Field(max_length=1000)] | None = Field(None, description="Event page.", examples=["https://example.org/e/1"])
+
+
+class AttendanceStatus(StrEnum):
+    REGISTERED = "registered"
+    ATTENDED = "attended"
+    CANCELLED = "cancelled"
+
+
+class AttendanceRecorded(Message):
+    """One person on an event's attendee list."""
+
+    TYPE = "springboard.attendance.recorded"
+
+    event_external_id: str = Field(
+        min_length=1, max_length=512, description="The event's external id.", examples=["meetup:fintech-sthlm-2026-12"]
+    )
+    email: EmailStr = Field(description="Attendee's e-mail.", examples=["anna.berg@nordbank.example"])
+    full_name: Name | None = Field(None, description="Attendee's name.", examples=["Anna Berg"])
+    company: Name | None = Field(None, description="Attendee's employer.", examples=["Nordbank AB"])
+    title: Name | None = Field(None, description="Attendee's job title.", examples=["CFO"])
+    status: AttendanceStatus = Field(AttendanceStatus.REGISTERED, description="Registration state.", examples=["registered"])
+
+
+class GoalsSet(Message):
+    """The owner's profile and networking goals."""
+
+    TYPE = "springboard.goals.set"
+
+    full_name: Name = Field(description="The owner's name.", examples=["Maria Lindqvist"])
+    emails: list[EmailStr] = Field(
+        min_length=1, max_length=20, description="The owner's own addresses (to recognise them in calendars).",
+        examples=[["maria.lindqvist@example.com"]],
+    )
+    home_city: Name | None = Field(None, description="Where the owner lives now.", examples=["Stockholm"])
+    country: Annotated[str, Field(min_length=2, max_length=2)] = Field(
+        "SE", description="Default region for phone numbers.", examples=["SE"]
+    )
+    target_industries: list[Name] = Field(default_factory=list, max_length=50, examples=[["fintech", "retail"]], description="Industries that matter.")
+    target_functions: list[Name] = Field(default_factory=list, max_length=50, examples=[["CFO", "CIO"]], description="Roles that matter.")
+    target_cities: list[Name] = Field(default_factory=list, max_length=50, examples=[["Stockholm"]], description="Regions that matter.")
+    interests: list[Name] = Field(default_factory=list, max_length=50, examples=[["payments", "e-commerce"]], description="Topics the owner follows.")
+
+
+class FavourKind(StrEnum):
+    REFERRAL = "referral"
+    INTRODUCTION = "introduction"
+    HELP = "help"
+    RECOMMENDATION = "recommendation"
+
+
+class FavourRecorded(Message):
+    """A favour between the owner and a contact, from a CRM or logged by the owner."""
+
+    TYPE = "springboard.favour.recorded"
+
+    external_id: str = Field(min_length=1, max_length=256, description="Source id of the record.", examples=["crm:deal-881"])
+    person_email: EmailStr = Field(description="The other party.", examples=["erik.nilsson@gbgconsult.example"])
+    direction: Literal["given", "received"] = Field(description="Given by the owner, or received.", examples=["received"])
+    kind: FavourKind = Field(description="What the favour was.", examples=["referral"])
+    occurred_at: AwareDatetime = Field(description="When.", examples=["2026-05-04T12:00:00Z"])
+    note: ShortText | None = Field(None, description="Free text.", examples=["Referred Kvarnby Retail"])
+
+
+class FeedbackAction(StrEnum):
+    ACCEPTED = "accepted"
+    DONE = "done"
+    DISMISSED = "dismissed"
+    SNOOZED = "snoozed"
+
+
+class FeedbackGiven(Message):
+    """The owner's answer to a suggestion."""
+
+    TYPE = "springboard.feedback.given"
+
+    suggestion_id: str = Field(min_length=1, max_length=128, description="The suggestion answered.", examples=["c8f2…"])
+    action: FeedbackAction = Field(description="What the owner did.", examples=["dismissed"])
+
+
+class ErasePerson(Message):
+    """Remove one person from every store of this owner."""
+
+    TYPE = "springboard.erase.person"
+
+    request: Literal["person"] = "person"
+    email: EmailStr = Field(description="Any address of the person to erase.", examples=["anna.berg@nordbank.example"])
+
+
+class EraseOwner(Message):
+    """Remove everything of this owner."""
+
+    TYPE = "springboard.erase.owner"
+
+    request: Literal["owner"] = "owner"
+
+
+EraseRequest = Annotated[ErasePerson | EraseOwner, Field(discriminator="request")]

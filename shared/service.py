@@ -1,0 +1,244 @@
+"""What every service has in common: metrics registry, broker, database, health and readiness.
+
+A service's ``main.create_app`` builds one ``ServiceRuntime``, includes its router and
+returns ``runtime.asgi_app()``. Nothing happens at import, and each runtime owns its own
+``CollectorRegistry``, so several services can share one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from faststream import AckPolicy
+from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from prometheus_client import CollectorRegistry, Counter, make_asgi_app
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, SQLModel
+
+from shared import database
+from shared.broker import Decoded, Publisher, Rejected, ensure_topics, make_broker, reject
+from shared.settings import SpringboardSettings
+
+logger = logging.getLogger("springboard")
+
+MAX_BACKOFF_SECONDS = 30.0
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class ServiceRuntime:
+    """One service instance: its settings, registry, broker, publisher and database engine."""
+
+    def __init__(
+        self, name: str, settings: SpringboardSettings, tables: Sequence[type[SQLModel]]
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self.tables = tables
+        self.prefix = settings.kafka.topic_prefix
+        self.registry = CollectorRegistry()
+        self.broker: KafkaBroker = make_broker(
+            settings.kafka,
+            client_id=f"springboard-{name}",
+            middlewares=[
+                KafkaPrometheusMiddleware(
+                    registry=self.registry, app_name=f"springboard-{name}", metrics_prefix="springboard"
+                )
+            ],
+        )
+        self.publisher = Publisher(self.broker, self.prefix)
+        self._engine: Engine | None = None
+        self._failures = 0
+        self._background: list[asyncio.Task[None]] = []
+        self.dead_letters = Counter(
+            f"springboard_{name}_dead_letters_total",
+            "Messages refused and sent to a dead-letter topic.",
+            ["topic"],
+            registry=self.registry,
+        )
+
+    # -- Kafka ---------------------------------------------------------------
+
+    @property
+    def group_id(self) -> str:
+        return f"{self.prefix}springboard-{self.name}"
+
+    def batch_subscriber(self, router: KafkaRouter, *topic_names: str, title: str) -> Any:
+        """A batch subscriber that commits offsets only after the handler succeeded."""
+        return router.subscriber(
+            *topic_names,
+            group_id=self.group_id,
+            batch=True,
+            max_records=self.settings.kafka.batch_max_records,
+            batch_timeout_ms=100,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            title=title,
+        )
+
+    def router(self) -> KafkaRouter:
+        return KafkaRouter(prefix=self.prefix)
+
+    def assigned_partitions(self) -> int:
+        total = 0
+        for subscriber in self.broker.subscribers:
+            consumer = getattr(subscriber, "consumer", None)
+            if consumer is None:
+                return 0
+            assignment = consumer.assignment()
+            if not assignment:
+                return 0
+            total += len(assignment)
+        return total
+
+    async def dead_letter(self, rejected: list[Rejected]) -> None:
+        for item in rejected:
+            self.dead_letters.labels(item.topic).inc()
+            logger.warning("%s: dead-lettered a message from %s: %s",
+                           self.name, item.topic, item.dead_letter.data.reason)
+        await self.publisher.dead_letter(rejected)
+
+    # -- Database ------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError(f"{self.name}: the database is opened when the app starts")
+        return self._engine
+
+    def open_database(self) -> Engine:
+        if self._engine is None:
+            self._engine = database.make_engine(
+                self.settings.database_url(self.name),
+                schema_name=self.settings.database.schema_name,
+                echo=self.settings.database.echo,
+            )
+            database.create_tables(self._engine, self.tables)
+        return self._engine
+
+    async def in_transaction(self, work: Callable[[Session], T]) -> T:
+        return await database.in_transaction(self.engine, work)
+
+    async def apply_batch(
+        self,
+        batch: list[Decoded],
+        apply: Callable[[Session, list[Decoded]], list[R]],
+    ) -> tuple[list[R], list[Rejected]]:
+        """Apply a batch in one transaction; if it fails on its data, isolate the culprit.
+
+        A database that is down (``OperationalError``) fails the whole batch, to be
+        retried. Any other error replays the batch one message per transaction, so the
+        message that cannot be applied is dead-lettered and the rest go through.
+        """
+        try:
+            return await self.in_transaction(lambda s: apply(s, batch)), []
+        except OperationalError:
+            raise
+        except Exception:
+            logger.exception("%s: batch of %d failed; applying one by one", self.name, len(batch))
+        results: list[R] = []
+        rejected: list[Rejected] = []
+        for item in batch:
+            try:
+                results += await self.in_transaction(lambda s, one=item: apply(s, [one]))
+            except OperationalError:
+                raise
+            except Exception as error:
+                rejected.append(reject(item.record, topic=item.topic, service=self.name,
+                                       reason=f"could not be applied: {type(error).__name__}: {error}"))
+        return results, rejected
+
+    # -- Failure handling ----------------------------------------------------
+
+    async def retrying(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Run a batch's work; on failure wait with exponential backoff, then re-raise.
+
+        Re-raising makes FastStream seek back (no offset committed), so the batch is read
+        again after the wait instead of in a tight loop.
+        """
+        try:
+            await work()
+        except Exception:
+            self._failures += 1
+            delay = min(MAX_BACKOFF_SECONDS, 0.2 * 2 ** min(self._failures, 10))
+            logger.exception("%s: batch failed (%d in a row), retrying in %.1fs",
+                             self.name, self._failures, delay)
+            await asyncio.sleep(delay)
+            raise
+        self._failures = 0
+
+    def spawn(self, coroutine: Awaitable[None]) -> None:
+        """Run a background loop for the app's lifetime (cancelled at shutdown)."""
+        self._background.append(asyncio.ensure_future(coroutine))
+
+    # -- The app -------------------------------------------------------------
+
+    def readiness(self) -> dict[str, Any]:
+        partitions = self.assigned_partitions()
+        database_ok = self._engine is not None and database.ping(self._engine)
+        return {
+            "service": self.name,
+            "ready": partitions > 0 and database_ok and self._failures == 0,
+            "assigned_partitions": partitions,
+            "database": "ok" if database_ok else "unavailable",
+            "consecutive_failures": self._failures,
+        }
+
+    def asgi_app(
+        self,
+        *,
+        on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
+        after_startup: Sequence[Callable[[], Awaitable[None]]] = (),
+        asgi_routes: Sequence[tuple[str, Any]] = (),
+    ) -> AsgiFastStream:
+        runtime = self
+
+        @get(include_in_schema=False)
+        async def health(scope: Any) -> AsgiResponse:
+            alive = await runtime.broker.ping(timeout=3.0)
+            body = json.dumps({"service": runtime.name, "broker": "ok" if alive else "unreachable"})
+            return AsgiResponse(body.encode(), 200 if alive else 503,
+                                {"content-type": "application/json"})
+
+        @get(include_in_schema=False)
+        async def ready(scope: Any) -> AsgiResponse:
+            state = await asyncio.to_thread(runtime.readiness)
+            return AsgiResponse(json.dumps(state).encode(), 200 if state["ready"] else 503,
+                                {"content-type": "application/json"})
+
+        async def startup() -> None:
+            await asyncio.to_thread(runtime.open_database)
+            await ensure_topics(runtime.settings.kafka)
+            for hook in on_startup:
+                await hook()
+
+        async def shutdown() -> None:
+            for task in runtime._background:
+                task.cancel()
+            await asyncio.gather(*runtime._background, return_exceptions=True)
+            runtime._background.clear()
+            if runtime._engine is not None:
+                runtime._engine.dispose()
+                runtime._engine = None
+
+        return AsgiFastStream(
+            self.broker,
+            asgi_routes=[
+                ("/health", health),
+                ("/ready", ready),
+                ("/metrics", make_asgi_app(registry=self.registry)),
+                *asgi_routes,
+            ],
+            on_startup=[startup],
+            after_startup=list(after_startup),
+            on_shutdown=[shutdown],
+            logger=logging.getLogger(f"springboard.{self.name}"),
+        )

@@ -1,0 +1,84 @@
+"""Settings for every service, read from the environment (prefix ``SPRINGBOARD_``).
+
+Only this module reads the environment; tests and the embedded runner build settings
+objects directly. Nested models use ``__`` in variable names, for example
+``SPRINGBOARD_KAFKA__BOOTSTRAP_SERVERS`` or ``SPRINGBOARD_DATABASE__URL``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SecurityProtocol(StrEnum):
+    PLAINTEXT = "PLAINTEXT"
+    SSL = "SSL"
+    SASL_PLAINTEXT = "SASL_PLAINTEXT"
+    SASL_SSL = "SASL_SSL"
+
+
+class SaslMechanism(StrEnum):
+    PLAIN = "PLAIN"
+    SCRAM_SHA_256 = "SCRAM-SHA-256"
+    SCRAM_SHA_512 = "SCRAM-SHA-512"
+
+
+class KafkaSettings(BaseModel):
+    bootstrap_servers: str = Field("127.0.0.1:9092", description="Comma-separated host:port list.")
+    security_protocol: SecurityProtocol = SecurityProtocol.PLAINTEXT
+    sasl_mechanism: SaslMechanism | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
+    topic_prefix: str = Field(
+        "", description="Prepended to every topic and consumer group; isolates test runs."
+    )
+    partitions: int = Field(4, ge=1, description="Partitions for topics this system creates.")
+    batch_max_records: int = Field(1000, ge=1, description="Largest batch a consumer handles.")
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> KafkaSettings:
+        if self.security_protocol in (SecurityProtocol.SASL_PLAINTEXT, SecurityProtocol.SASL_SSL):
+            if not (self.sasl_mechanism and self.sasl_username and self.sasl_password):
+                raise ValueError(
+                    "SASL needs kafka.sasl_mechanism, kafka.sasl_username and kafka.sasl_password"
+                )
+        return self
+
+
+class DatabaseSettings(BaseModel):
+    url: str | None = Field(
+        None,
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db. "
+        "Unset: a SQLite file per service in the data directory.",
+    )
+    schema_name: str | None = Field(
+        None, description="PostgreSQL schema to use (search_path); isolates test runs."
+    )
+    echo: bool = False
+
+
+class SpringboardSettings(BaseSettings):
+    """Settings common to every service."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SPRINGBOARD_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    kafka: KafkaSettings = KafkaSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    data_dir: Path = Field(Path(".springboard"), description="Where SQLite files and models live.")
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(8000, ge=0, le=65535)
+    log_level: str = "INFO"
+
+    def database_url(self, service: str) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{self.data_dir / f'{service}.db'}"
