@@ -79,19 +79,25 @@ def make_broker(
     )
 
 
-def admin_client(kafka: KafkaSettings) -> AIOKafkaAdminClient:
+def aiokafka_options(kafka: KafkaSettings) -> dict[str, Any]:
+    """Connection options for plain aiokafka clients (admin, producers, readers)."""
+    options: dict[str, Any] = {"bootstrap_servers": kafka.bootstrap_servers}
     security = security_for(kafka)
-    kwargs: dict[str, Any] = {"bootstrap_servers": kafka.bootstrap_servers}
-    if security is not None:
-        kwargs["security_protocol"] = kafka.security_protocol.value
-        kwargs["ssl_context"] = security.ssl_context
-        if kafka.sasl_mechanism:
-            kwargs["sasl_mechanism"] = kafka.sasl_mechanism.value
-            kwargs["sasl_plain_username"] = kafka.sasl_username
-            kwargs["sasl_plain_password"] = (
-                kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
-            )
-    return AIOKafkaAdminClient(**kwargs)
+    if security is None:
+        return options
+    options["security_protocol"] = kafka.security_protocol.value
+    options["ssl_context"] = security.ssl_context
+    if kafka.sasl_mechanism:
+        options["sasl_mechanism"] = kafka.sasl_mechanism.value
+        options["sasl_plain_username"] = kafka.sasl_username
+        options["sasl_plain_password"] = (
+            kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
+        )
+    return options
+
+
+def admin_client(kafka: KafkaSettings) -> AIOKafkaAdminClient:
+    return AIOKafkaAdminClient(**aiokafka_options(kafka))
 
 
 async def ensure_topics(kafka: KafkaSettings, names: Iterable[str] | None = None) -> None:

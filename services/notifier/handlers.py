@@ -51,7 +51,8 @@ def choose_for_owner(
         )
         rows.append(NotifySuggestion(
             suggestion_id=item.suggestion_id, owner_id=owner_id, kind=item.kind.value,
-            subject_id=item.subject_id, payload=suggestion.model_dump(mode="json"), chosen_at=now,
+            subject_id=item.subject_id, rank=position, payload=suggestion.model_dump(mode="json"),
+            chosen_at=now,
         ))
     store.save_chosen(session, rows=rows)
     return rows

@@ -18,6 +18,7 @@ class NotifySuggestion(SQLModel, table=True):
     owner_id: str = Field(index=True)
     kind: str
     subject_id: str
+    rank: int = 0
     payload: dict[str, Any] = Field(sa_column=Column(JSON))
     chosen_at: datetime = Field(sa_column=Column(DateTime(timezone=True)))
     published_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))

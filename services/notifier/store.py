@@ -29,7 +29,7 @@ def unpublished(session: Session, *, owner_ids: Sequence[str]) -> list[NotifySug
     return list(session.exec(select(NotifySuggestion).where(
         col(NotifySuggestion.owner_id).in_(list(owner_ids)),
         col(NotifySuggestion.published_at).is_(None),
-    ).order_by(col(NotifySuggestion.chosen_at), col(NotifySuggestion.suggestion_id))).all())
+    ).order_by(col(NotifySuggestion.chosen_at), col(NotifySuggestion.rank))).all())
 
 
 def mark_published(session: Session, *, ids: Sequence[str], at: datetime) -> None:

@@ -8,7 +8,7 @@ from shared.settings import SpringboardSettings
 class RecommenderSettings(SpringboardSettings):
     http_port: int = 8002
     debounce_seconds: float = Field(
-        2.0, ge=0, description="Re-score an owner this long after their last update."
+        3.0, ge=0, description="Re-score an owner this long after their last update."
     )
     refresh_hours: float = Field(
         24.0, gt=0, description="Re-score every owner at least this often: time alone makes a contact overdue."

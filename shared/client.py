@@ -1,0 +1,73 @@
+"""A small Kafka client for feeding input and reading suggestions (CLI, demo, tests, benchmarks)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from shared import topics
+from shared.broker import aiokafka_options
+from shared.messages import Envelope, encode, envelope_adapter
+from shared.settings import KafkaSettings
+
+
+async def publish(kafka: KafkaSettings, messages: Iterable[tuple[str, Envelope[Any]]]) -> int:
+    """Send envelopes to their topics keyed by owner; returns how many were confirmed."""
+    producer = AIOKafkaProducer(linger_ms=5, **aiokafka_options(kafka))
+    await producer.start()
+    try:
+        futures = [
+            await producer.send(kafka.topic_prefix + topic, encode(envelope),
+                                key=envelope.owner_id.encode(),
+                                headers=[("content-type", b"application/json")])
+            for topic, envelope in messages
+        ]
+        await asyncio.gather(*futures)
+        return len(futures)
+    finally:
+        await producer.stop()
+
+
+class SuggestionReader:
+    """Reads the suggestions topic from the beginning, without a consumer group."""
+
+    def __init__(self, kafka: KafkaSettings, topic: str = topics.SUGGESTIONS) -> None:
+        self._topic = topic
+        self._consumer = AIOKafkaConsumer(
+            kafka.topic_prefix + topic, group_id=None, auto_offset_reset="earliest",
+            enable_auto_commit=False, **aiokafka_options(kafka),
+        )
+
+    async def __aenter__(self) -> SuggestionReader:
+        await self._consumer.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._consumer.stop()
+
+    async def read(self, timeout: float) -> list[Envelope[Any]]:
+        """Whatever arrives within ``timeout`` seconds (possibly nothing)."""
+        batches = await self._consumer.getmany(timeout_ms=int(timeout * 1000))
+        adapter = envelope_adapter(self._topic)
+        return [adapter.validate_json(record.value) for records in batches.values() for record in records]
+
+    async def collect(
+        self, *, owner_id: str | None, want: int, timeout: float, quiet: float = 3.0
+    ) -> list[Envelope[Any]]:
+        """Until ``want`` messages (for ``owner_id``, or anyone's) arrived, or none arrived
+        for ``quiet`` seconds after the first, or ``timeout`` passed."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        found: list[Envelope[Any]] = []
+        last = None
+        while len(found) < want and loop.time() < deadline:
+            got = [e for e in await self.read(0.25) if owner_id is None or e.owner_id == owner_id]
+            if got:
+                found += got
+                last = loop.time()
+            elif last is not None and loop.time() - last > quiet:
+                break
+        return found
