@@ -17,6 +17,7 @@ from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, create_engine
 
 T = TypeVar("T")
@@ -41,8 +42,11 @@ def make_engine(url: str, *, schema_name: str | None = None, echo: bool = False)
         connect_args["options"] = f"-csearch_path={schema_name}"
     engine = create_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
     if schema_name:
-        with engine.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema_name}"'))
+        try:
+            with engine.begin() as connection:
+                connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema_name}"'))
+        except IntegrityError:
+            pass  # another service created it at the same moment
     return engine
 
 

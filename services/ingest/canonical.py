@@ -62,7 +62,15 @@ def resolve_person(
     session: Session, *, owner_id: str, keys: Sequence[Key], facts: PersonFacts
 ) -> IngestPerson:
     """Find the person these keys point at (or create them) and merge in the new facts."""
-    person_id = store.find_person_id(session, owner_id=owner_id, keys=keys)
+    # Keys resolved earlier in this transaction skip the look-up (a calendar names the
+    # same people, the owner first of all, over and over).
+    resolved: dict[tuple[str, Key], str] = session.info.setdefault("resolved_keys", {})
+    cached = next((resolved[(owner_id, k)] for k in keys if (owner_id, k) in resolved), None)
+    if cached is not None:
+        person_id: str | None = cached
+        known = {k for k in keys if (owner_id, k) in resolved}
+    else:
+        person_id, known = store.find_person_id(session, owner_id=owner_id, keys=keys)
     person = store.get_person(session, person_id=person_id) if person_id else None
     if person is None:
         fallback = next((v for k, v in keys if k == "email"), "unknown")
@@ -89,8 +97,12 @@ def resolve_person(
     person.is_self = person.is_self or any(k == "email" and v in own_emails for k, v in keys)
     if facts.introduced_by and facts.introduced_by != person.person_id:
         person.introduced_by = facts.introduced_by
-    store.save_person(session, person=person)
-    store.add_keys(session, owner_id=owner_id, person_id=person.person_id, keys=keys)
+    if person not in session:
+        store.save_person(session, person=person)
+    store.add_keys(session, owner_id=owner_id, person_id=person.person_id,
+                   keys=[k for k in keys if k not in known])
+    for key in keys:
+        resolved.setdefault((owner_id, key), person.person_id)
     return person
 
 

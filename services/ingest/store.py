@@ -32,10 +32,10 @@ def save_owner(session: Session, *, owner_id: str, full_name: str, emails: Seque
            keys=["owner_id"])
 
 
-def find_person_id(session: Session, *, owner_id: str, keys: Sequence[Key]) -> str | None:
-    """The person the strongest matching key points at, if any."""
+def find_person_id(session: Session, *, owner_id: str, keys: Sequence[Key]) -> tuple[str | None, set[Key]]:
+    """The person the strongest matching key points at (if any), and the keys already known."""
     if not keys:
-        return None
+        return None, set()
     rows = session.exec(
         select(IngestPersonKey).where(
             IngestPersonKey.owner_id == owner_id,
@@ -43,14 +43,17 @@ def find_person_id(session: Session, *, owner_id: str, keys: Sequence[Key]) -> s
         )
     ).all()
     found = {(row.kind, row.value): row.person_id for row in rows}
+    known = set(found)
     for key in keys:
         if key in found:
-            return found[key]
-    return None
+            return found[key], known
+    return None, known
 
 
 def add_keys(session: Session, *, owner_id: str, person_id: str, keys: Sequence[Key]) -> None:
     """Point unclaimed keys at ``person_id``; a key that belongs to someone else stays theirs."""
+    if not keys:
+        return
     upsert(session, IngestPersonKey,
            [{"owner_id": owner_id, "kind": k, "value": v, "person_id": person_id} for k, v in keys],
            keys=["owner_id", "kind", "value"], update=[])
@@ -61,7 +64,7 @@ def get_person(session: Session, *, person_id: str) -> IngestPerson | None:
 
 
 def save_person(session: Session, *, person: IngestPerson) -> None:
-    session.merge(person)
+    session.add(person)
 
 
 def person_ids_with_email(session: Session, *, owner_id: str, emails: Sequence[str]) -> list[str]:

@@ -32,6 +32,7 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
 
     def project(session: Session, batch: list[Decoded]) -> list[str]:
         now = datetime.now(UTC)
+        changes = []
         for item in batch:
             envelope = item.envelope
             if isinstance(envelope.data, FeedbackGiven):
@@ -39,7 +40,8 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
                                       suggestion_id=envelope.data.suggestion_id,
                                       action=envelope.data.action.value, at=envelope.time)
             else:
-                store.apply_change(session, owner_id=envelope.owner_id, change=envelope.data)
+                changes.append((envelope.owner_id, envelope.data))
+        store.apply_changes(session, changes)
         owners = [item.envelope.owner_id for item in batch]
         store.mark_changed(session, owner_ids=owners, at=now)
         return owners

@@ -30,46 +30,69 @@ SUPPRESS_AFTER = {"dismissed": timedelta(days=90), "snoozed": timedelta(days=14)
                   "done": timedelta(days=30), "accepted": timedelta(days=30)}
 
 
-def apply_change(session: Session, *, owner_id: str, change: Any) -> None:
-    """Project one canonical change; every write is an idempotent upsert or delete."""
+Row = tuple[type[Any], tuple[str, ...], dict[str, Any]]
+
+
+def row_for(owner_id: str, change: Any) -> Row | None:
+    """The projection row a change upserts (table, key columns, values); None for erasures."""
     match change:
         case network.PersonChanged():
             row = change.model_dump(exclude={"change", "title"})
-            upsert(session, RecPerson, [{"owner_id": owner_id, **row}], keys=["owner_id", "person_id"])
+            return RecPerson, ("owner_id", "person_id"), {"owner_id": owner_id, **row}
         case network.InteractionRecorded():
-            upsert(session, RecInteraction, [{
+            return RecInteraction, ("owner_id", "interaction_id"), {
                 "owner_id": owner_id, "interaction_id": change.interaction_id,
                 "occurred_at": change.occurred_at, "person_ids": change.person_ids,
-                "organizer_id": change.organizer_id, "cancelled": change.cancelled,
-            }], keys=["owner_id", "interaction_id"])
+                "organizer_id": change.organizer_id, "cancelled": change.cancelled}
         case network.EventChanged():
-            upsert(session, RecEvent, [{
+            return RecEvent, ("owner_id", "event_id"), {
                 "owner_id": owner_id, "event_id": change.event_id, "title": change.title,
                 "starts_at": change.starts_at, "city": change.city, "topics": change.topics,
-                "series": change.series,
-            }], keys=["owner_id", "event_id"])
+                "series": change.series}
         case network.AttendanceChanged():
-            upsert(session, RecAttendance, [{
+            return RecAttendance, ("owner_id", "event_id", "person_id"), {
                 "owner_id": owner_id, "event_id": change.event_id,
-                "person_id": change.person_id, "status": change.status,
-            }], keys=["owner_id", "event_id", "person_id"])
+                "person_id": change.person_id, "status": change.status}
         case network.GoalsChanged():
-            upsert(session, RecGoals, [{
+            return RecGoals, ("owner_id",), {
                 "owner_id": owner_id, "home_city": change.home_city,
                 "industries": change.industries, "functions": change.functions,
-                "cities": change.cities, "interests": change.interests,
-            }], keys=["owner_id"])
+                "cities": change.cities, "interests": change.interests}
         case network.FavourChanged():
-            upsert(session, RecFavour, [{
+            return RecFavour, ("owner_id", "favour_id"), {
                 "owner_id": owner_id, "favour_id": change.favour_id, "person_id": change.person_id,
-                "direction": change.direction, "kind": change.kind, "occurred_at": change.occurred_at,
-            }], keys=["owner_id", "favour_id"])
-        case network.PersonErased():
-            erase_person(session, owner_id=owner_id, person_id=change.person_id)
-        case network.OwnerErased():
-            erase_owner(session, owner_id=owner_id)
-        case _:
-            raise TypeError(f"unknown network change {type(change).__name__}")
+                "direction": change.direction, "kind": change.kind,
+                "occurred_at": change.occurred_at}
+        case network.PersonErased() | network.OwnerErased():
+            return None
+    raise TypeError(f"unknown network change {type(change).__name__}")
+
+
+def apply_changes(session: Session, changes: Sequence[tuple[str, Any]]) -> None:
+    """Project (owner id, change) pairs in order, with one bulk upsert per table.
+
+    Upserts are gathered (the last write to a key wins) and written before any erasure,
+    so an erasure always applies to everything that came before it.
+    """
+    pending: dict[type[Any], tuple[tuple[str, ...], dict[tuple[Any, ...], dict[str, Any]]]] = {}
+
+    def write() -> None:
+        for table, (keys, rows) in pending.items():
+            upsert(session, table, list(rows.values()), keys=keys)
+        pending.clear()
+
+    for owner_id, change in changes:
+        found = row_for(owner_id, change)
+        if found is None:
+            write()
+            if isinstance(change, network.PersonErased):
+                erase_person(session, owner_id=owner_id, person_id=change.person_id)
+            else:
+                erase_owner(session, owner_id=owner_id)
+            continue
+        table, keys, row = found
+        pending.setdefault(table, (keys, {}))[1][tuple(row[k] for k in keys)] = row
+    write()
 
 
 def erase_person(session: Session, *, owner_id: str, person_id: str) -> None:

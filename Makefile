@@ -1,0 +1,40 @@
+# Springboard: `make help` lists the targets.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test lint bench asyncapi clean
+
+help:  ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)  ## Create .venv and install Springboard with its tools
+
+demo: $(STAMP)  ## Run the whole system on the embedded broker and print the first suggestions
+	$(BIN)/springboard demo
+
+test: $(STAMP)  ## Run every test (unit, integration, end-to-end) on the real broker and PostgreSQL
+	$(BIN)/pytest
+
+lint: $(STAMP)  ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared services
+
+bench: $(STAMP)  ## Benchmarks (figures printed, never asserted)
+	$(BIN)/python -m bench
+
+asyncapi: $(STAMP)  ## Write the AsyncAPI documents of the services to infra/asyncapi/
+	$(BIN)/python -m services.asyncapi
+
+clean:  ## Remove the virtual environment and local data
+	rm -rf $(VENV) .springboard .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,53 @@
+"""Shared fixtures: the real Tansu broker and a real PostgreSQL schema per test session."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from shared.embedded_broker import EmbeddedBroker
+from shared.settings import DatabaseSettings
+
+POSTGRES_URL = os.environ.get("SPRINGBOARD_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_reachable(url: str) -> bool:
+    try:
+        with psycopg.connect(url.replace("+psycopg", ""), connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Kafka-protocol broker (Tansu) on a free loopback port, for the whole session."""
+    log = tmp_path_factory.mktemp("broker") / "broker.log"
+    with EmbeddedBroker(log_file=log) as broker:
+        yield broker.bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[DatabaseSettings]:
+    """A fresh schema in the real PostgreSQL database ``test``, dropped afterwards.
+
+    Where PostgreSQL is absent the tests fall back to SQLite, except in CI, where its
+    absence is a failure.
+    """
+    if not _postgres_reachable(POSTGRES_URL):
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+        yield DatabaseSettings()
+        return
+    schema = f"sb_test_{uuid.uuid4().hex[:10]}"
+    yield DatabaseSettings(url=POSTGRES_URL, schema_name=schema)
+    with psycopg.connect(POSTGRES_URL.replace("+psycopg", ""), autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,122 @@
+"""The three services on the real Tansu broker and real PostgreSQL, fed the sample network."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from services.embedded import EmbeddedSystem
+from shared import topics
+from shared.client import SuggestionReader, publish
+from shared.sample_network import generate
+from shared.settings import DatabaseSettings
+from tests.conftest import unique
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+async def system(kafka_bootstrap: str, postgres: DatabaseSettings, tmp_path_factory) -> Any:
+    async with EmbeddedSystem(
+        data_dir=tmp_path_factory.mktemp("e2e"), database=postgres,
+        bootstrap_servers=kafka_bootstrap, topic_prefix=unique("e2e-"),
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def delivered(system: EmbeddedSystem) -> dict[str, Any]:
+    """Feed the sample network for one owner, plus a malformed message; collect the outcome."""
+    owner = unique("owner-")
+    network = generate(owner_id=owner, seed=11)
+    async with SuggestionReader(system.kafka) as reader:
+        await publish(system.kafka, network.messages)
+        # A producer that sends garbage on an input topic must not stop anything.
+        await _send_raw(system, topics.CONTACTS, owner, b'{"id": "broken", "data": ')
+        found = await reader.collect(owner_id=None, want=5, timeout=120, quiet=8)
+    return {"owner": owner, "network": network, "suggestions": found}
+
+
+async def _send_raw(system: EmbeddedSystem, topic: str, key: str, value: bytes) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=system.kafka.bootstrap_servers)
+    await producer.start()
+    try:
+        await producer.send_and_wait(system.kafka.topic_prefix + topic, value, key=key.encode())
+    finally:
+        await producer.stop()
+
+
+async def test_suggestions_of_three_kinds_with_reasons_arrive_for_the_sample_owner(delivered) -> None:
+    mine = [e for e in delivered["suggestions"] if e.owner_id == delivered["owner"]]
+    assert len(mine) >= 5
+    assert len({e.data.kind for e in mine}) >= 3
+    for envelope in mine:
+        suggestion = envelope.data
+        assert suggestion.reasons and all(r.strip() for r in suggestion.reasons)
+        assert suggestion.model_version == "prior-1"
+        assert envelope.id == suggestion.suggestion_id
+    assert len({e.data.suggestion_id for e in mine}) == len(mine)
+
+
+async def test_suggestions_name_only_people_and_events_of_that_owners_network(delivered) -> None:
+    network = delivered["network"]
+    names = {p.name for p in network.contacts + network.strangers}
+    titles = {e.data.title for t, e in network.messages if t == topics.EVENTS}
+    for envelope in delivered["suggestions"]:
+        assert envelope.data.subject_name in names | titles
+
+
+async def test_nothing_arrives_for_an_owner_who_sent_nothing(delivered, system) -> None:
+    silent = unique("silent-")
+    async with SuggestionReader(system.kafka) as reader:
+        seen = await reader.collect(owner_id=silent, want=1, timeout=3, quiet=1)
+    assert seen == []
+    assert {e.owner_id for e in delivered["suggestions"]} == {delivered["owner"]}
+
+
+async def test_a_malformed_message_lands_in_the_dead_letter_topic_with_its_reason(delivered, system) -> None:
+    consumer = AIOKafkaConsumer(
+        system.kafka.topic_prefix + topics.dead_letter(topics.CONTACTS),
+        bootstrap_servers=system.kafka.bootstrap_servers, group_id=None,
+        auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        batches = await consumer.getmany(timeout_ms=10_000)
+    finally:
+        await consumer.stop()
+    letters = [json.loads(r.value) for rs in batches.values() for r in rs]
+    [letter] = [x["data"] for x in letters if x["owner_id"] == delivered["owner"]]
+    assert base64.b64decode(letter["original_value_b64"]) == b'{"id": "broken", "data": '
+    assert letter["service"] == "ingest" and "json" in letter["reason"].lower()
+
+
+async def test_replaying_the_same_input_publishes_no_new_suggestion(delivered, system) -> None:
+    owner = delivered["owner"]
+    again = [(t, e) for t, e in delivered["network"].messages if t == topics.CONTACTS][:20]
+    async with SuggestionReader(system.kafka) as reader:
+        before = await reader.collect(owner_id=owner, want=10_000, timeout=5, quiet=2)
+        await publish(system.kafka, again)
+        after = await reader.collect(owner_id=owner, want=1, timeout=12, quiet=10)
+    assert len(before) == len(delivered["suggestions"])
+    assert after == []
+
+
+async def test_every_service_is_healthy_ready_and_counts_its_work(delivered, system) -> None:
+    async with httpx.AsyncClient(timeout=5) as client:
+        for service in system.services:
+            assert (await client.get(f"{service.url}/health")).status_code == 200
+            ready = (await client.get(f"{service.url}/ready")).json()
+            assert ready["ready"] and ready["assigned_partitions"] > 0
+        ingest = (await client.get(f"{system.service('ingest').url}/metrics")).text
+        notifier = (await client.get(f"{system.service('notifier').url}/metrics")).text
+    assert "springboard_ingest_dead_letters_total" in ingest
+    sent = sum(float(line.split()[-1]) for line in notifier.splitlines()
+               if line.startswith("springboard_notifier_suggestions_total{"))
+    assert sent == len(delivered["suggestions"])

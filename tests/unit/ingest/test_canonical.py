@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from services.ingest import canonical, normalise
+from services.ingest.models import TABLES, IngestPerson
+from shared import database
+from shared.messages.inputs import (
+    Attendee,
+    AttendanceRecorded,
+    ContactUpserted,
+    GoalsSet,
+    MeetingRecorded,
+)
+from shared.messages.network import InteractionRecorded, PersonChanged
+
+AT = datetime(2026, 3, 12, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine():
+    engine = database.make_engine("sqlite://")
+    database.create_tables(engine, TABLES)
+    return engine
+
+
+def apply(engine, owner: str, data, source: str = "test") -> list:
+    with database.transaction(engine) as session:
+        return canonical.apply(session, owner_id=owner, source=source, data=data)
+
+
+def meeting(*emails: str, organizer: str | None = None, uid: str = "m1") -> MeetingRecorded:
+    return MeetingRecorded(external_id=uid, starts_at=AT, organizer_email=organizer,
+                           attendees=[Attendee(email=e) for e in emails])
+
+
+def test_a_contact_met_in_a_meeting_is_one_person_across_sources(engine) -> None:
+    [contact] = apply(engine, "o1", ContactUpserted(
+        external_id="hubspot-1", full_name="Anna Berg", emails=["Anna.Berg@Nordbank.example"],
+        company="Nordbank AB (publ)", title="Ekonomichef"))
+    changes = apply(engine, "o1", meeting("anna.berg@nordbank.example", "me@example.com",
+                                          organizer="me@example.com"))
+    people = [c for c in changes if isinstance(c, PersonChanged)]
+    anna = next(p for p in people if p.full_name == "Anna Berg")
+    assert anna.person_id == contact.person_id
+    assert (anna.company, anna.function, anna.seniority) == ("Nordbank", "CFO", "executive")
+    [interaction] = [c for c in changes if isinstance(c, InteractionRecorded)]
+    assert set(interaction.person_ids) == {p.person_id for p in people}
+
+
+def test_the_owner_is_recognised_in_calendars_once_their_goals_arrive(engine) -> None:
+    changes = apply(engine, "o1", meeting("me@example.com", "x@y.example", organizer="me@example.com"))
+    me_before = next(c for c in changes if isinstance(c, PersonChanged) and c.full_name == "Me")
+    assert not me_before.is_self
+    goals = apply(engine, "o1", GoalsSet(full_name="Maria L", emails=["me@example.com"]))
+    me_after = next(c for c in goals if isinstance(c, PersonChanged))
+    assert me_after.person_id == me_before.person_id and me_after.is_self
+
+
+def test_replaying_an_input_yields_the_same_changes_and_no_new_rows(engine) -> None:
+    data = meeting("a@x.example", "b@x.example", organizer="a@x.example")
+    first = apply(engine, "o1", data)
+    second = apply(engine, "o1", data)
+    assert first == second
+    with database.transaction(engine) as session:
+        assert len(session.exec(select(IngestPerson)).all()) == 2
+
+
+def test_the_same_email_under_two_owners_is_two_different_people(engine) -> None:
+    one = apply(engine, "o1", ContactUpserted(external_id="c", full_name="Anna", emails=["a@x.example"]))
+    two = apply(engine, "o2", ContactUpserted(external_id="c", full_name="Anna", emails=["a@x.example"]))
+    assert one[0].person_id != two[0].person_id
+
+
+def test_people_seen_only_on_attendee_lists_are_not_contacts(engine) -> None:
+    changes = apply(engine, "o1", AttendanceRecorded(event_external_id="e", email="new@x.example",
+                                                     full_name="New Person", title="CFO"))
+    person = changes[0]
+    assert not person.is_contact and person.function == "CFO"
+    met = apply(engine, "o1", meeting("new@x.example", uid="m2"))
+    assert next(c for c in met if isinstance(c, PersonChanged)).is_contact
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("VD", ("CEO", "executive")),
+    ("Ekonomichef", ("CFO", "executive")),
+    ("IT-chef", ("CIO", "executive")),
+    ("Marknadschef", ("CMO", "executive")),
+    ("Försäljningschef", ("Head of Sales", "director")),
+    ("Chief Financial Officer", ("CFO", "executive")),
+    ("Key Account Manager", ("Sales", "manager")),
+    ("Gardener", (None, None)),
+])
+def test_titles_map_to_function_and_seniority(title: str, expected: tuple) -> None:
+    assert normalise.title_function(title) == expected
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    ("Nordbank AB (publ)", "Nordbank"), ("Acme, Inc.", "Acme"), ("Widgets Ltd", "Widgets"),
+    ("Bauer GmbH", "Bauer"), ("  ", None),
+])
+def test_company_names_lose_their_legal_suffix(raw: str, clean: str | None) -> None:
+    assert normalise.company(raw) == clean

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from services.recommender import candidates, features, prior
+from services.recommender.snapshot import Event, Favour, Goals, Interaction, Person, Snapshot
+from shared.messages.recommendations import SuggestionKind
+
+NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
+GOALS = Goals(home_city="Stockholm", industries=frozenset({"fintech"}),
+              functions=frozenset({"CFO"}), cities=frozenset({"Stockholm"}),
+              interests=frozenset({"payments"}))
+ME = Person("me", "Maria", is_contact=True, is_self=True)
+
+
+def days_ago(n: float) -> datetime:
+    return NOW - timedelta(days=n)
+
+
+def snapshot(people: list[Person], interactions: list[Interaction] = (), events=(), attendance=None,
+             favours=()) -> Snapshot:
+    return Snapshot(owner_id="o", now=NOW, people={p.id: p for p in [ME, *people]},
+                    interactions=list(interactions), events={e.id: e for e in events},
+                    attendance=attendance or {}, favours=list(favours), goals=GOALS)
+
+
+def meetings(person: str, *ages: float) -> list[Interaction]:
+    return [Interaction(f"i-{person}-{a}", days_ago(a), frozenset({"me", person})) for a in ages]
+
+
+def test_usual_cadence_is_the_median_gap_and_needs_three_meetings() -> None:
+    times = [days_ago(a) for a in (130, 100, 70, 40)]
+    assert features.usual_cadence_days(times) == pytest.approx(30.0)
+    assert features.usual_cadence_days(times[:2]) is None
+
+
+def test_reconnect_features_match_a_hand_computed_case() -> None:
+    anna = Person("anna", "Anna Berg", company="Nordbank", function="CFO", industry="fintech",
+                  city="Stockholm", is_contact=True, is_customer=True)
+    snap = snapshot([anna], meetings("anna", 180, 150, 120, 90))
+    values, context = features.reconnect_features(snap, anna)
+    # last met 90 days ago, usual gap 30 days: 3x overdue -> (3 - 1) / 3
+    assert context["days_since"] == pytest.approx(90.0)
+    assert context["cadence"] == pytest.approx(30.0)
+    assert values["overdue"] == pytest.approx(2 / 3)
+    weight = sum(0.5 ** (a / 365) for a in (180, 150, 120, 90))
+    assert values["tie_strength"] == pytest.approx(1 - np.exp(-weight / 4))
+    assert values["goal_fit"] == pytest.approx(1.0)
+    assert values["is_customer"] == 1.0
+    assert values["same_city"] == 1.0
+
+
+def test_a_contact_with_a_meeting_already_planned_is_not_a_reconnect_candidate() -> None:
+    anna = Person("anna", "Anna", is_contact=True)
+    planned = Interaction("next", NOW + timedelta(days=3), frozenset({"me", "anna"}))
+    snap = snapshot([anna], [*meetings("anna", 300, 200), planned])
+    assert features.reconnect_features(snap, anna) is None
+
+
+def test_a_contact_met_on_schedule_is_not_overdue() -> None:
+    anna = Person("anna", "Anna", is_contact=True)
+    snap = snapshot([anna], meetings("anna", 90, 60, 30, 20))
+    assert candidates.reconnect(snap) == []
+
+
+def test_features_ignore_meetings_after_the_cutoff() -> None:
+    anna = Person("anna", "Anna", is_contact=True)
+    base = meetings("anna", 200, 170, 140)
+    future = [Interaction("f", NOW + timedelta(days=1), frozenset({"me", "anna"}))]
+    later = snapshot([anna], base + future)
+    times = features.past_meetings(later, "anna")
+    assert all(t <= NOW for t in times)
+    assert len(times) == 3
+
+
+def test_introductions_name_the_mutual_contact_with_the_strongest_tie() -> None:
+    close = Person("close", "Close Friend", is_contact=True)
+    loose = Person("loose", "Loose Contact", is_contact=True)
+    target = Person("t", "Sara Ek", company="Klarmynt", function="CFO", industry="fintech",
+                    city="Stockholm")
+    event = Event("e1", "Fintech Breakfast", days_ago(40), "Stockholm", ("fintech",))
+    snap = snapshot([close, loose, target],
+                    meetings("close", 200, 100, 20) + meetings("loose", 400),
+                    events=[event], attendance={"e1": {"close": "attended", "loose": "attended", "t": "attended"}})
+    [found] = candidates.introduction(snap)
+    assert found.subject_id == "t"
+    assert found.introducer_id == "close"
+    assert found.context["mutual"] == 2
+
+
+def test_event_features_count_contacts_and_target_people_registered() -> None:
+    anna = Person("anna", "Anna", is_contact=True)
+    target = Person("t", "Sara", function="CFO", industry="fintech", city="Stockholm")
+    event = Event("e1", "Nordic Payments Seminar", NOW + timedelta(days=10), "Stockholm",
+                  ("payments", "fintech"))
+    snap = snapshot([anna, target], events=[event],
+                    attendance={"e1": {"anna": "registered", "t": "registered"}})
+    values, context = features.event_features(snap, event)
+    assert context == {"contacts": 1.0, "targets": 1.0, "topic_hits": 2.0}
+    assert values["city_fit"] == 1.0 and values["topic_fit"] == 1.0
+
+
+def test_events_the_owner_already_registered_for_or_that_passed_are_not_suggested() -> None:
+    soon = Event("soon", "Soon", NOW + timedelta(days=5), "Stockholm")
+    past = Event("past", "Past", days_ago(5), "Stockholm")
+    going = Event("going", "Going", NOW + timedelta(days=5), "Stockholm")
+    snap = snapshot([], events=[soon, past, going], attendance={"going": {"me": "registered"}})
+    assert [c.subject_id for c in candidates.event(snap)] == ["soon"]
+
+
+def test_give_back_needs_more_received_than_given() -> None:
+    erik = Person("erik", "Erik Nilsson", is_contact=True)
+    even = Person("even", "Even Steven", is_contact=True)
+    favours = [Favour("erik", "received", "referral", days_ago(30)),
+               Favour("erik", "received", "referral", days_ago(90)),
+               Favour("even", "received", "help", days_ago(30)),
+               Favour("even", "given", "help", days_ago(10))]
+    snap = snapshot([erik, even], favours=favours)
+    [found] = candidates.give_back(snap)
+    assert found.subject_id == "erik"
+    assert found.context["received"] == 2 and found.context["given"] == 0
+
+
+def test_prior_weights_sum_to_one_per_kind_and_scores_stay_in_range() -> None:
+    for kind, weights in prior.PRIOR_WEIGHTS.items():
+        assert sum(weights.values()) == pytest.approx(1.0)
+        assert set(weights) == set(prior.FEATURES[kind])
+        model = prior.prior_for(kind)
+        n = len(prior.FEATURES[kind])
+        assert model.predict(np.ones((1, n)))[0] == pytest.approx(1.0)
+        assert model.predict(np.zeros((1, n)))[0] == 0.0
+
+
+def test_prior_scores_are_the_documented_weighted_sum() -> None:
+    model = prior.prior_for(SuggestionKind.RECONNECT)
+    row = {"overdue": 0.5, "tie_strength": 0.8, "goal_fit": 0.4, "is_customer": 1.0, "same_city": 0.0}
+    x = np.array([[row[n] for n in prior.FEATURES[SuggestionKind.RECONNECT]]])
+    assert model.predict(x)[0] == pytest.approx(0.4 * 0.5 + 0.25 * 0.8 + 0.2 * 0.4 + 0.1 * 1.0)
+
+
+def test_prior_refuses_the_wrong_number_of_weights() -> None:
+    with pytest.raises(ValueError, match="weights"):
+        prior.WeightedPrior([0.5, 0.5]).fit(np.zeros((1, 3)))
+
+
+def test_suggestion_ids_are_stable_and_change_with_a_new_episode() -> None:
+    anna = Person("anna", "Anna", is_contact=True)
+    first = candidates.reconnect(snapshot([anna], meetings("anna", 400, 300, 200)))[0]
+    again = candidates.reconnect(snapshot([anna], meetings("anna", 400, 300, 200)))[0]
+    later = candidates.reconnect(snapshot([anna], meetings("anna", 400, 300, 200, 150)))[0]
+    assert first.suggestion_id("o") == again.suggestion_id("o")
+    assert first.suggestion_id("o") != later.suggestion_id("o")
+    assert first.suggestion_id("o") != first.suggestion_id("other-owner")

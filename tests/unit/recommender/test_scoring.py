@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from services.ingest import canonical
+from services.ingest.models import TABLES as INGEST_TABLES
+from services.recommender import store
+from services.recommender.models import TABLES as REC_TABLES
+from services.recommender.scoring import recommend
+from shared import database
+from shared.sample_network import generate
+
+NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
+
+
+def sample_snapshot():
+    network = generate(now=NOW)
+    engine = database.make_engine("sqlite://")
+    database.create_tables(engine, INGEST_TABLES + REC_TABLES)
+    with database.transaction(engine) as session:
+        for _topic, envelope in network.messages:
+            changes = canonical.apply(session, owner_id=envelope.owner_id,
+                                      source=envelope.source, data=envelope.data)
+            store.apply_changes(session, [(envelope.owner_id, c) for c in changes])
+    with database.transaction(engine) as session:
+        return store.load_snapshot(session, owner_id=network.owner_id, now=NOW)
+
+
+SNAPSHOT = sample_snapshot()
+
+
+def test_the_sample_network_yields_every_kind_with_one_to_three_reasons() -> None:
+    made = recommend(SNAPSHOT, per_kind=10, max_per_company=2)
+    kinds = {item.kind.value for item in made.items}
+    assert kinds == {"reconnect", "introduction", "event", "give_back"}
+    for item in made.items:
+        assert 1 <= len(item.reasons) <= 3
+        assert 0.0 <= item.score <= 1.0
+    intro = next(i for i in made.items if i.kind.value == "introduction")
+    assert intro.introducer_name and intro.introducer_name in intro.reasons[0]
+
+
+def test_ranks_follow_scores_within_a_kind_and_diversity_caps_companies() -> None:
+    made = recommend(SNAPSHOT, per_kind=10, max_per_company=2)
+    for kind in {i.kind for i in made.items}:
+        items = [i for i in made.items if i.kind == kind]
+        assert [i.rank for i in items] == list(range(1, len(items) + 1))
+        assert [i.score for i in items] == sorted((i.score for i in items), reverse=True)
+    people = {p.id: p for p in SNAPSHOT.people.values()}
+    for kind in ("reconnect", "introduction"):
+        companies = [people[i.subject_id].company for i in made.items if i.kind.value == kind]
+        assert all(companies.count(c) <= 2 for c in set(companies) if c)
+
+
+def test_the_owner_is_never_suggested_to_themself() -> None:
+    made = recommend(SNAPSHOT, per_kind=50, max_per_company=50)
+    assert not {i.subject_id for i in made.items} & SNAPSHOT.self_ids
+
+
+def test_suppressed_subjects_are_left_out() -> None:
+    made = recommend(SNAPSHOT, per_kind=10, max_per_company=2)
+    top = made.items[0].subject_id
+    quieter = SNAPSHOT.__class__(**{**SNAPSHOT.__dict__, "suppressed": frozenset({top}),
+                                   "_by_person": {}})
+    again = recommend(quieter, per_kind=10, max_per_company=2)
+    assert top not in {i.subject_id for i in again.items}
