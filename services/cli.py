@@ -32,25 +32,43 @@ def run(service: ServiceName) -> None:
         from services.notifier.main import create_app  # type: ignore[assignment]
         from services.notifier.settings import NotifierSettings as Settings  # type: ignore[assignment]
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port,  # type: ignore[arg-type]
-                log_level=settings.log_level.lower())
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,  # type: ignore[arg-type]
+        log_level=settings.log_level.lower(),
+    )
 
 
 @app.command()
 def demo(
-    json_output: bool = typer.Option(False, "--json", help="Print the suggestions as one JSON array."),
-    keep_running: bool = typer.Option(False, "--keep-running", help="Leave the system up afterwards."),
-    data_dir: Path | None = typer.Option(None, help="Keep the SQLite files here (default: a temporary folder)."),
+    json_output: bool = typer.Option(
+        False, "--json", help="Print the suggestions as one JSON array."
+    ),
+    keep_running: bool = typer.Option(
+        False, "--keep-running", help="Leave the system up afterwards."
+    ),
+    data_dir: Path | None = typer.Option(
+        None, help="Keep the SQLite files here (default: a temporary folder)."
+    ),
     seed: int = typer.Option(7, help="Seed of the sample network."),
     timeout: float = typer.Option(120.0, help="Seconds to wait for suggestions."),
 ) -> None:
     """Run the whole system on the embedded broker, feed the sample network, show suggestions."""
     from services.demo import main
 
-    raise typer.Exit(main(as_json=json_output, keep_running=keep_running, data_dir=data_dir,
-                          seed=seed, timeout=timeout))
+    raise typer.Exit(
+        main(
+            as_json=json_output,
+            keep_running=keep_running,
+            data_dir=data_dir,
+            seed=seed,
+            timeout=timeout,
+        )
+    )
 
 
 if __name__ == "__main__":

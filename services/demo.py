@@ -19,8 +19,12 @@ from shared.client import SuggestionReader, publish
 from shared.messages import Envelope
 from shared.sample_network import generate
 
-KIND_LABELS = {"reconnect": "Reconnect", "introduction": "Introduction", "event": "Event",
-               "give_back": "Give back"}
+KIND_LABELS = {
+    "reconnect": "Reconnect",
+    "introduction": "Introduction",
+    "event": "Event",
+    "give_back": "Give back",
+}
 
 
 def suggestion_rows(envelopes: list[Envelope[Any]]) -> list[dict[str, Any]]:
@@ -36,8 +40,13 @@ def render_table(rows: list[dict[str, Any]], console: Console) -> None:
     table.add_column("Score", justify="right", width=6)
     table.add_column("Why", ratio=3)
     for row in rows:
-        table.add_row(str(row["rank"]), KIND_LABELS.get(row["kind"], row["kind"]), row["headline"],
-                      f"{row['score']:.2f}", "\n".join(f"• {r}" for r in row["reasons"]))
+        table.add_row(
+            str(row["rank"]),
+            KIND_LABELS.get(row["kind"], row["kind"]),
+            row["headline"],
+            f"{row['score']:.2f}",
+            "\n".join(f"• {r}" for r in row["reasons"]),
+        )
     console.print(table)
     if rows:
         console.print(f"model {rows[0]['model_version']}, owner {rows[0]['owner_id']}")
@@ -53,16 +62,21 @@ async def run_demo(
         console.print("Starting the embedded broker and the three services…")
         async with system:
             kafka = system.kafka
-            console.print(f"Ready after {time.perf_counter() - started:.1f}s; "
-                          "feeding the sample network…")
+            console.print(
+                f"Ready after {time.perf_counter() - started:.1f}s; feeding the sample network…"
+            )
             network = generate(seed=seed)
             async with SuggestionReader(kafka) as reader:
                 sent = await publish(kafka, network.messages)
-                console.print(f"Sent {sent} input messages for owner {network.owner_id}; "
-                              "waiting for suggestions…")
-                found = await reader.collect(owner_id=network.owner_id,
-                                             want=NotifierSettings().weekly_budget,
-                                             timeout=timeout)
+                console.print(
+                    f"Sent {sent} input messages for owner {network.owner_id}; "
+                    "waiting for suggestions…"
+                )
+                found = await reader.collect(
+                    owner_id=network.owner_id,
+                    want=NotifierSettings().weekly_budget,
+                    timeout=timeout,
+                )
             rows = suggestion_rows(found)
             if as_json:
                 print(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -78,11 +92,22 @@ async def run_demo(
     return rows
 
 
-def main(*, as_json: bool, keep_running: bool, data_dir: Path | None, seed: int, timeout: float) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+def main(
+    *, as_json: bool, keep_running: bool, data_dir: Path | None, seed: int, timeout: float
+) -> int:
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     try:
-        rows = asyncio.run(run_demo(as_json=as_json, keep_running=keep_running,
-                                    data_dir=data_dir, seed=seed, timeout=timeout))
+        rows = asyncio.run(
+            run_demo(
+                as_json=as_json,
+                keep_running=keep_running,
+                data_dir=data_dir,
+                seed=seed,
+                timeout=timeout,
+            )
+        )
     except KeyboardInterrupt:
         Console(stderr=True).print("Stopped.")
         return 130

@@ -68,13 +68,19 @@ class EmbeddedSystem:
     @property
     def kafka(self) -> KafkaSettings:
         servers = self.bootstrap_servers or (self.broker.bootstrap_servers if self.broker else "")
-        return KafkaSettings(bootstrap_servers=servers, topic_prefix=self.topic_prefix,
-                             batch_max_records=500)
+        return KafkaSettings(
+            bootstrap_servers=servers, topic_prefix=self.topic_prefix, batch_max_records=500
+        )
 
     def _settings(self, name: str, cls: type[Any]) -> Any:
-        return cls(kafka=self.kafka, database=self.database, data_dir=self.data_dir,
-                   http_port=free_port(), log_level="WARNING",
-                   **self.service_overrides.get(name, {}))
+        return cls(
+            kafka=self.kafka,
+            database=self.database,
+            data_dir=self.data_dir,
+            http_port=free_port(),
+            log_level="WARNING",
+            **self.service_overrides.get(name, {}),
+        )
 
     async def start(self) -> EmbeddedSystem:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -82,13 +88,20 @@ class EmbeddedSystem:
             self.broker = EmbeddedBroker(log_file=self.data_dir / "broker.log")
             await asyncio.to_thread(self.broker.start)
         await ensure_topics(self.kafka)
-        factories = (("ingest", create_ingest, IngestSettings),
-                     ("recommender", create_recommender, RecommenderSettings),
-                     ("notifier", create_notifier, NotifierSettings))
+        factories = (
+            ("ingest", create_ingest, IngestSettings),
+            ("recommender", create_recommender, RecommenderSettings),
+            ("notifier", create_notifier, NotifierSettings),
+        )
         for name, factory, settings_cls in factories:
             settings = self._settings(name, settings_cls)
-            config = uvicorn.Config(factory(settings), host="127.0.0.1", port=settings.http_port,
-                                    log_level="warning", lifespan="on")
+            config = uvicorn.Config(
+                factory(settings),
+                host="127.0.0.1",
+                port=settings.http_port,
+                log_level="warning",
+                lifespan="on",
+            )
             server = _QuietServer(config)
             task = asyncio.create_task(server.serve(), name=f"springboard-{name}")
             self.services.append(RunningService(name, settings.http_port, server, task))
@@ -135,6 +148,9 @@ class EmbeddedSystem:
             raise
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self.stop()

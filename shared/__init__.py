@@ -1,1 +1,1 @@
-"""Code shared by the Springboard services: settings, topics, messages, broker and database helpers."""
+"""Code shared by the services: settings, topics, messages, broker and database helpers."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import re
 import ssl
@@ -109,10 +110,9 @@ async def ensure_topics(kafka: KafkaSettings, names: Iterable[str] | None = None
         existing = set(await admin.list_topics())
         missing = [NewTopic(n, kafka.partitions, 1) for n in wanted if n not in existing]
         if missing:
-            try:
+            # Another service may have created them a moment ago.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:  # another service created them first
-                pass
     finally:
         await admin.close()
 
@@ -153,9 +153,7 @@ def _key_text(key: bytes | None) -> str | None:
         return base64.b64encode(key).decode()
 
 
-def reject(
-    record: ConsumerRecord[Any, Any], *, topic: str, service: str, reason: str
-) -> Rejected:
+def reject(record: ConsumerRecord[Any, Any], *, topic: str, service: str, reason: str) -> Rejected:
     value = record.value or b""
     letter = DeadLettered(
         original_topic=record.topic,
@@ -170,7 +168,9 @@ def reject(
     owner = _key_text(record.key) or "unknown"
     if not _safe_owner(owner):
         owner = "unknown"
-    return Rejected(topic, record.key, wrap(letter, owner_id=owner, source=f"springboard.{service}"))
+    return Rejected(
+        topic, record.key, wrap(letter, owner_id=owner, source=f"springboard.{service}")
+    )
 
 
 def _safe_owner(owner: str) -> bool:
@@ -187,8 +187,14 @@ def decode_records(
         topic = record.topic.removeprefix(prefix)
         value = record.value or b""
         if len(value) > MAX_MESSAGE_BYTES:
-            bad.append(reject(record, topic=topic, service=service,
-                              reason=f"message of {len(value)} bytes exceeds {MAX_MESSAGE_BYTES}"))
+            bad.append(
+                reject(
+                    record,
+                    topic=topic,
+                    service=service,
+                    reason=f"message of {len(value)} bytes exceeds {MAX_MESSAGE_BYTES}",
+                )
+            )
             continue
         try:
             envelope = envelope_adapter(topic).validate_json(value)
@@ -197,8 +203,14 @@ def decode_records(
             continue
         key = _key_text(record.key)
         if key != envelope.owner_id:
-            bad.append(reject(record, topic=topic, service=service,
-                              reason=f"key {key!r} is not the envelope's owner_id {envelope.owner_id!r}"))
+            bad.append(
+                reject(
+                    record,
+                    topic=topic,
+                    service=service,
+                    reason=f"key {key!r} is not the envelope's owner_id {envelope.owner_id!r}",
+                )
+            )
             continue
         good.append(Decoded(topic, record, envelope))
     return good, bad

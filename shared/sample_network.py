@@ -20,8 +20,8 @@ from typing import Any
 from shared import topics
 from shared.messages import Envelope, wrap
 from shared.messages.inputs import (
-    Attendee,
     AttendanceRecorded,
+    Attendee,
     ContactUpserted,
     EventAnnounced,
     FavourKind,
@@ -31,16 +31,83 @@ from shared.messages.inputs import (
 )
 
 FIRST_NAMES = (
-    "Anna", "Erik", "Johan", "Sara", "Karin", "Lars", "Emma", "Anders", "Maja", "Oskar",
-    "Elin", "Per", "Linnea", "Magnus", "Ida", "Fredrik", "Hanna", "Mikael", "Sofia", "Niklas",
-    "Ebba", "Henrik", "Klara", "Gustav", "Frida", "Jonas", "Amira", "Ali", "Mei", "Daniel",
-    "Lena", "Viktor", "Nora", "Tobias", "Alva", "Pontus", "Leila", "Ola", "Astrid", "Samir",
+    "Anna",
+    "Erik",
+    "Johan",
+    "Sara",
+    "Karin",
+    "Lars",
+    "Emma",
+    "Anders",
+    "Maja",
+    "Oskar",
+    "Elin",
+    "Per",
+    "Linnea",
+    "Magnus",
+    "Ida",
+    "Fredrik",
+    "Hanna",
+    "Mikael",
+    "Sofia",
+    "Niklas",
+    "Ebba",
+    "Henrik",
+    "Klara",
+    "Gustav",
+    "Frida",
+    "Jonas",
+    "Amira",
+    "Ali",
+    "Mei",
+    "Daniel",
+    "Lena",
+    "Viktor",
+    "Nora",
+    "Tobias",
+    "Alva",
+    "Pontus",
+    "Leila",
+    "Ola",
+    "Astrid",
+    "Samir",
 )
 LAST_NAMES = (
-    "Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson", "Persson",
-    "Svensson", "Gustafsson", "Pettersson", "Jonsson", "Jansson", "Hansson", "Bengtsson", "Berg",
-    "Lindberg", "Lindström", "Ek", "Holm", "Sandberg", "Forsberg", "Åberg", "Wallin", "Engström",
-    "Hedlund", "Nyström", "Sjöberg", "Lund", "Dahl", "Öberg", "Björk", "Falk", "Strand", "Ström",
+    "Andersson",
+    "Johansson",
+    "Karlsson",
+    "Nilsson",
+    "Eriksson",
+    "Larsson",
+    "Olsson",
+    "Persson",
+    "Svensson",
+    "Gustafsson",
+    "Pettersson",
+    "Jonsson",
+    "Jansson",
+    "Hansson",
+    "Bengtsson",
+    "Berg",
+    "Lindberg",
+    "Lindström",
+    "Ek",
+    "Holm",
+    "Sandberg",
+    "Forsberg",
+    "Åberg",
+    "Wallin",
+    "Engström",
+    "Hedlund",
+    "Nyström",
+    "Sjöberg",
+    "Lund",
+    "Dahl",
+    "Öberg",
+    "Björk",
+    "Falk",
+    "Strand",
+    "Ström",
 )
 
 # (company, industry, city, domain)
@@ -75,14 +142,31 @@ TARGET_COMPANIES = (
     ("Hötorget Varuhus AB", "retail", "Stockholm", "hotorget.example"),
 )
 STAFF_TITLES = (
-    "Key Account Manager", "Marknadschef", "Försäljningschef", "Controller", "Inköpschef",
-    "Projektledare", "Säljare", "Business Developer", "Ekonomichef", "IT-chef", "CFO", "CIO",
-    "Head of Marketing", "Account Manager", "VD", "Konsult",
+    "Key Account Manager",
+    "Marknadschef",
+    "Försäljningschef",
+    "Controller",
+    "Inköpschef",
+    "Projektledare",
+    "Säljare",
+    "Business Developer",
+    "Ekonomichef",
+    "IT-chef",
+    "CFO",
+    "CIO",
+    "Head of Marketing",
+    "Account Manager",
+    "VD",
+    "Konsult",
 )
 TARGET_TITLES = ("CFO", "CIO", "Ekonomichef", "IT-chef", "Chief Financial Officer", "Head of IT")
 
 EVENT_SERIES = (
-    ("Stockholm Chamber of Commerce After Work", "Stockholms Handelskammare", ("networking", "business")),
+    (
+        "Stockholm Chamber of Commerce After Work",
+        "Stockholms Handelskammare",
+        ("networking", "business"),
+    ),
     ("Fintech Breakfast Stockholm", "Stockholm Fintech Network", ("fintech", "payments")),
     ("Retail Leaders Forum", "Svensk Handel", ("retail", "e-commerce")),
     ("CFO Network Stockholm", "CFO Network", ("finance", "fintech")),
@@ -93,8 +177,14 @@ EVENT_SERIES = (
     ("Sales & Marketing Club", "SMC Stockholm", ("marketing", "sales")),
     ("Startup Pitch Night", "Stockholm Startup Hub", ("startups", "it")),
 )
-STOCKHOLM_VENUES = ("Stockholms Handelskammare, Västra Trädgårdsgatan", "Epicenter, Mäster Samuelsgatan",
-                    "Norra Latin", "Grand Hôtel", "Münchenbryggeriet", "Sergel Hub")
+STOCKHOLM_VENUES = (
+    "Stockholms Handelskammare, Västra Trädgårdsgatan",
+    "Epicenter, Mäster Samuelsgatan",
+    "Norra Latin",
+    "Grand Hôtel",
+    "Münchenbryggeriet",
+    "Sergel Hub",
+)
 
 
 @dataclass
@@ -130,9 +220,20 @@ def _slug(text: str) -> str:
     return "".join(c for c in text.translate(table).lower() if c.isalnum())
 
 
-def _people(rng: random.Random, count: int, companies: Any, group: str, used: set[str],
-            titles: tuple[str, ...] = STAFF_TITLES) -> list[SamplePerson]:
-    out = []
+def _phone(rng: random.Random) -> str:
+    digits = [rng.randint(0, 9), rng.randint(100, 999), rng.randint(10, 99), rng.randint(10, 99)]
+    return "+46 7{} {} {} {}".format(*digits)
+
+
+def _people(
+    rng: random.Random,
+    count: int,
+    companies: Any,
+    group: str,
+    used: set[str],
+    titles: tuple[str, ...] = STAFF_TITLES,
+) -> list[SamplePerson]:
+    out: list[SamplePerson] = []
     while len(out) < count:
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         company, industry, city, domain = rng.choice(companies)
@@ -140,16 +241,28 @@ def _people(rng: random.Random, count: int, companies: Any, group: str, used: se
         if email in used:
             continue
         used.add(email)
-        out.append(SamplePerson(
-            name=f"{first} {last}", email=email, company=company, industry=industry, city=city,
-            title=rng.choice(titles), group=group,
-            phone=f"+46 7{rng.randint(0, 9)} {rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
-        ))
+        out.append(
+            SamplePerson(
+                name=f"{first} {last}",
+                email=email,
+                company=company,
+                industry=industry,
+                city=city,
+                title=rng.choice(titles),
+                group=group,
+                phone=_phone(rng),
+            )
+        )
     return out
 
 
-def generate(*, seed: int = 7, now: datetime | None = None, owner_id: str = "maria.lindqvist",
-             scale: float = 1.0) -> SampleNetwork:
+def generate(
+    *,
+    seed: int = 7,
+    now: datetime | None = None,
+    owner_id: str = "maria.lindqvist",
+    scale: float = 1.0,
+) -> SampleNetwork:
     rng = random.Random(seed)
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     owner_email = "maria.lindqvist@example.com"
@@ -177,20 +290,41 @@ def generate(*, seed: int = 7, now: datetime | None = None, owner_id: str = "mar
     def add(topic: str, data: Any, at: datetime, source: str) -> None:
         net.messages.append((topic, wrap(data, owner_id=owner_id, source=source, time=at)))
 
-    add(topics.GOALS, GoalsSet(
-        full_name="Maria Lindqvist", emails=[owner_email], home_city="Stockholm", country="SE",
-        target_industries=["fintech", "retail"], target_functions=["CFO", "CIO"],
-        target_cities=["Stockholm"], interests=["payments", "e-commerce", "fintech", "retail"],
-    ), now - timedelta(days=30), "app:onboarding")
+    add(
+        topics.GOALS,
+        GoalsSet(
+            full_name="Maria Lindqvist",
+            emails=[owner_email],
+            home_city="Stockholm",
+            country="SE",
+            target_industries=["fintech", "retail"],
+            target_functions=["CFO", "CIO"],
+            target_cities=["Stockholm"],
+            interests=["payments", "e-commerce", "fintech", "retail"],
+        ),
+        now - timedelta(days=30),
+        "app:onboarding",
+    )
 
     for index, p in enumerate(contacts):
         source = ("crm:hubspot", "import:vcard", "import:linkedin")[index % 3]
-        add(topics.CONTACTS, ContactUpserted(
-            external_id=f"{source.split(':')[1]}-{index}", full_name=p.name, emails=[p.email],
-            phones=[p.phone] if p.phone and source != "import:linkedin" else [],
-            company=p.company, title=p.title, industry=p.industry, city=p.city,
-            country="NO" if p.city == "Oslo" else "SE", is_customer=p.is_customer,
-        ), now - timedelta(days=rng.randint(1, 60)), source)
+        add(
+            topics.CONTACTS,
+            ContactUpserted(
+                external_id=f"{source.split(':')[1]}-{index}",
+                full_name=p.name,
+                emails=[p.email],
+                phones=[p.phone] if p.phone and source != "import:linkedin" else [],
+                company=p.company,
+                title=p.title,
+                industry=p.industry,
+                city=p.city,
+                country="NO" if p.city == "Oslo" else "SE",
+                is_customer=p.is_customer,
+            ),
+            now - timedelta(days=rng.randint(1, 60)),
+            source,
+        )
 
     # Meetings over three years, at each contact's own rhythm. Gothenburg ties mostly
     # lapsed when Maria moved; some contacts stopped meeting her long ago.
@@ -207,75 +341,154 @@ def generate(*, seed: int = 7, now: datetime | None = None, owner_id: str = "mar
         k = 0
         while at < stops:
             owner_leads = rng.random() > p.initiative
-            add(topics.MEETINGS, MeetingRecorded(
-                external_id=f"cal-{index}-{k}@calendar.example",
-                title=rng.choice(("Lunch", "Fika", "Coffee", "Catch-up", "Quarterly review", "Dinner")),
-                starts_at=at.replace(hour=rng.choice((8, 9, 11, 12, 15))),
-                ends_at=at.replace(hour=rng.choice((8, 9, 11, 12, 15))) + timedelta(hours=1),
-                organizer_email=owner_email if owner_leads else p.email,
-                attendees=[Attendee(email=owner_email, name="Maria Lindqvist", response="accepted"),
-                           Attendee(email=p.email, name=p.name, response="accepted")],
-            ), at, "import:ics")
+            add(
+                topics.MEETINGS,
+                MeetingRecorded(
+                    external_id=f"cal-{index}-{k}@calendar.example",
+                    title=rng.choice(
+                        ("Lunch", "Fika", "Coffee", "Catch-up", "Quarterly review", "Dinner")
+                    ),
+                    starts_at=at.replace(hour=rng.choice((8, 9, 11, 12, 15))),
+                    ends_at=at.replace(hour=rng.choice((8, 9, 11, 12, 15))) + timedelta(hours=1),
+                    organizer_email=owner_email if owner_leads else p.email,
+                    attendees=[
+                        Attendee(email=owner_email, name="Maria Lindqvist", response="accepted"),
+                        Attendee(email=p.email, name=p.name, response="accepted"),
+                    ],
+                ),
+                at,
+                "import:ics",
+            )
             k += 1
             at += timedelta(days=max(3.0, rng.gauss(p.cadence_days, p.cadence_days * 0.25)))
         if rng.random() < 0.08:  # a meeting already planned
-            add(topics.MEETINGS, MeetingRecorded(
-                external_id=f"cal-{index}-planned@calendar.example", title="Lunch",
-                starts_at=now + timedelta(days=rng.randint(2, 20)),
-                organizer_email=owner_email,
-                attendees=[Attendee(email=owner_email, response="accepted"),
-                           Attendee(email=p.email, name=p.name, response="accepted")],
-            ), now, "import:ics")
+            add(
+                topics.MEETINGS,
+                MeetingRecorded(
+                    external_id=f"cal-{index}-planned@calendar.example",
+                    title="Lunch",
+                    starts_at=now + timedelta(days=rng.randint(2, 20)),
+                    organizer_email=owner_email,
+                    attendees=[
+                        Attendee(email=owner_email, response="accepted"),
+                        Attendee(email=p.email, name=p.name, response="accepted"),
+                    ],
+                ),
+                now,
+                "import:ics",
+            )
 
     # Events: past ones (co-attendance shows who knows whom) and ~20 upcoming in Stockholm.
-    events: list[tuple[str, datetime, tuple[str, ...]]] = []
+    events: list[tuple[str, datetime, tuple[str, ...]]] = []  # (id, start, topics)
     for k in range(n(12)):
         title, organizer, subjects = rng.choice(EVENT_SERIES)
         when = now - timedelta(days=rng.randint(10, 360))
         events.append((f"past-{k}", when, subjects))
-        add(topics.EVENTS, EventAnnounced(
-            external_id=f"past-{k}", title=title, starts_at=when.replace(hour=17), city="Stockholm",
-            venue=rng.choice(STOCKHOLM_VENUES), topics=list(subjects), series=title, organizer=organizer,
-        ), when - timedelta(days=30), "import:meetup")
+        add(
+            topics.EVENTS,
+            EventAnnounced(
+                external_id=f"past-{k}",
+                title=title,
+                starts_at=when.replace(hour=17),
+                city="Stockholm",
+                venue=rng.choice(STOCKHOLM_VENUES),
+                topics=list(subjects),
+                series=title,
+                organizer=organizer,
+            ),
+            when - timedelta(days=30),
+            "import:meetup",
+        )
     for k in range(n(20)):
         title, organizer, subjects = EVENT_SERIES[k % len(EVENT_SERIES)]
         when = now + timedelta(days=rng.randint(3, 60))
         events.append((f"upcoming-{k}", when, subjects))
-        add(topics.EVENTS, EventAnnounced(
-            external_id=f"upcoming-{k}", title=title, starts_at=when.replace(hour=rng.choice((7, 17, 18))),
-            city="Stockholm", venue=rng.choice(STOCKHOLM_VENUES), topics=list(subjects), series=title,
-            organizer=organizer, url=f"https://events.example/{_slug(title)}-{k}",
-        ), now - timedelta(days=rng.randint(1, 20)), "import:eventbrite")
+        add(
+            topics.EVENTS,
+            EventAnnounced(
+                external_id=f"upcoming-{k}",
+                title=title,
+                starts_at=when.replace(hour=rng.choice((7, 17, 18))),
+                city="Stockholm",
+                venue=rng.choice(STOCKHOLM_VENUES),
+                topics=list(subjects),
+                series=title,
+                organizer=organizer,
+                url=f"https://events.example/{_slug(title)}-{k}",
+            ),
+            now - timedelta(days=rng.randint(1, 20)),
+            "import:eventbrite",
+        )
 
     stockholm_contacts = [p for p in contacts if p.city == "Stockholm"]
-    for external_id, when, subjects in events:
-        relevant = [s for s in strangers if s.industry in subjects or rng.random() < 0.15]
+    for external_id, when, event_topics in events:
+        relevant = [s for s in strangers if s.industry in event_topics or rng.random() < 0.15]
         attendees = rng.sample(stockholm_contacts, min(len(stockholm_contacts), rng.randint(0, 6)))
         attendees += rng.sample(relevant, min(len(relevant), rng.randint(1, 10)))
         status = "attended" if when < now else "registered"
         for person in attendees:
-            add(topics.ATTENDANCE, AttendanceRecorded(
-                event_external_id=external_id, email=person.email, full_name=person.name,
-                company=person.company, title=person.title, status=status,
-            ), when - timedelta(days=2), "import:attendees")
+            add(
+                topics.ATTENDANCE,
+                AttendanceRecorded(
+                    event_external_id=external_id,
+                    email=person.email,
+                    full_name=person.name,
+                    company=person.company,
+                    title=person.title,
+                    status=status,
+                ),
+                when - timedelta(days=2),
+                "import:attendees",
+            )
         if when < now and rng.random() < 0.3:
-            add(topics.ATTENDANCE, AttendanceRecorded(
-                event_external_id=external_id, email=owner_email, full_name="Maria Lindqvist",
-                status="attended"), when, "import:attendees")
+            add(
+                topics.ATTENDANCE,
+                AttendanceRecorded(
+                    event_external_id=external_id,
+                    email=owner_email,
+                    full_name="Maria Lindqvist",
+                    status="attended",
+                ),
+                when,
+                "import:attendees",
+            )
 
     # Favours: a few contacts keep sending referrals and help; Maria has returned some.
     generous = rng.sample(contacts, min(len(contacts), n(6)))
     for k, p in enumerate(generous):
         for j in range(rng.randint(1, 3)):
             at = now - timedelta(days=rng.randint(20, 400))
-            add(topics.FAVOURS, FavourRecorded(
-                external_id=f"fav-r-{k}-{j}", person_email=p.email, direction="received",
-                kind=rng.choice((FavourKind.REFERRAL, FavourKind.REFERRAL, FavourKind.INTRODUCTION,
-                                 FavourKind.HELP)), occurred_at=at,
-            ), at, "crm:hubspot")
+            add(
+                topics.FAVOURS,
+                FavourRecorded(
+                    external_id=f"fav-r-{k}-{j}",
+                    person_email=p.email,
+                    direction="received",
+                    kind=rng.choice(
+                        (
+                            FavourKind.REFERRAL,
+                            FavourKind.REFERRAL,
+                            FavourKind.INTRODUCTION,
+                            FavourKind.HELP,
+                        )
+                    ),
+                    occurred_at=at,
+                ),
+                at,
+                "crm:hubspot",
+            )
     for k, p in enumerate(rng.sample(contacts, min(len(contacts), n(5)))):
         at = now - timedelta(days=rng.randint(20, 400))
-        add(topics.FAVOURS, FavourRecorded(
-            external_id=f"fav-g-{k}", person_email=p.email, direction="given",
-            kind=FavourKind.HELP, occurred_at=at), at, "crm:hubspot")
+        add(
+            topics.FAVOURS,
+            FavourRecorded(
+                external_id=f"fav-g-{k}",
+                person_email=p.email,
+                direction="given",
+                kind=FavourKind.HELP,
+                occurred_at=at,
+            ),
+            at,
+            "crm:hubspot",
+        )
     return net

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from faststream import AckPolicy
@@ -50,7 +51,9 @@ class ServiceRuntime:
             client_id=f"springboard-{name}",
             middlewares=[
                 KafkaPrometheusMiddleware(
-                    registry=self.registry, app_name=f"springboard-{name}", metrics_prefix="springboard"
+                    registry=self.registry,
+                    app_name=f"springboard-{name}",
+                    metrics_prefix="springboard",
                 )
             ],
         )
@@ -102,8 +105,12 @@ class ServiceRuntime:
     async def dead_letter(self, rejected: list[Rejected]) -> None:
         for item in rejected:
             self.dead_letters.labels(item.topic).inc()
-            logger.warning("%s: dead-lettered a message from %s: %s",
-                           self.name, item.topic, item.dead_letter.data.reason)
+            logger.warning(
+                "%s: dead-lettered a message from %s: %s",
+                self.name,
+                item.topic,
+                item.dead_letter.data.reason,
+            )
         await self.publisher.dead_letter(rejected)
 
     # -- Database ------------------------------------------------------------
@@ -148,12 +155,18 @@ class ServiceRuntime:
         rejected: list[Rejected] = []
         for item in batch:
             try:
-                results += await self.in_transaction(lambda s, one=item: apply(s, [one]))
+                results += await self.in_transaction(partial(_apply_one, apply, item))
             except OperationalError:
                 raise
             except Exception as error:
-                rejected.append(reject(item.record, topic=item.topic, service=self.name,
-                                       reason=f"could not be applied: {type(error).__name__}: {error}"))
+                rejected.append(
+                    reject(
+                        item.record,
+                        topic=item.topic,
+                        service=self.name,
+                        reason=f"could not be applied: {type(error).__name__}: {error}",
+                    )
+                )
         return results, rejected
 
     # -- Failure handling ----------------------------------------------------
@@ -169,8 +182,12 @@ class ServiceRuntime:
         except Exception:
             self._failures += 1
             delay = min(MAX_BACKOFF_SECONDS, 0.2 * 2 ** min(self._failures, 10))
-            logger.exception("%s: batch failed (%d in a row), retrying in %.1fs",
-                             self.name, self._failures, delay)
+            logger.exception(
+                "%s: batch failed (%d in a row), retrying in %.1fs",
+                self.name,
+                self._failures,
+                delay,
+            )
             await asyncio.sleep(delay)
             raise
         self._failures = 0
@@ -205,14 +222,18 @@ class ServiceRuntime:
         async def health(scope: Any) -> AsgiResponse:
             alive = await runtime.broker.ping(timeout=3.0)
             body = json.dumps({"service": runtime.name, "broker": "ok" if alive else "unreachable"})
-            return AsgiResponse(body.encode(), 200 if alive else 503,
-                                {"content-type": "application/json"})
+            return AsgiResponse(
+                body.encode(), 200 if alive else 503, {"content-type": "application/json"}
+            )
 
         @get(include_in_schema=False)
         async def ready(scope: Any) -> AsgiResponse:
             state = await asyncio.to_thread(runtime.readiness)
-            return AsgiResponse(json.dumps(state).encode(), 200 if state["ready"] else 503,
-                                {"content-type": "application/json"})
+            return AsgiResponse(
+                json.dumps(state).encode(),
+                200 if state["ready"] else 503,
+                {"content-type": "application/json"},
+            )
 
         async def startup() -> None:
             await asyncio.to_thread(runtime.open_database)
@@ -242,3 +263,9 @@ class ServiceRuntime:
             on_shutdown=[shutdown],
             logger=logging.getLogger(f"springboard.{self.name}"),
         )
+
+
+def _apply_one(
+    apply: Callable[[Session, list[Decoded]], list[R]], item: Decoded, session: Session
+) -> list[R]:
+    return apply(session, [item])

@@ -44,11 +44,14 @@ class KafkaSettings(BaseModel):
 
     @model_validator(mode="after")
     def _sasl_needs_credentials(self) -> KafkaSettings:
-        if self.security_protocol in (SecurityProtocol.SASL_PLAINTEXT, SecurityProtocol.SASL_SSL):
-            if not (self.sasl_mechanism and self.sasl_username and self.sasl_password):
-                raise ValueError(
-                    "SASL needs kafka.sasl_mechanism, kafka.sasl_username and kafka.sasl_password"
-                )
+        sasl = self.security_protocol in (
+            SecurityProtocol.SASL_PLAINTEXT,
+            SecurityProtocol.SASL_SSL,
+        )
+        if sasl and not (self.sasl_mechanism and self.sasl_username and self.sasl_password):
+            raise ValueError(
+                "SASL needs kafka.sasl_mechanism, kafka.sasl_username and kafka.sasl_password"
+            )
         return self
 
 

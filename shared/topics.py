@@ -27,7 +27,10 @@ DEAD_LETTER_SUFFIX = ".dead-letter"
 
 
 def dead_letter(topic: str) -> str:
-    """The dead-letter topic of ``topic``: ``springboard.contacts.v1`` -> ``springboard.contacts.dead-letter.v1``."""
+    """The dead-letter topic of ``topic``.
+
+    ``springboard.contacts.v1`` -> ``springboard.contacts.dead-letter.v1``.
+    """
     stem, _, version = topic.rpartition(".")
     return f"{stem}{DEAD_LETTER_SUFFIX}.{version}"
 

@@ -12,7 +12,9 @@ import pytest
 from shared.embedded_broker import EmbeddedBroker
 from shared.settings import DatabaseSettings
 
-POSTGRES_URL = os.environ.get("SPRINGBOARD_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "SPRINGBOARD_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def _postgres_reachable(url: str) -> bool:

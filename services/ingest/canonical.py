@@ -46,10 +46,18 @@ class PersonFacts:
 
 def person_changed(person: IngestPerson) -> PersonChanged:
     return PersonChanged(
-        person_id=person.person_id, full_name=person.full_name, company=person.company,
-        title=person.title, function=person.function, seniority=person.seniority,
-        industry=person.industry, city=person.city, is_contact=person.is_contact,
-        is_customer=person.is_customer, is_self=person.is_self, introduced_by=person.introduced_by,
+        person_id=person.person_id,
+        full_name=person.full_name,
+        company=person.company,
+        title=person.title,
+        function=person.function,
+        seniority=person.seniority,
+        industry=person.industry,
+        city=person.city,
+        is_contact=person.is_contact,
+        is_customer=person.is_customer,
+        is_self=person.is_self,
+        introduced_by=person.introduced_by,
     )
 
 
@@ -99,37 +107,60 @@ def resolve_person(
         person.introduced_by = facts.introduced_by
     if person not in session:
         store.save_person(session, person=person)
-    store.add_keys(session, owner_id=owner_id, person_id=person.person_id,
-                   keys=[k for k in keys if k not in known])
+    store.add_keys(
+        session,
+        owner_id=owner_id,
+        person_id=person.person_id,
+        keys=[k for k in keys if k not in known],
+    )
     for key in keys:
         resolved.setdefault((owner_id, key), person.person_id)
     return person
 
 
-def _by_email(
-    session: Session, owner_id: str, email: str, facts: PersonFacts
-) -> IngestPerson:
+def _by_email(session: Session, owner_id: str, email: str, facts: PersonFacts) -> IngestPerson:
     return resolve_person(session, owner_id=owner_id, keys=keys_for(emails=[email]), facts=facts)
 
 
-def apply_contact(session: Session, owner_id: str, source: str, data: inputs.ContactUpserted) -> list[Change]:
+def apply_contact(
+    session: Session, owner_id: str, source: str, data: inputs.ContactUpserted
+) -> list[Change]:
     changes: list[Change] = []
     introducer_id = None
     if data.introduced_by_email:
-        introducer = _by_email(session, owner_id, data.introduced_by_email, PersonFacts(is_contact=True))
+        introducer = _by_email(
+            session, owner_id, data.introduced_by_email, PersonFacts(is_contact=True)
+        )
         introducer_id = introducer.person_id
         changes.append(person_changed(introducer))
-    keys = keys_for(emails=data.emails, phones=data.phones, profile_url=data.profile_url,
-                    source_id=f"{source}:{data.external_id}")
-    person = resolve_person(session, owner_id=owner_id, keys=keys, facts=PersonFacts(
-        full_name=data.full_name, company=data.company, title=data.title, industry=data.industry,
-        city=data.city, is_contact=True, is_customer=data.is_customer, introduced_by=introducer_id,
-    ))
+    keys = keys_for(
+        emails=data.emails,
+        phones=data.phones,
+        profile_url=data.profile_url,
+        source_id=f"{source}:{data.external_id}",
+    )
+    person = resolve_person(
+        session,
+        owner_id=owner_id,
+        keys=keys,
+        facts=PersonFacts(
+            full_name=data.full_name,
+            company=data.company,
+            title=data.title,
+            industry=data.industry,
+            city=data.city,
+            is_contact=True,
+            is_customer=data.is_customer,
+            introduced_by=introducer_id,
+        ),
+    )
     changes.append(person_changed(person))
     return changes
 
 
-def apply_meeting(session: Session, owner_id: str, source: str, data: inputs.MeetingRecorded) -> list[Change]:
+def apply_meeting(
+    session: Session, owner_id: str, source: str, data: inputs.MeetingRecorded
+) -> list[Change]:
     changes: list[Change] = []
     people: dict[str, IngestPerson] = {}
     organizer_id = None
@@ -144,15 +175,28 @@ def apply_meeting(session: Session, owner_id: str, source: str, data: inputs.Mee
     changes += [person_changed(p) for p in people.values()]
     interaction_id = stable_id("i", owner_id, source, data.external_id)
     cancelled = data.cancelled or data.owner_declined
-    store.save_meeting(session, meeting=IngestMeeting(
-        interaction_id=interaction_id, owner_id=owner_id, external_id=data.external_id,
-        title=data.title, starts_at=data.starts_at, organizer_id=organizer_id,
-        person_ids=list(people), cancelled=cancelled,
-    ))
-    changes.append(InteractionRecorded(
-        interaction_id=interaction_id, occurred_at=data.starts_at, person_ids=list(people),
-        organizer_id=organizer_id, cancelled=cancelled,
-    ))
+    store.save_meeting(
+        session,
+        meeting=IngestMeeting(
+            interaction_id=interaction_id,
+            owner_id=owner_id,
+            external_id=data.external_id,
+            title=data.title,
+            starts_at=data.starts_at,
+            organizer_id=organizer_id,
+            person_ids=list(people),
+            cancelled=cancelled,
+        ),
+    )
+    changes.append(
+        InteractionRecorded(
+            interaction_id=interaction_id,
+            occurred_at=data.starts_at,
+            person_ids=list(people),
+            organizer_id=organizer_id,
+            cancelled=cancelled,
+        )
+    )
     return changes
 
 
@@ -160,54 +204,115 @@ def event_id_for(owner_id: str, external_id: str) -> str:
     return stable_id("e", owner_id, external_id)
 
 
-def apply_event(session: Session, owner_id: str, source: str, data: inputs.EventAnnounced) -> list[Change]:
+def apply_event(
+    session: Session, owner_id: str, source: str, data: inputs.EventAnnounced
+) -> list[Change]:
     event_id = event_id_for(owner_id, data.external_id)
     topics = sorted({normalise.folded(t) for t in data.topics if t.strip()})
     city = normalise.city(data.city)
-    store.save_event(session, event=IngestEvent(
-        event_id=event_id, owner_id=owner_id, external_id=data.external_id, title=data.title,
-        starts_at=data.starts_at, city=city, topics=topics, series=data.series,
-    ))
-    return [EventChanged(event_id=event_id, title=data.title, starts_at=data.starts_at,
-                         city=city, topics=topics, series=data.series)]
+    store.save_event(
+        session,
+        event=IngestEvent(
+            event_id=event_id,
+            owner_id=owner_id,
+            external_id=data.external_id,
+            title=data.title,
+            starts_at=data.starts_at,
+            city=city,
+            topics=topics,
+            series=data.series,
+        ),
+    )
+    return [
+        EventChanged(
+            event_id=event_id,
+            title=data.title,
+            starts_at=data.starts_at,
+            city=city,
+            topics=topics,
+            series=data.series,
+        )
+    ]
 
 
-def apply_attendance(session: Session, owner_id: str, source: str, data: inputs.AttendanceRecorded) -> list[Change]:
-    person = _by_email(session, owner_id, data.email, PersonFacts(
-        full_name=data.full_name, company=data.company, title=data.title))
+def apply_attendance(
+    session: Session, owner_id: str, source: str, data: inputs.AttendanceRecorded
+) -> list[Change]:
+    person = _by_email(
+        session,
+        owner_id,
+        data.email,
+        PersonFacts(full_name=data.full_name, company=data.company, title=data.title),
+    )
     event_id = event_id_for(owner_id, data.event_external_id)
-    store.save_attendance(session, owner_id=owner_id, event_id=event_id,
-                          person_id=person.person_id, status=data.status.value)
-    return [person_changed(person),
-            AttendanceChanged(event_id=event_id, person_id=person.person_id, status=data.status.value)]
+    store.save_attendance(
+        session,
+        owner_id=owner_id,
+        event_id=event_id,
+        person_id=person.person_id,
+        status=data.status.value,
+    )
+    return [
+        person_changed(person),
+        AttendanceChanged(event_id=event_id, person_id=person.person_id, status=data.status.value),
+    ]
 
 
-def apply_goals(session: Session, owner_id: str, source: str, data: inputs.GoalsSet) -> list[Change]:
+def apply_goals(
+    session: Session, owner_id: str, source: str, data: inputs.GoalsSet
+) -> list[Change]:
     emails = [normalise.email(e) for e in data.emails]
-    store.save_owner(session, owner_id=owner_id, full_name=data.full_name, emails=emails,
-                     country=data.country)
+    store.save_owner(
+        session, owner_id=owner_id, full_name=data.full_name, emails=emails, country=data.country
+    )
     changes: list[Change] = []
     for email in emails:  # the owner is a person of their own network, marked as self
-        changes.append(person_changed(_by_email(session, owner_id, email, PersonFacts(
-            full_name=data.full_name, city=data.home_city, is_contact=True))))
-    changes.append(GoalsChanged(
-        home_city=normalise.city(data.home_city),
-        industries=[i for i in (normalise.industry(x) for x in data.target_industries) if i],
-        functions=[f.strip() for f in data.target_functions if f.strip()],
-        cities=[c for c in (normalise.city(x) for x in data.target_cities) if c],
-        interests=sorted({normalise.folded(t) for t in data.interests if t.strip()}),
-    ))
+        changes.append(
+            person_changed(
+                _by_email(
+                    session,
+                    owner_id,
+                    email,
+                    PersonFacts(full_name=data.full_name, city=data.home_city, is_contact=True),
+                )
+            )
+        )
+    changes.append(
+        GoalsChanged(
+            home_city=normalise.city(data.home_city),
+            industries=[i for i in (normalise.industry(x) for x in data.target_industries) if i],
+            functions=[f.strip() for f in data.target_functions if f.strip()],
+            cities=[c for c in (normalise.city(x) for x in data.target_cities) if c],
+            interests=sorted({normalise.folded(t) for t in data.interests if t.strip()}),
+        )
+    )
     return changes
 
 
-def apply_favour(session: Session, owner_id: str, source: str, data: inputs.FavourRecorded) -> list[Change]:
+def apply_favour(
+    session: Session, owner_id: str, source: str, data: inputs.FavourRecorded
+) -> list[Change]:
     person = _by_email(session, owner_id, data.person_email, PersonFacts(is_contact=True))
     favour_id = stable_id("f", owner_id, source, data.external_id)
-    store.save_favour(session, favour_id=favour_id, owner_id=owner_id, person_id=person.person_id,
-                      direction=data.direction, kind=data.kind.value, occurred_at=data.occurred_at)
-    return [person_changed(person), FavourChanged(
-        favour_id=favour_id, person_id=person.person_id, direction=data.direction,
-        kind=data.kind.value, occurred_at=data.occurred_at)]
+    store.save_favour(
+        session,
+        favour_id=favour_id,
+        owner_id=owner_id,
+        person_id=person.person_id,
+        direction=data.direction,
+        kind=data.kind.value,
+        occurred_at=data.occurred_at,
+    )
+    return [
+        person_changed(person),
+        FavourChanged(
+            favour_id=favour_id,
+            person_id=person.person_id,
+            direction=data.direction,
+            kind=data.kind.value,
+            occurred_at=data.occurred_at,
+        ),
+    ]
 
 
 def apply_erasure(

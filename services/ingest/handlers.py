@@ -29,30 +29,43 @@ SOURCE = "springboard.ingest"
 def build_router(runtime: ServiceRuntime) -> KafkaRouter:
     router = runtime.router()
     inputs_total = Counter(
-        "springboard_ingest_inputs_total", "Input messages applied, by topic.",
-        ["topic"], registry=runtime.registry,
+        "springboard_ingest_inputs_total",
+        "Input messages applied, by topic.",
+        ["topic"],
+        registry=runtime.registry,
     )
     updates_total = Counter(
-        "springboard_ingest_network_updates_total", "Canonical changes published, by change.",
-        ["change"], registry=runtime.registry,
+        "springboard_ingest_network_updates_total",
+        "Canonical changes published, by change.",
+        ["change"],
+        registry=runtime.registry,
     )
-    router.publisher(topics.NETWORK_UPDATES, title="network-updates",
-                     schema=Envelope[NetworkChange],  # type: ignore[valid-type]
-                     description="Canonical changes to an owner's network.")
+    router.publisher(
+        topics.NETWORK_UPDATES,
+        title="network-updates",
+        schema=Envelope[NetworkChange],  # type: ignore[valid-type]
+        description="Canonical changes to an owner's network.",
+    )
 
     def apply_batch(session: Session, batch: list[Decoded]) -> list[Envelope[Any]]:
         out: list[Envelope[Any]] = []
         for item in batch:
             envelope = item.envelope
-            changes = canonical.apply(session, owner_id=envelope.owner_id,
-                                      source=envelope.source, data=envelope.data)
+            changes = canonical.apply(
+                session, owner_id=envelope.owner_id, source=envelope.source, data=envelope.data
+            )
             for index, change in enumerate(changes):
-                out.append(wrap(
-                    change, owner_id=envelope.owner_id, source=SOURCE, time=envelope.time,
-                    correlation_id=envelope.correlation_id or envelope.id,
-                    # Derived ids: a replayed input yields the very same updates.
-                    message_id=f"{envelope.id}/{index}",
-                ))
+                out.append(
+                    wrap(
+                        change,
+                        owner_id=envelope.owner_id,
+                        source=SOURCE,
+                        time=envelope.time,
+                        correlation_id=envelope.correlation_id or envelope.id,
+                        # Derived ids: a replayed input yields the very same updates.
+                        message_id=f"{envelope.id}/{index}",
+                    )
+                )
         return out
 
     @runtime.batch_subscriber(router, *topics.INPUTS, title="ingest-inputs")

@@ -14,14 +14,34 @@ LEGAL_SUFFIXES = re.compile(
 # Title words to (function, seniority). Checked in order: the first match wins, so the
 # more specific phrases come first. English and Swedish.
 TITLE_RULES: tuple[tuple[str, str, str], ...] = (
-    (r"\b(ceo|chief executive|vd|verkställande direktör|managing director|grundare|founder)\b", "CEO", "executive"),
-    (r"\b(cfo|chief financial|ekonomichef|finanschef|finance director|head of finance)\b", "CFO", "executive"),
+    (
+        r"\b(ceo|chief executive|vd|verkställande direktör|managing director|grundare|founder)\b",
+        "CEO",
+        "executive",
+    ),
+    (
+        r"\b(cfo|chief financial|ekonomichef|finanschef|finance director|head of finance)\b",
+        "CFO",
+        "executive",
+    ),
     (r"\b(cio|chief information|it-chef|it chef|it-direktör|head of it)\b", "CIO", "executive"),
     (r"\b(cto|chief technology|teknikchef|head of engineering)\b", "CTO", "executive"),
-    (r"\b(cmo|chief marketing|marknadschef|marketing director|head of marketing)\b", "CMO", "executive"),
+    (
+        r"\b(cmo|chief marketing|marknadschef|marketing director|head of marketing)\b",
+        "CMO",
+        "executive",
+    ),
     (r"\b(coo|chief operating|operativ chef|driftschef)\b", "COO", "executive"),
-    (r"\b(försäljningschef|säljchef|head of sales|sales director|vp sales|cso|chief sales)\b", "Head of Sales", "director"),
-    (r"\b(inköpschef|head of procurement|procurement director|purchasing manager)\b", "Head of Procurement", "director"),
+    (
+        r"\b(försäljningschef|säljchef|head of sales|sales director|vp sales|cso|chief sales)\b",
+        "Head of Sales",
+        "director",
+    ),
+    (
+        r"\b(inköpschef|head of procurement|procurement director|purchasing manager)\b",
+        "Head of Procurement",
+        "director",
+    ),
     (r"\b(hr-chef|personalchef|head of hr|chro)\b", "Head of HR", "director"),
     (r"\b(controller|redovisningschef|accountant|ekonom)\b", "Finance", "staff"),
     (r"\b(developer|utvecklare|engineer|ingenjör|architect|arkitekt)\b", "Engineering", "staff"),

@@ -26,13 +26,27 @@ def get_owner(session: Session, *, owner_id: str) -> IngestOwner | None:
     return session.get(IngestOwner, owner_id)
 
 
-def save_owner(session: Session, *, owner_id: str, full_name: str, emails: Sequence[str], country: str) -> None:
-    upsert(session, IngestOwner,
-           [{"owner_id": owner_id, "full_name": full_name, "emails": list(emails), "country": country}],
-           keys=["owner_id"])
+def save_owner(
+    session: Session, *, owner_id: str, full_name: str, emails: Sequence[str], country: str
+) -> None:
+    upsert(
+        session,
+        IngestOwner,
+        [
+            {
+                "owner_id": owner_id,
+                "full_name": full_name,
+                "emails": list(emails),
+                "country": country,
+            }
+        ],
+        keys=["owner_id"],
+    )
 
 
-def find_person_id(session: Session, *, owner_id: str, keys: Sequence[Key]) -> tuple[str | None, set[Key]]:
+def find_person_id(
+    session: Session, *, owner_id: str, keys: Sequence[Key]
+) -> tuple[str | None, set[Key]]:
     """The person the strongest matching key points at (if any), and the keys already known."""
     if not keys:
         return None, set()
@@ -54,9 +68,13 @@ def add_keys(session: Session, *, owner_id: str, person_id: str, keys: Sequence[
     """Point unclaimed keys at ``person_id``; a key that belongs to someone else stays theirs."""
     if not keys:
         return
-    upsert(session, IngestPersonKey,
-           [{"owner_id": owner_id, "kind": k, "value": v, "person_id": person_id} for k, v in keys],
-           keys=["owner_id", "kind", "value"], update=[])
+    upsert(
+        session,
+        IngestPersonKey,
+        [{"owner_id": owner_id, "kind": k, "value": v, "person_id": person_id} for k, v in keys],
+        keys=["owner_id", "kind", "value"],
+        update=[],
+    )
 
 
 def get_person(session: Session, *, person_id: str) -> IngestPerson | None:
@@ -68,13 +86,15 @@ def save_person(session: Session, *, person: IngestPerson) -> None:
 
 
 def person_ids_with_email(session: Session, *, owner_id: str, emails: Sequence[str]) -> list[str]:
-    return list(session.exec(
-        select(IngestPersonKey.person_id).where(
-            IngestPersonKey.owner_id == owner_id,
-            IngestPersonKey.kind == "email",
-            col(IngestPersonKey.value).in_(list(emails)),
-        )
-    ).all())
+    return list(
+        session.exec(
+            select(IngestPersonKey.person_id).where(
+                IngestPersonKey.owner_id == owner_id,
+                IngestPersonKey.kind == "email",
+                col(IngestPersonKey.value).in_(list(emails)),
+            )
+        ).all()
+    )
 
 
 def save_meeting(session: Session, *, meeting: IngestMeeting) -> None:
@@ -85,29 +105,60 @@ def save_event(session: Session, *, event: IngestEvent) -> None:
     session.merge(event)
 
 
-def save_attendance(session: Session, *, owner_id: str, event_id: str, person_id: str, status: str) -> None:
-    upsert(session, IngestAttendance,
-           [{"event_id": event_id, "person_id": person_id, "owner_id": owner_id, "status": status}],
-           keys=["event_id", "person_id"])
+def save_attendance(
+    session: Session, *, owner_id: str, event_id: str, person_id: str, status: str
+) -> None:
+    upsert(
+        session,
+        IngestAttendance,
+        [{"event_id": event_id, "person_id": person_id, "owner_id": owner_id, "status": status}],
+        keys=["event_id", "person_id"],
+    )
 
 
 def save_favour(
-    session: Session, *, favour_id: str, owner_id: str, person_id: str, direction: str,
-    kind: str, occurred_at: datetime,
+    session: Session,
+    *,
+    favour_id: str,
+    owner_id: str,
+    person_id: str,
+    direction: str,
+    kind: str,
+    occurred_at: datetime,
 ) -> None:
-    upsert(session, IngestFavour, [{
-        "favour_id": favour_id, "owner_id": owner_id, "person_id": person_id,
-        "direction": direction, "kind": kind, "occurred_at": occurred_at,
-    }], keys=["favour_id"])
+    upsert(
+        session,
+        IngestFavour,
+        [
+            {
+                "favour_id": favour_id,
+                "owner_id": owner_id,
+                "person_id": person_id,
+                "direction": direction,
+                "kind": kind,
+                "occurred_at": occurred_at,
+            }
+        ],
+        keys=["favour_id"],
+    )
 
 
 def erase_person(session: Session, *, owner_id: str, person_id: str) -> None:
-    session.exec(delete(IngestPersonKey).where(  # type: ignore[call-overload]
-        IngestPersonKey.owner_id == owner_id, IngestPersonKey.person_id == person_id))
-    session.exec(delete(IngestAttendance).where(  # type: ignore[call-overload]
-        IngestAttendance.owner_id == owner_id, IngestAttendance.person_id == person_id))
-    session.exec(delete(IngestFavour).where(  # type: ignore[call-overload]
-        IngestFavour.owner_id == owner_id, IngestFavour.person_id == person_id))
+    session.exec(
+        delete(IngestPersonKey).where(
+            col(IngestPersonKey.owner_id) == owner_id, col(IngestPersonKey.person_id) == person_id
+        )
+    )
+    session.exec(
+        delete(IngestAttendance).where(
+            col(IngestAttendance.owner_id) == owner_id, col(IngestAttendance.person_id) == person_id
+        )
+    )
+    session.exec(
+        delete(IngestFavour).where(
+            col(IngestFavour.owner_id) == owner_id, col(IngestFavour.person_id) == person_id
+        )
+    )
     meetings = session.exec(select(IngestMeeting).where(IngestMeeting.owner_id == owner_id)).all()
     for meeting in meetings:
         if person_id in meeting.person_ids:

@@ -26,7 +26,11 @@ SOURCE = "springboard.notifier"
 
 
 def choose_for_owner(
-    session: Session, *, owner_id: str, made: RecommendationsMade, settings: NotifierSettings,
+    session: Session,
+    *,
+    owner_id: str,
+    made: RecommendationsMade,
+    settings: NotifierSettings,
     now: datetime,
 ) -> list[NotifySuggestion]:
     horizon = now - timedelta(days=max(settings.cooldown_days, 7.0))
@@ -37,23 +41,36 @@ def choose_for_owner(
     picked = budget.choose(
         made.items,
         remaining=settings.weekly_budget - used,
-        already_chosen=store.known_ids(session, owner_id=owner_id,
-                                       ids=[i.suggestion_id for i in made.items]),
+        already_chosen=store.known_ids(
+            session, owner_id=owner_id, ids=[i.suggestion_id for i in made.items]
+        ),
         cooling_subjects=[r.subject_id for r in recent if _aware(r.chosen_at) >= cooldown],
     )
     rows = []
     for position, item in enumerate(picked, start=used + 1):
         suggestion = SuggestionMade(
-            suggestion_id=item.suggestion_id, kind=item.kind, headline=budget.headline(item),
-            subject_id=item.subject_id, subject_name=item.subject_name,
-            introducer_name=item.introducer_name, score=item.score, rank=position,
-            reasons=item.reasons, model_version=made.model_version,
+            suggestion_id=item.suggestion_id,
+            kind=item.kind,
+            headline=budget.headline(item),
+            subject_id=item.subject_id,
+            subject_name=item.subject_name,
+            introducer_name=item.introducer_name,
+            score=item.score,
+            rank=position,
+            reasons=item.reasons,
+            model_version=made.model_version,
         )
-        rows.append(NotifySuggestion(
-            suggestion_id=item.suggestion_id, owner_id=owner_id, kind=item.kind.value,
-            subject_id=item.subject_id, rank=position, payload=suggestion.model_dump(mode="json"),
-            chosen_at=now,
-        ))
+        rows.append(
+            NotifySuggestion(
+                suggestion_id=item.suggestion_id,
+                owner_id=owner_id,
+                kind=item.kind.value,
+                subject_id=item.subject_id,
+                rank=position,
+                payload=suggestion.model_dump(mode="json"),
+                chosen_at=now,
+            )
+        )
     store.save_chosen(session, rows=rows)
     return rows
 
@@ -65,33 +82,53 @@ def _aware(moment: datetime) -> datetime:
 def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRouter:
     router = runtime.router()
     published_total = Counter(
-        "springboard_notifier_suggestions_total", "Suggestions published, by kind.",
-        ["kind"], registry=runtime.registry,
+        "springboard_notifier_suggestions_total",
+        "Suggestions published, by kind.",
+        ["kind"],
+        registry=runtime.registry,
     )
-    router.publisher(topics.SUGGESTIONS, title="suggestions", schema=Envelope[SuggestionMade],
-                     description="Suggestions as the owner sees them.")
+    router.publisher(
+        topics.SUGGESTIONS,
+        title="suggestions",
+        schema=Envelope[SuggestionMade],
+        description="Suggestions as the owner sees them.",
+    )
 
     def choose_batch(session: Session, batch: list[Decoded]) -> list[str]:
         now = datetime.now(UTC)
         for item in batch:
-            choose_for_owner(session, owner_id=item.envelope.owner_id, made=item.envelope.data,
-                             settings=settings, now=now)
+            choose_for_owner(
+                session,
+                owner_id=item.envelope.owner_id,
+                made=item.envelope.data,
+                settings=settings,
+                now=now,
+            )
         return [item.envelope.owner_id for item in batch]
 
     async def publish_pending(owner_ids: Sequence[str]) -> None:
         pending = await runtime.in_transaction(
-            lambda s: store.unpublished(s, owner_ids=sorted(set(owner_ids))))
+            lambda s: store.unpublished(s, owner_ids=sorted(set(owner_ids)))
+        )
         if not pending:
             return
         envelopes = [
-            wrap(SuggestionMade.model_validate(row.payload), owner_id=row.owner_id, source=SOURCE,
-                 time=_aware(row.chosen_at), message_id=row.suggestion_id)
+            wrap(
+                SuggestionMade.model_validate(row.payload),
+                owner_id=row.owner_id,
+                source=SOURCE,
+                time=_aware(row.chosen_at),
+                message_id=row.suggestion_id,
+            )
             for row in pending
         ]
         await runtime.publisher.publish_all((topics.SUGGESTIONS, e) for e in envelopes)
         published_at = datetime.now(UTC)
-        await runtime.in_transaction(lambda s: store.mark_published(
-            s, ids=[row.suggestion_id for row in pending], at=published_at))
+        await runtime.in_transaction(
+            lambda s: store.mark_published(
+                s, ids=[row.suggestion_id for row in pending], at=published_at
+            )
+        )
         for row in pending:
             published_total.labels(row.kind).inc()
 

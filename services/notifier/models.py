@@ -21,7 +21,9 @@ class NotifySuggestion(SQLModel, table=True):
     rank: int = 0
     payload: dict[str, Any] = Field(sa_column=Column(JSON))
     chosen_at: datetime = Field(sa_column=Column(DateTime(timezone=True)))
-    published_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    published_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
 
 
 TABLES: tuple[type[SQLModel], ...] = (NotifySuggestion,)

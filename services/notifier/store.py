@@ -12,29 +12,49 @@ from shared.database import upsert
 
 
 def chosen_since(session: Session, *, owner_id: str, since: datetime) -> list[NotifySuggestion]:
-    return list(session.exec(select(NotifySuggestion).where(
-        NotifySuggestion.owner_id == owner_id, col(NotifySuggestion.chosen_at) >= since)).all())
+    return list(
+        session.exec(
+            select(NotifySuggestion).where(
+                NotifySuggestion.owner_id == owner_id, col(NotifySuggestion.chosen_at) >= since
+            )
+        ).all()
+    )
 
 
 def known_ids(session: Session, *, owner_id: str, ids: Sequence[str]) -> set[str]:
-    return set(session.exec(select(NotifySuggestion.suggestion_id).where(
-        NotifySuggestion.owner_id == owner_id, col(NotifySuggestion.suggestion_id).in_(list(ids)))).all())
+    return set(
+        session.exec(
+            select(NotifySuggestion.suggestion_id).where(
+                NotifySuggestion.owner_id == owner_id,
+                col(NotifySuggestion.suggestion_id).in_(list(ids)),
+            )
+        ).all()
+    )
 
 
 def save_chosen(session: Session, *, rows: Sequence[NotifySuggestion]) -> None:
-    upsert(session, NotifySuggestion, [r.model_dump() for r in rows], keys=["suggestion_id"], update=[])
+    upsert(
+        session, NotifySuggestion, [r.model_dump() for r in rows], keys=["suggestion_id"], update=[]
+    )
 
 
 def unpublished(session: Session, *, owner_ids: Sequence[str]) -> list[NotifySuggestion]:
-    return list(session.exec(select(NotifySuggestion).where(
-        col(NotifySuggestion.owner_id).in_(list(owner_ids)),
-        col(NotifySuggestion.published_at).is_(None),
-    ).order_by(col(NotifySuggestion.chosen_at), col(NotifySuggestion.rank))).all())
+    return list(
+        session.exec(
+            select(NotifySuggestion)
+            .where(
+                col(NotifySuggestion.owner_id).in_(list(owner_ids)),
+                col(NotifySuggestion.published_at).is_(None),
+            )
+            .order_by(col(NotifySuggestion.chosen_at), col(NotifySuggestion.rank))
+        ).all()
+    )
 
 
 def mark_published(session: Session, *, ids: Sequence[str], at: datetime) -> None:
-    for row in session.exec(select(NotifySuggestion).where(
-            col(NotifySuggestion.suggestion_id).in_(list(ids)))).all():
+    for row in session.exec(
+        select(NotifySuggestion).where(col(NotifySuggestion.suggestion_id).in_(list(ids)))
+    ).all():
         row.published_at = at
         session.add(row)
 

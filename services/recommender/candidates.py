@@ -41,8 +41,17 @@ def reconnect(snapshot: Snapshot) -> list[Candidate]:
             continue
         features, context = result
         last = f.past_meetings(snapshot, person.id)[-1]
-        out.append(Candidate(SuggestionKind.RECONNECT, person.id, person.name, features, context,
-                             company=person.company, episode=last.date().isoformat()))
+        out.append(
+            Candidate(
+                SuggestionKind.RECONNECT,
+                person.id,
+                person.name,
+                features,
+                context,
+                company=person.company,
+                episode=last.date().isoformat(),
+            )
+        )
     return out
 
 
@@ -56,9 +65,18 @@ def introduction(snapshot: Snapshot) -> list[Candidate]:
         if result is None:
             continue
         features, context, introducer = result
-        out.append(Candidate(SuggestionKind.INTRODUCTION, person.id, person.name, features, context,
-                             company=person.company, introducer_id=introducer.id,
-                             introducer_name=introducer.name))
+        out.append(
+            Candidate(
+                SuggestionKind.INTRODUCTION,
+                person.id,
+                person.name,
+                features,
+                context,
+                company=person.company,
+                introducer_id=introducer.id,
+                introducer_name=introducer.name,
+            )
+        )
     return out
 
 
@@ -71,8 +89,17 @@ def event(snapshot: Snapshot) -> list[Candidate]:
         if own & snapshot.registered(item.id):
             continue  # already going
         features, context = f.event_features(snapshot, item)
-        out.append(Candidate(SuggestionKind.EVENT, item.id, item.title, features, context,
-                             company=item.series, episode=item.starts_at.date().isoformat()))
+        out.append(
+            Candidate(
+                SuggestionKind.EVENT,
+                item.id,
+                item.title,
+                features,
+                context,
+                company=item.series,
+                episode=item.starts_at.date().isoformat(),
+            )
+        )
     return out
 
 
@@ -83,11 +110,23 @@ def give_back(snapshot: Snapshot) -> list[Candidate]:
         if result is None:
             continue
         features, context = result
-        kinds = Counter(x.kind for x in snapshot.favours
-                        if x.person_id == person.id and x.direction == "received")
+        kinds = Counter(
+            x.kind
+            for x in snapshot.favours
+            if x.person_id == person.id and x.direction == "received"
+        )
         context = {**context, **{f"kind:{k}": float(n) for k, n in kinds.items()}}
-        out.append(Candidate(SuggestionKind.GIVE_BACK, person.id, person.name, features, context,
-                             company=person.company, episode=str(int(context["received"]))))
+        out.append(
+            Candidate(
+                SuggestionKind.GIVE_BACK,
+                person.id,
+                person.name,
+                features,
+                context,
+                company=person.company,
+                episode=str(int(context["received"])),
+            )
+        )
     return out
 
 

@@ -48,10 +48,13 @@ def _reconnect(c: Candidate, s: Snapshot, feature: str) -> str:
     if feature == "overdue":
         days = round(ctx["days_since"])
         if ctx["cadence"]:
-            return f"Last met {days} days ago; you usually meet every ~{round(ctx['cadence'])} days."
+            return (
+                f"Last met {days} days ago; you usually meet every ~{round(ctx['cadence'])} days."
+            )
         return f"Last met {days} days ago, and only {int(ctx['meetings'])} time(s) before."
     if feature == "tie_strength":
-        return f"A {tie_label(c.features['tie_strength'])} tie: {int(ctx['meetings'])} meetings so far."
+        label = tie_label(c.features["tie_strength"])
+        return f"A {label} tie: {int(ctx['meetings'])} meetings so far."
     if feature == "goal_fit":
         return _matched_goals(person, s)
     if feature == "is_customer":
@@ -75,8 +78,10 @@ def _event(c: Candidate, s: Snapshot, feature: str) -> str:
     event = s.events[c.subject_id]
     if feature in ("contacts_registered", "targets_registered"):
         contacts, targets = int(c.context["contacts"]), int(c.context["targets"])
-        return (f"{contacts} of your contacts and {targets} people matching your targets "
-                f"are registered.")
+        return (
+            f"{contacts} of your contacts and {targets} people matching your targets "
+            f"are registered."
+        )
     if feature == "topic_fit":
         wanted = {t.casefold() for t in (*s.goals.interests, *s.goals.industries)}
         hits = sorted(t for t in event.topics if t.casefold() in wanted)
@@ -87,10 +92,13 @@ def _event(c: Candidate, s: Snapshot, feature: str) -> str:
 
 def _give_back(c: Candidate, s: Snapshot, feature: str) -> str:
     ctx = c.context
-    received, given = int(ctx["received"]), int(ctx["given"])
-    kinds = sorted((k.split(":", 1)[1] for k in ctx if k.startswith("kind:")),
-                   key=lambda k: -ctx[f"kind:{k}"])
-    what = " and ".join(f"{int(ctx['kind:' + k])} {k}{'s' if ctx['kind:' + k] > 1 else ''}" for k in kinds)
+    given = int(ctx["given"])
+    kinds = sorted(
+        (k.split(":", 1)[1] for k in ctx if k.startswith("kind:")), key=lambda k: -ctx[f"kind:{k}"]
+    )
+    what = " and ".join(
+        f"{int(ctx['kind:' + k])} {k}{'s' if ctx['kind:' + k] > 1 else ''}" for k in kinds
+    )
     if feature == "balance":
         back = "you have not reciprocated" if given == 0 else f"you gave back {given}"
         return f"{c.subject_name.split()[0]} gave you {what} in the last two years; {back}."

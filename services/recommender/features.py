@@ -8,6 +8,7 @@ meetings already planned.
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections.abc import Iterable
@@ -44,7 +45,7 @@ def usual_cadence_days(times: list[datetime]) -> float | None:
     """Median gap between consecutive meetings; None with fewer than three meetings."""
     if len(times) < 3:
         return None
-    gaps = [days_between(a, b) for a, b in zip(times, times[1:], strict=False)]
+    gaps = [days_between(a, b) for a, b in itertools.pairwise(times)]
     return max(statistics.median(gaps), 1.0)
 
 
@@ -71,11 +72,16 @@ def goal_fit(person: Person, goals: Goals) -> float:
 
 
 def same_city(person: Person, goals: Goals) -> float:
-    return float(bool(person.city and goals.home_city
-                      and person.city.casefold() == goals.home_city.casefold()))
+    return float(
+        bool(
+            person.city and goals.home_city and person.city.casefold() == goals.home_city.casefold()
+        )
+    )
 
 
-def reconnect_features(snapshot: Snapshot, person: Person) -> tuple[dict[str, float], dict[str, float]] | None:
+def reconnect_features(
+    snapshot: Snapshot, person: Person
+) -> tuple[dict[str, float], dict[str, float]] | None:
     """Features of reconnecting with a known contact, or None if there is nothing to reconnect."""
     times = past_meetings(snapshot, person.id)
     if not times:
@@ -93,8 +99,12 @@ def reconnect_features(snapshot: Snapshot, person: Person) -> tuple[dict[str, fl
         "is_customer": float(person.is_customer),
         "same_city": same_city(person, snapshot.goals),
     }
-    context = {"days_since": days_since, "cadence": cadence or 0.0, "meetings": float(len(times)),
-               "overdue_ratio": ratio}
+    context = {
+        "days_since": days_since,
+        "cadence": cadence or 0.0,
+        "meetings": float(len(times)),
+        "overdue_ratio": ratio,
+    }
     return features, context
 
 
@@ -114,7 +124,9 @@ def mutual_contacts(snapshot: Snapshot, person: Person, together: dict[str, set[
     mutual = together.get(person.id, set()) & contact_ids
     if person.company:
         company = person.company.casefold()
-        mutual |= {c.id for c in snapshot.contacts() if c.company and c.company.casefold() == company}
+        mutual |= {
+            c.id for c in snapshot.contacts() if c.company and c.company.casefold() == company
+        }
     return mutual - {person.id}
 
 
@@ -150,15 +162,21 @@ def event_features(snapshot: Snapshot, event: Event) -> tuple[dict[str, float], 
         "city_fit": float(bool(event.city and event.city.casefold() in wanted_cities)),
         "topic_fit": min(topic_hits / 2.0, 1.0),
     }
-    return features, {"contacts": float(len(contacts)), "targets": float(len(targets)),
-                      "topic_hits": float(topic_hits)}
+    return features, {
+        "contacts": float(len(contacts)),
+        "targets": float(len(targets)),
+        "topic_hits": float(topic_hits),
+    }
 
 
 def give_back_features(
     snapshot: Snapshot, person: Person
 ) -> tuple[dict[str, float], dict[str, float]] | None:
-    recent = [f for f in snapshot.favours
-              if f.person_id == person.id and 0 <= days_between(f.at, snapshot.now) <= FAVOUR_WINDOW_DAYS]
+    recent = [
+        f
+        for f in snapshot.favours
+        if f.person_id == person.id and 0 <= days_between(f.at, snapshot.now) <= FAVOUR_WINDOW_DAYS
+    ]
     received = [f for f in recent if f.direction == "received"]
     given = [f for f in recent if f.direction == "given"]
     balance = len(received) - len(given)
@@ -170,5 +188,8 @@ def give_back_features(
         "recency": 0.5 ** (days_between(last, snapshot.now) / 180.0),
         "tie_strength": tie_strength(past_meetings(snapshot, person.id), snapshot.now),
     }
-    return features, {"received": float(len(received)), "given": float(len(given)),
-                      "days_since_favour": days_between(last, snapshot.now)}
+    return features, {
+        "received": float(len(received)),
+        "given": float(len(given)),
+        "days_since_favour": days_between(last, snapshot.now),
+    }

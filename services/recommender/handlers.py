@@ -23,12 +23,17 @@ from shared.service import ServiceRuntime
 def build_router(runtime: ServiceRuntime) -> KafkaRouter:
     router = runtime.router()
     applied_total = Counter(
-        "springboard_recommender_updates_total", "Network updates and feedback projected, by topic.",
-        ["topic"], registry=runtime.registry,
+        "springboard_recommender_updates_total",
+        "Network updates and feedback projected, by topic.",
+        ["topic"],
+        registry=runtime.registry,
     )
-    router.publisher(topics.RECOMMENDATIONS, title="recommendations",
-                     schema=Envelope[RecommendationsMade],
-                     description="Ranked, explained candidates per owner.")
+    router.publisher(
+        topics.RECOMMENDATIONS,
+        title="recommendations",
+        schema=Envelope[RecommendationsMade],
+        description="Ranked, explained candidates per owner.",
+    )
 
     def project(session: Session, batch: list[Decoded]) -> list[str]:
         now = datetime.now(UTC)
@@ -36,9 +41,13 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
         for item in batch:
             envelope = item.envelope
             if isinstance(envelope.data, FeedbackGiven):
-                store.record_feedback(session, owner_id=envelope.owner_id,
-                                      suggestion_id=envelope.data.suggestion_id,
-                                      action=envelope.data.action.value, at=envelope.time)
+                store.record_feedback(
+                    session,
+                    owner_id=envelope.owner_id,
+                    suggestion_id=envelope.data.suggestion_id,
+                    action=envelope.data.action.value,
+                    at=envelope.time,
+                )
             else:
                 changes.append((envelope.owner_id, envelope.data))
         store.apply_changes(session, changes)
@@ -46,7 +55,9 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
         store.mark_changed(session, owner_ids=owners, at=now)
         return owners
 
-    @runtime.batch_subscriber(router, topics.NETWORK_UPDATES, topics.FEEDBACK, title="recommender-updates")
+    @runtime.batch_subscriber(
+        router, topics.NETWORK_UPDATES, topics.FEEDBACK, title="recommender-updates"
+    )
     async def on_update(msg: KafkaMessage) -> None:
         records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
 

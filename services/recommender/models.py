@@ -116,6 +116,13 @@ class RecOwnerState(SQLModel, table=True):
 
 
 TABLES: tuple[type[SQLModel], ...] = (
-    RecPerson, RecInteraction, RecEvent, RecAttendance, RecGoals, RecFavour,
-    RecIssued, RecFeedback, RecOwnerState,
+    RecPerson,
+    RecInteraction,
+    RecEvent,
+    RecAttendance,
+    RecGoals,
+    RecFavour,
+    RecIssued,
+    RecFeedback,
+    RecOwnerState,
 )

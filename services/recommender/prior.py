@@ -25,12 +25,25 @@ from shared.messages.recommendations import SuggestionKind
 PRIOR_VERSION = "prior-1"
 
 PRIOR_WEIGHTS: dict[SuggestionKind, dict[str, float]] = {
-    SuggestionKind.RECONNECT: {"overdue": 0.40, "tie_strength": 0.25, "goal_fit": 0.20,
-                               "is_customer": 0.10, "same_city": 0.05},
-    SuggestionKind.INTRODUCTION: {"mutual_contacts": 0.30, "introducer_tie": 0.30,
-                                  "goal_fit": 0.30, "same_city": 0.10},
-    SuggestionKind.EVENT: {"contacts_registered": 0.30, "targets_registered": 0.35,
-                           "city_fit": 0.15, "topic_fit": 0.20},
+    SuggestionKind.RECONNECT: {
+        "overdue": 0.40,
+        "tie_strength": 0.25,
+        "goal_fit": 0.20,
+        "is_customer": 0.10,
+        "same_city": 0.05,
+    },
+    SuggestionKind.INTRODUCTION: {
+        "mutual_contacts": 0.30,
+        "introducer_tie": 0.30,
+        "goal_fit": 0.30,
+        "same_city": 0.10,
+    },
+    SuggestionKind.EVENT: {
+        "contacts_registered": 0.30,
+        "targets_registered": 0.35,
+        "city_fit": 0.15,
+        "topic_fit": 0.20,
+    },
     SuggestionKind.GIVE_BACK: {"balance": 0.50, "recency": 0.25, "tie_strength": 0.25},
 }
 

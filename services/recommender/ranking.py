@@ -12,8 +12,10 @@ def rerank(
     candidates: Sequence[Candidate], scores: Sequence[float], *, limit: int, max_per_company: int
 ) -> list[tuple[Candidate, float]]:
     """Highest score first (ties by name, for stable output); diversity by company."""
-    order = sorted(zip(candidates, scores, strict=True),
-                   key=lambda pair: (-pair[1], pair[0].subject_name, pair[0].subject_id))
+    order = sorted(
+        zip(candidates, scores, strict=True),
+        key=lambda pair: (-pair[1], pair[0].subject_name, pair[0].subject_id),
+    )
     per_company: Counter[str] = Counter()
     chosen: list[tuple[Candidate, float]] = []
     for candidate, score in order:

@@ -27,43 +27,57 @@ class Scheduler:
         self.runtime = runtime
         self.settings = settings
         self.published = Counter(
-            "springboard_recommender_recommendations_total", "Ranked items published, by kind.",
-            ["kind"], registry=runtime.registry,
+            "springboard_recommender_recommendations_total",
+            "Ranked items published, by kind.",
+            ["kind"],
+            registry=runtime.registry,
         )
         self.latency = Histogram(
-            "springboard_recommender_scoring_seconds", "Time to score one owner.",
-            registry=runtime.registry, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            "springboard_recommender_scoring_seconds",
+            "Time to score one owner.",
+            registry=runtime.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
 
     def _score(self, session: Session, owner_id: str, now: datetime) -> RecommendationsMade:
         snapshot = store.load_snapshot(session, owner_id=owner_id, now=now)
-        return recommend(snapshot, per_kind=self.settings.per_kind,
-                         max_per_company=self.settings.max_per_company)
+        return recommend(
+            snapshot, per_kind=self.settings.per_kind, max_per_company=self.settings.max_per_company
+        )
+
+    async def score_owner(self, owner_id: str) -> RecommendationsMade:
+        """Score one owner, publish the ranked lists, then mark the owner scored."""
+        started = time.perf_counter()
+        scored_at = datetime.now(UTC)
+        made = await self.runtime.in_transaction(lambda s: self._score(s, owner_id, scored_at))
+        self.latency.observe(time.perf_counter() - started)
+        envelope = wrap(made, owner_id=owner_id, source=SOURCE, time=scored_at)
+        await self.runtime.publisher.publish_all([(topics.RECOMMENDATIONS, envelope)])
+
+        def finish(session: Session) -> None:
+            store.record_issued(session, owner_id=owner_id, items=made.items, at=scored_at)
+            store.mark_scored(session, owner_id=owner_id, at=scored_at)
+
+        # Marked scored only after publishing: a crash in between re-scores (same ids).
+        await self.runtime.in_transaction(finish)
+        for item in made.items:
+            self.published.labels(item.kind.value).inc()
+        logger.info("scored owner %s: %d items", owner_id, len(made.items))
+        return made
 
     async def run_once(self) -> int:
         """Score every owner that is due; returns how many were scored."""
         now = datetime.now(UTC)
-        due = await self.runtime.in_transaction(lambda s: store.owners_due(
-            s, now=now, debounce=timedelta(seconds=self.settings.debounce_seconds),
-            refresh=timedelta(hours=self.settings.refresh_hours)))
+        due = await self.runtime.in_transaction(
+            lambda s: store.owners_due(
+                s,
+                now=now,
+                debounce=timedelta(seconds=self.settings.debounce_seconds),
+                refresh=timedelta(hours=self.settings.refresh_hours),
+            )
+        )
         for state in due:
-            started = time.perf_counter()
-            scored_at = datetime.now(UTC)
-            made = await self.runtime.in_transaction(
-                lambda s, owner=state.owner_id: self._score(s, owner, scored_at))
-            self.latency.observe(time.perf_counter() - started)
-            envelope = wrap(made, owner_id=state.owner_id, source=SOURCE, time=scored_at)
-            await self.runtime.publisher.publish_all([(topics.RECOMMENDATIONS, envelope)])
-
-            def finish(session: Session, owner: str = state.owner_id) -> None:
-                store.record_issued(session, owner_id=owner, items=made.items, at=scored_at)
-                store.mark_scored(session, owner_id=owner, at=scored_at)
-
-            # Marked scored only after publishing: a crash in between re-scores (same ids).
-            await self.runtime.in_transaction(finish)
-            for item in made.items:
-                self.published.labels(item.kind.value).inc()
-            logger.info("scored owner %s: %d items", state.owner_id, len(made.items))
+            await self.score_owner(state.owner_id)
         return len(due)
 
     async def run_forever(self) -> None:

@@ -18,17 +18,23 @@ def recommend(snapshot: Snapshot, *, per_kind: int, max_per_company: int) -> Rec
         names = prior.FEATURES[kind]
         matrix = np.array([[c.features[n] for n in names] for c in found], dtype=float)
         scores = prior.prior_for(kind).predict(matrix)
-        ranked = ranking.rerank(found, scores.tolist(), limit=per_kind, max_per_company=max_per_company)
+        ranked = ranking.rerank(
+            found, scores.tolist(), limit=per_kind, max_per_company=max_per_company
+        )
         for rank, (candidate, score) in enumerate(ranked, start=1):
-            items.append(RankedItem(
-                suggestion_id=candidate.suggestion_id(snapshot.owner_id),
-                kind=kind,
-                subject_id=candidate.subject_id,
-                subject_name=candidate.subject_name,
-                introducer_id=candidate.introducer_id,
-                introducer_name=candidate.introducer_name,
-                score=round(float(score), 4),
-                rank=rank,
-                reasons=explain.reasons(candidate, snapshot),
-            ))
-    return RecommendationsMade(model_version=prior.PRIOR_VERSION, generated_at=snapshot.now, items=items)
+            items.append(
+                RankedItem(
+                    suggestion_id=candidate.suggestion_id(snapshot.owner_id),
+                    kind=kind,
+                    subject_id=candidate.subject_id,
+                    subject_name=candidate.subject_name,
+                    introducer_id=candidate.introducer_id,
+                    introducer_name=candidate.introducer_name,
+                    score=round(float(score), 4),
+                    rank=rank,
+                    reasons=explain.reasons(candidate, snapshot),
+                )
+            )
+    return RecommendationsMade(
+        model_version=prior.PRIOR_VERSION, generated_at=snapshot.now, items=items
+    )

@@ -11,8 +11,12 @@ class RecommenderSettings(SpringboardSettings):
         3.0, ge=0, description="Re-score an owner this long after their last update."
     )
     refresh_hours: float = Field(
-        24.0, gt=0, description="Re-score every owner at least this often: time alone makes a contact overdue."
+        24.0,
+        gt=0,
+        description="Re-score every owner at least this often: time alone makes a contact overdue.",
     )
     scan_interval_seconds: float = Field(0.25, gt=0)
     per_kind: int = Field(10, ge=1, description="Candidates kept per kind in each ranked list.")
-    max_per_company: int = Field(2, ge=1, description="Diversity: at most this many per company and kind.")
+    max_per_company: int = Field(
+        2, ge=1, description="Diversity: at most this many per company and kind."
+    )

@@ -91,5 +91,8 @@ class Snapshot:
         return [p for p in self.people.values() if p.is_contact and not p.is_self]
 
     def registered(self, event_id: str) -> set[str]:
-        return {pid for pid, status in self.attendance.get(event_id, {}).items()
-                if status in ("registered", "attended")}
+        return {
+            pid
+            for pid, status in self.attendance.get(event_id, {}).items()
+            if status in ("registered", "attended")
+        }

@@ -26,8 +26,12 @@ from shared.database import upsert
 from shared.messages import network
 from shared.messages.recommendations import RankedItem
 
-SUPPRESS_AFTER = {"dismissed": timedelta(days=90), "snoozed": timedelta(days=14),
-                  "done": timedelta(days=30), "accepted": timedelta(days=30)}
+SUPPRESS_AFTER = {
+    "dismissed": timedelta(days=90),
+    "snoozed": timedelta(days=14),
+    "done": timedelta(days=30),
+    "accepted": timedelta(days=30),
+}
 
 
 Row = tuple[type[Any], tuple[str, ...], dict[str, Any]]
@@ -40,29 +44,69 @@ def row_for(owner_id: str, change: Any) -> Row | None:
             row = change.model_dump(exclude={"change", "title"})
             return RecPerson, ("owner_id", "person_id"), {"owner_id": owner_id, **row}
         case network.InteractionRecorded():
-            return RecInteraction, ("owner_id", "interaction_id"), {
-                "owner_id": owner_id, "interaction_id": change.interaction_id,
-                "occurred_at": change.occurred_at, "person_ids": change.person_ids,
-                "organizer_id": change.organizer_id, "cancelled": change.cancelled}
+            return (
+                RecInteraction,
+                ("owner_id", "interaction_id"),
+                {
+                    "owner_id": owner_id,
+                    "interaction_id": change.interaction_id,
+                    "occurred_at": change.occurred_at,
+                    "person_ids": change.person_ids,
+                    "organizer_id": change.organizer_id,
+                    "cancelled": change.cancelled,
+                },
+            )
         case network.EventChanged():
-            return RecEvent, ("owner_id", "event_id"), {
-                "owner_id": owner_id, "event_id": change.event_id, "title": change.title,
-                "starts_at": change.starts_at, "city": change.city, "topics": change.topics,
-                "series": change.series}
+            return (
+                RecEvent,
+                ("owner_id", "event_id"),
+                {
+                    "owner_id": owner_id,
+                    "event_id": change.event_id,
+                    "title": change.title,
+                    "starts_at": change.starts_at,
+                    "city": change.city,
+                    "topics": change.topics,
+                    "series": change.series,
+                },
+            )
         case network.AttendanceChanged():
-            return RecAttendance, ("owner_id", "event_id", "person_id"), {
-                "owner_id": owner_id, "event_id": change.event_id,
-                "person_id": change.person_id, "status": change.status}
+            return (
+                RecAttendance,
+                ("owner_id", "event_id", "person_id"),
+                {
+                    "owner_id": owner_id,
+                    "event_id": change.event_id,
+                    "person_id": change.person_id,
+                    "status": change.status,
+                },
+            )
         case network.GoalsChanged():
-            return RecGoals, ("owner_id",), {
-                "owner_id": owner_id, "home_city": change.home_city,
-                "industries": change.industries, "functions": change.functions,
-                "cities": change.cities, "interests": change.interests}
+            return (
+                RecGoals,
+                ("owner_id",),
+                {
+                    "owner_id": owner_id,
+                    "home_city": change.home_city,
+                    "industries": change.industries,
+                    "functions": change.functions,
+                    "cities": change.cities,
+                    "interests": change.interests,
+                },
+            )
         case network.FavourChanged():
-            return RecFavour, ("owner_id", "favour_id"), {
-                "owner_id": owner_id, "favour_id": change.favour_id, "person_id": change.person_id,
-                "direction": change.direction, "kind": change.kind,
-                "occurred_at": change.occurred_at}
+            return (
+                RecFavour,
+                ("owner_id", "favour_id"),
+                {
+                    "owner_id": owner_id,
+                    "favour_id": change.favour_id,
+                    "person_id": change.person_id,
+                    "direction": change.direction,
+                    "kind": change.kind,
+                    "occurred_at": change.occurred_at,
+                },
+            )
         case network.PersonErased() | network.OwnerErased():
             return None
     raise TypeError(f"unknown network change {type(change).__name__}")
@@ -97,14 +141,23 @@ def apply_changes(session: Session, changes: Sequence[tuple[str, Any]]) -> None:
 
 def erase_person(session: Session, *, owner_id: str, person_id: str) -> None:
     for table in (RecPerson, RecAttendance, RecFavour):
-        session.exec(delete(table).where(  # type: ignore[call-overload]
-            table.owner_id == owner_id, table.person_id == person_id))  # type: ignore[attr-defined]
-    for row in session.exec(select(RecInteraction).where(RecInteraction.owner_id == owner_id)).all():
+        columns: Any = table
+        session.exec(
+            delete(table).where(
+                col(columns.owner_id) == owner_id, col(columns.person_id) == person_id
+            )
+        )
+    for row in session.exec(
+        select(RecInteraction).where(RecInteraction.owner_id == owner_id)
+    ).all():
         if person_id in row.person_ids:
             row.person_ids = [p for p in row.person_ids if p != person_id]
             session.add(row)
-    session.exec(delete(RecIssued).where(  # type: ignore[call-overload]
-        RecIssued.owner_id == owner_id, RecIssued.subject_id == person_id))
+    session.exec(
+        delete(RecIssued).where(
+            col(RecIssued.owner_id) == owner_id, col(RecIssued.subject_id) == person_id
+        )
+    )
 
 
 def erase_owner(session: Session, *, owner_id: str) -> None:
@@ -114,25 +167,41 @@ def erase_owner(session: Session, *, owner_id: str) -> None:
         session.exec(delete(table).where(table.owner_id == owner_id))  # type: ignore[call-overload,attr-defined]
 
 
-def record_feedback(session: Session, *, owner_id: str, suggestion_id: str, action: str, at: datetime) -> None:
-    upsert(session, RecFeedback, [{"owner_id": owner_id, "suggestion_id": suggestion_id,
-                                   "action": action, "given_at": at}],
-           keys=["owner_id", "suggestion_id"])
+def record_feedback(
+    session: Session, *, owner_id: str, suggestion_id: str, action: str, at: datetime
+) -> None:
+    upsert(
+        session,
+        RecFeedback,
+        [{"owner_id": owner_id, "suggestion_id": suggestion_id, "action": action, "given_at": at}],
+        keys=["owner_id", "suggestion_id"],
+    )
 
 
 def mark_changed(session: Session, *, owner_ids: Sequence[str], at: datetime) -> None:
-    upsert(session, RecOwnerState, [{"owner_id": o, "changed_at": at} for o in sorted(set(owner_ids))],
-           keys=["owner_id"], update=["changed_at"])
+    upsert(
+        session,
+        RecOwnerState,
+        [{"owner_id": o, "changed_at": at} for o in sorted(set(owner_ids))],
+        keys=["owner_id"],
+        update=["changed_at"],
+    )
 
 
-def owners_due(session: Session, *, now: datetime, debounce: timedelta, refresh: timedelta) -> list[RecOwnerState]:
+def owners_due(
+    session: Session, *, now: datetime, debounce: timedelta, refresh: timedelta
+) -> list[RecOwnerState]:
     """Owners whose network changed at least ``debounce`` ago and were not scored since,
     or who were last scored more than ``refresh`` ago."""
-    rows = session.exec(select(RecOwnerState).where(or_(
-        col(RecOwnerState.scored_at).is_(None),
-        col(RecOwnerState.changed_at) > col(RecOwnerState.scored_at),
-        col(RecOwnerState.scored_at) < now - refresh,
-    ))).all()
+    rows = session.exec(
+        select(RecOwnerState).where(
+            or_(
+                col(RecOwnerState.scored_at).is_(None),
+                col(RecOwnerState.changed_at) > col(RecOwnerState.scored_at),
+                col(RecOwnerState.scored_at) < now - refresh,
+            )
+        )
+    ).all()
     return [r for r in rows if r.changed_at is None or _aware(r.changed_at) <= now - debounce]
 
 
@@ -142,35 +211,75 @@ def _aware(moment: datetime) -> datetime:
 
 
 def mark_scored(session: Session, *, owner_id: str, at: datetime) -> None:
-    upsert(session, RecOwnerState, [{"owner_id": owner_id, "scored_at": at}],
-           keys=["owner_id"], update=["scored_at"])
+    upsert(
+        session,
+        RecOwnerState,
+        [{"owner_id": owner_id, "scored_at": at}],
+        keys=["owner_id"],
+        update=["scored_at"],
+    )
 
 
-def record_issued(session: Session, *, owner_id: str, items: Sequence[RankedItem], at: datetime) -> None:
-    upsert(session, RecIssued, [{"owner_id": owner_id, "suggestion_id": i.suggestion_id,
-                                 "kind": i.kind.value, "subject_id": i.subject_id, "issued_at": at}
-                                for i in items],
-           keys=["owner_id", "suggestion_id"], update=[])
+def record_issued(
+    session: Session, *, owner_id: str, items: Sequence[RankedItem], at: datetime
+) -> None:
+    upsert(
+        session,
+        RecIssued,
+        [
+            {
+                "owner_id": owner_id,
+                "suggestion_id": i.suggestion_id,
+                "kind": i.kind.value,
+                "subject_id": i.subject_id,
+                "issued_at": at,
+            }
+            for i in items
+        ],
+        keys=["owner_id", "suggestion_id"],
+        update=[],
+    )
 
 
 def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot:
     people = {
         r.person_id: Person(
-            id=r.person_id, name=r.full_name, company=r.company, function=r.function,
-            seniority=r.seniority, industry=r.industry, city=r.city, is_contact=r.is_contact,
-            is_customer=r.is_customer, is_self=r.is_self, introduced_by=r.introduced_by,
+            id=r.person_id,
+            name=r.full_name,
+            company=r.company,
+            function=r.function,
+            seniority=r.seniority,
+            industry=r.industry,
+            city=r.city,
+            is_contact=r.is_contact,
+            is_customer=r.is_customer,
+            is_self=r.is_self,
+            introduced_by=r.introduced_by,
         )
         for r in session.exec(select(RecPerson).where(RecPerson.owner_id == owner_id))
     }
     interactions = [
-        Interaction(id=r.interaction_id, at=_aware(r.occurred_at),
-                    person_ids=frozenset(r.person_ids), organizer_id=r.organizer_id)
-        for r in session.exec(select(RecInteraction).where(
-            RecInteraction.owner_id == owner_id, col(RecInteraction.cancelled).is_(False)))
+        Interaction(
+            id=r.interaction_id,
+            at=_aware(r.occurred_at),
+            person_ids=frozenset(r.person_ids),
+            organizer_id=r.organizer_id,
+        )
+        for r in session.exec(
+            select(RecInteraction).where(
+                RecInteraction.owner_id == owner_id, col(RecInteraction.cancelled).is_(False)
+            )
+        )
     ]
     events = {
-        r.event_id: Event(id=r.event_id, title=r.title, starts_at=_aware(r.starts_at), city=r.city,
-                          topics=tuple(r.topics or ()), series=r.series)
+        r.event_id: Event(
+            id=r.event_id,
+            title=r.title,
+            starts_at=_aware(r.starts_at),
+            city=r.city,
+            topics=tuple(r.topics or ()),
+            series=r.series,
+        )
         for r in session.exec(select(RecEvent).where(RecEvent.owner_id == owner_id))
     }
     attendance: dict[str, dict[str, str]] = defaultdict(dict)
@@ -181,13 +290,17 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
         for r in session.exec(select(RecFavour).where(RecFavour.owner_id == owner_id))
     ]
     goals_row = session.get(RecGoals, owner_id)
-    goals = Goals(
-        home_city=goals_row.home_city,
-        industries=frozenset(goals_row.industries or ()),
-        functions=frozenset(goals_row.functions or ()),
-        cities=frozenset(goals_row.cities or ()),
-        interests=frozenset(goals_row.interests or ()),
-    ) if goals_row else Goals()
+    goals = (
+        Goals(
+            home_city=goals_row.home_city,
+            industries=frozenset(goals_row.industries or ()),
+            functions=frozenset(goals_row.functions or ()),
+            cities=frozenset(goals_row.cities or ()),
+            interests=frozenset(goals_row.interests or ()),
+        )
+        if goals_row
+        else Goals()
+    )
     suppressed = set()
     feedback = session.exec(
         select(RecFeedback, RecIssued).where(
@@ -200,6 +313,14 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
         window = SUPPRESS_AFTER.get(fb.action)
         if window and _aware(fb.given_at) > now - window:
             suppressed.add(issued.subject_id)
-    return Snapshot(owner_id=owner_id, now=now, people=people, interactions=interactions,
-                    events=events, attendance=dict(attendance), favours=favours, goals=goals,
-                    suppressed=frozenset(suppressed))
+    return Snapshot(
+        owner_id=owner_id,
+        now=now,
+        people=people,
+        interactions=interactions,
+        events=events,
+        attendance=dict(attendance),
+        favours=favours,
+        goals=goals,
+        suppressed=frozenset(suppressed),
+    )

@@ -40,7 +40,8 @@ TOPIC_PAYLOADS: dict[str, Any] = {
 """The data type each topic carries (dead-letter topics carry ``DeadLettered``)."""
 
 _ADAPTERS: dict[str, TypeAdapter[Envelope[Any]]] = {
-    topic: TypeAdapter(Envelope[payload]) for topic, payload in TOPIC_PAYLOADS.items()
+    topic: TypeAdapter(Envelope[payload])  # type: ignore[valid-type]
+    for topic, payload in TOPIC_PAYLOADS.items()
 }
 
 
@@ -58,9 +59,9 @@ __all__ = [
     "AttendanceRecorded",
     "ContactUpserted",
     "DeadLettered",
+    "Envelope",
     "EraseOwner",
     "ErasePerson",
-    "Envelope",
     "EventAnnounced",
     "FavourRecorded",
     "FeedbackGiven",

@@ -80,7 +80,7 @@ def wrap(
 ) -> Envelope[Any]:
     """Put ``data`` in an envelope whose ``type`` is the data's own."""
     extra = {"id": message_id} if message_id else {}
-    return Envelope[type(data)](  # type: ignore[misc]
+    return Envelope[type(data)](  # type: ignore[misc,operator]
         type=data.TYPE,
         source=source,
         time=time or datetime.now(UTC),

@@ -31,27 +31,37 @@ class ContactUpserted(Message):
     )
     full_name: Name = Field(description="Name as the source spells it.", examples=["Anna Berg"])
     emails: list[EmailStr] = Field(
-        default_factory=list, max_length=20, description="E-mail addresses.",
+        default_factory=list,
+        max_length=20,
+        description="E-mail addresses.",
         examples=[["anna.berg@nordbank.example"]],
     )
     phones: list[Annotated[str, Field(max_length=40)]] = Field(
-        default_factory=list, max_length=20, description="Phone numbers as given.",
+        default_factory=list,
+        max_length=20,
+        description="Phone numbers as given.",
         examples=[["+46 70 123 45 67"]],
     )
     company: Name | None = Field(None, description="Employer.", examples=["Nordbank AB"])
     title: Name | None = Field(None, description="Job title.", examples=["Ekonomichef"])
-    industry: Name | None = Field(None, description="Industry of the employer.", examples=["fintech"])
-    city: Name | None = Field(None, description="City the contact works in.", examples=["Stockholm"])
+    industry: Name | None = Field(
+        None, description="Industry of the employer.", examples=["fintech"]
+    )
+    city: Name | None = Field(
+        None, description="City the contact works in.", examples=["Stockholm"]
+    )
     country: Annotated[str, Field(min_length=2, max_length=2)] | None = Field(
         None, description="ISO 3166 alpha-2 country code.", examples=["SE"]
     )
     profile_url: Annotated[str, Field(max_length=500)] | None = Field(
-        None, description="Public profile URL (LinkedIn etc.).",
+        None,
+        description="Public profile URL (LinkedIn etc.).",
         examples=["https://www.linkedin.com/in/annaberg"],
     )
     is_customer: bool = Field(False, description="A customer of the owner.", examples=[True])
     introduced_by_email: EmailStr | None = Field(
-        None, description="Who introduced the owner to this contact (CRM 'introduced by').",
+        None,
+        description="Who introduced the owner to this contact (CRM 'introduced by').",
         examples=["erik.nilsson@gbgconsult.example"],
     )
     connected_on: date | None = Field(
@@ -67,10 +77,14 @@ class ResponseStatus(StrEnum):
 
 
 class Attendee(Message):
-    email: EmailStr = Field(description="Attendee's e-mail address.", examples=["anna.berg@nordbank.example"])
+    email: EmailStr = Field(
+        description="Attendee's e-mail address.", examples=["anna.berg@nordbank.example"]
+    )
     name: Name | None = Field(None, description="Display name.", examples=["Anna Berg"])
     response: ResponseStatus = Field(
-        ResponseStatus.NEEDS_ACTION, description="Their answer to the invitation.", examples=["accepted"]
+        ResponseStatus.NEEDS_ACTION,
+        description="Their answer to the invitation.",
+        examples=["accepted"],
     )
 
 
@@ -80,15 +94,21 @@ class MeetingRecorded(Message):
     TYPE = "springboard.meeting.recorded"
 
     external_id: str = Field(
-        min_length=1, max_length=512,
+        min_length=1,
+        max_length=512,
         description="Calendar UID plus recurrence id; the same occurrence always has the same id.",
         examples=["7kukuqrfedlm2f9t0vr2kq1grd@google.com/20260312T090000Z"],
     )
     title: ShortText = Field("", description="Summary of the meeting.", examples=["Lunch"])
-    starts_at: AwareDatetime = Field(description="Start, timezone-aware.", examples=["2026-03-12T09:00:00Z"])
-    ends_at: AwareDatetime | None = Field(None, description="End, timezone-aware.", examples=["2026-03-12T10:00:00Z"])
+    starts_at: AwareDatetime = Field(
+        description="Start, timezone-aware.", examples=["2026-03-12T09:00:00Z"]
+    )
+    ends_at: AwareDatetime | None = Field(
+        None, description="End, timezone-aware.", examples=["2026-03-12T10:00:00Z"]
+    )
     organizer_email: EmailStr | None = Field(
-        None, description="Who sent the invitation; tells who took the initiative.",
+        None,
+        description="Who sent the invitation; tells who took the initiative.",
         examples=["maria.lindqvist@example.com"],
     )
     attendees: list[Attendee] = Field(
@@ -104,21 +124,37 @@ class EventAnnounced(Message):
     TYPE = "springboard.event.announced"
 
     external_id: str = Field(
-        min_length=1, max_length=512, description="The event platform's id.", examples=["meetup:fintech-sthlm-2026-12"]
+        min_length=1,
+        max_length=512,
+        description="The event platform's id.",
+        examples=["meetup:fintech-sthlm-2026-12"],
     )
     title: ShortText = Field(description="Title.", examples=["Fintech Breakfast Stockholm"])
-    starts_at: AwareDatetime = Field(description="Start, timezone-aware.", examples=["2026-12-03T07:30:00+01:00"])
-    ends_at: AwareDatetime | None = Field(None, description="End.", examples=["2026-12-03T09:00:00+01:00"])
+    starts_at: AwareDatetime = Field(
+        description="Start, timezone-aware.", examples=["2026-12-03T07:30:00+01:00"]
+    )
+    ends_at: AwareDatetime | None = Field(
+        None, description="End.", examples=["2026-12-03T09:00:00+01:00"]
+    )
     city: Name | None = Field(None, description="City it takes place in.", examples=["Stockholm"])
-    venue: ShortText | None = Field(None, description="Venue.", examples=["Stockholm Chamber of Commerce"])
+    venue: ShortText | None = Field(
+        None, description="Venue.", examples=["Stockholm Chamber of Commerce"]
+    )
     topics: list[Name] = Field(
-        default_factory=list, max_length=50, description="Subjects and industries.", examples=[["fintech", "payments"]]
+        default_factory=list,
+        max_length=50,
+        description="Subjects and industries.",
+        examples=[["fintech", "payments"]],
     )
     series: Name | None = Field(
         None, description="Recurring series it belongs to.", examples=["Fintech Breakfast"]
     )
-    organizer: Name | None = Field(None, description="Organiser.", examples=["Stockholm Fintech Network"])
-    url: Annotated[str, Field(max_length=1000)] | None = Field(None, description="Event page.", examples=["https://example.org/e/1"])
+    organizer: Name | None = Field(
+        None, description="Organiser.", examples=["Stockholm Fintech Network"]
+    )
+    url: Annotated[str, Field(max_length=1000)] | None = Field(
+        None, description="Event page.", examples=["https://example.org/e/1"]
+    )
 
 
 class AttendanceStatus(StrEnum):
@@ -133,13 +169,20 @@ class AttendanceRecorded(Message):
     TYPE = "springboard.attendance.recorded"
 
     event_external_id: str = Field(
-        min_length=1, max_length=512, description="The event's external id.", examples=["meetup:fintech-sthlm-2026-12"]
+        min_length=1,
+        max_length=512,
+        description="The event's external id.",
+        examples=["meetup:fintech-sthlm-2026-12"],
     )
-    email: EmailStr = Field(description="Attendee's e-mail.", examples=["anna.berg@nordbank.example"])
+    email: EmailStr = Field(
+        description="Attendee's e-mail.", examples=["anna.berg@nordbank.example"]
+    )
     full_name: Name | None = Field(None, description="Attendee's name.", examples=["Anna Berg"])
     company: Name | None = Field(None, description="Attendee's employer.", examples=["Nordbank AB"])
     title: Name | None = Field(None, description="Attendee's job title.", examples=["CFO"])
-    status: AttendanceStatus = Field(AttendanceStatus.REGISTERED, description="Registration state.", examples=["registered"])
+    status: AttendanceStatus = Field(
+        AttendanceStatus.REGISTERED, description="Registration state.", examples=["registered"]
+    )
 
 
 class GoalsSet(Message):
@@ -149,17 +192,41 @@ class GoalsSet(Message):
 
     full_name: Name = Field(description="The owner's name.", examples=["Maria Lindqvist"])
     emails: list[EmailStr] = Field(
-        min_length=1, max_length=20, description="The owner's own addresses (to recognise them in calendars).",
+        min_length=1,
+        max_length=20,
+        description="The owner's own addresses (to recognise them in calendars).",
         examples=[["maria.lindqvist@example.com"]],
     )
-    home_city: Name | None = Field(None, description="Where the owner lives now.", examples=["Stockholm"])
+    home_city: Name | None = Field(
+        None, description="Where the owner lives now.", examples=["Stockholm"]
+    )
     country: Annotated[str, Field(min_length=2, max_length=2)] = Field(
         "SE", description="Default region for phone numbers.", examples=["SE"]
     )
-    target_industries: list[Name] = Field(default_factory=list, max_length=50, examples=[["fintech", "retail"]], description="Industries that matter.")
-    target_functions: list[Name] = Field(default_factory=list, max_length=50, examples=[["CFO", "CIO"]], description="Roles that matter.")
-    target_cities: list[Name] = Field(default_factory=list, max_length=50, examples=[["Stockholm"]], description="Regions that matter.")
-    interests: list[Name] = Field(default_factory=list, max_length=50, examples=[["payments", "e-commerce"]], description="Topics the owner follows.")
+    target_industries: list[Name] = Field(
+        default_factory=list,
+        max_length=50,
+        examples=[["fintech", "retail"]],
+        description="Industries that matter.",
+    )
+    target_functions: list[Name] = Field(
+        default_factory=list,
+        max_length=50,
+        examples=[["CFO", "CIO"]],
+        description="Roles that matter.",
+    )
+    target_cities: list[Name] = Field(
+        default_factory=list,
+        max_length=50,
+        examples=[["Stockholm"]],
+        description="Regions that matter.",
+    )
+    interests: list[Name] = Field(
+        default_factory=list,
+        max_length=50,
+        examples=[["payments", "e-commerce"]],
+        description="Topics the owner follows.",
+    )
 
 
 class FavourKind(StrEnum):
@@ -174,12 +241,23 @@ class FavourRecorded(Message):
 
     TYPE = "springboard.favour.recorded"
 
-    external_id: str = Field(min_length=1, max_length=256, description="Source id of the record.", examples=["crm:deal-881"])
-    person_email: EmailStr = Field(description="The other party.", examples=["erik.nilsson@gbgconsult.example"])
-    direction: Literal["given", "received"] = Field(description="Given by the owner, or received.", examples=["received"])
+    external_id: str = Field(
+        min_length=1,
+        max_length=256,
+        description="Source id of the record.",
+        examples=["crm:deal-881"],
+    )
+    person_email: EmailStr = Field(
+        description="The other party.", examples=["erik.nilsson@gbgconsult.example"]
+    )
+    direction: Literal["given", "received"] = Field(
+        description="Given by the owner, or received.", examples=["received"]
+    )
     kind: FavourKind = Field(description="What the favour was.", examples=["referral"])
     occurred_at: AwareDatetime = Field(description="When.", examples=["2026-05-04T12:00:00Z"])
-    note: ShortText | None = Field(None, description="Free text.", examples=["Referred Kvarnby Retail"])
+    note: ShortText | None = Field(
+        None, description="Free text.", examples=["Referred Kvarnby Retail"]
+    )
 
 
 class FeedbackAction(StrEnum):
@@ -194,7 +272,9 @@ class FeedbackGiven(Message):
 
     TYPE = "springboard.feedback.given"
 
-    suggestion_id: str = Field(min_length=1, max_length=128, description="The suggestion answered.", examples=["c8f2…"])
+    suggestion_id: str = Field(
+        min_length=1, max_length=128, description="The suggestion answered.", examples=["c8f2…"]
+    )
     action: FeedbackAction = Field(description="What the owner did.", examples=["dismissed"])
 
 
@@ -204,7 +284,9 @@ class ErasePerson(Message):
     TYPE = "springboard.erase.person"
 
     request: Literal["person"] = "person"
-    email: EmailStr = Field(description="Any address of the person to erase.", examples=["anna.berg@nordbank.example"])
+    email: EmailStr = Field(
+        description="Any address of the person to erase.", examples=["anna.berg@nordbank.example"]
+    )
 
 
 class EraseOwner(Message):

@@ -24,13 +24,20 @@ class PersonChanged(Message):
     company: str | None = Field(None, description="Normalised employer.", examples=["Nordbank"])
     title: str | None = Field(None, description="Job title as given.", examples=["Ekonomichef"])
     function: str | None = Field(None, description="Normalised function.", examples=["CFO"])
-    seniority: str | None = Field(None, description="executive, director, manager or staff.", examples=["executive"])
+    seniority: str | None = Field(
+        None, description="executive, director, manager or staff.", examples=["executive"]
+    )
     industry: str | None = Field(None, description="Normalised industry.", examples=["fintech"])
     city: str | None = Field(None, description="City.", examples=["Stockholm"])
-    is_contact: bool = Field(description="Known directly (address book, CRM, meetings), not only seen on a list.", examples=[True])
+    is_contact: bool = Field(
+        description="Known directly (address book, CRM, meetings), not only seen on a list.",
+        examples=[True],
+    )
     is_customer: bool = Field(False, description="A customer of the owner.", examples=[False])
     is_self: bool = Field(False, description="The owner themself.", examples=[False])
-    introduced_by: str | None = Field(None, description="Person id of who introduced them.", examples=["p-77ab01"])
+    introduced_by: str | None = Field(
+        None, description="Person id of who introduced them.", examples=["p-77ab01"]
+    )
 
 
 class InteractionRecorded(Message):
@@ -40,10 +47,18 @@ class InteractionRecorded(Message):
 
     change: Literal["interaction"] = "interaction"
     interaction_id: str = Field(description="Stable id.", examples=["i-09ab"])
-    occurred_at: AwareDatetime = Field(description="When it started.", examples=["2026-03-12T09:00:00Z"])
-    person_ids: list[str] = Field(description="Everyone present, the owner included.", examples=[["p-self", "p-3f1c2a"]])
-    organizer_id: str | None = Field(None, description="Who took the initiative.", examples=["p-self"])
-    cancelled: bool = Field(False, description="Cancelled or declined: no longer an interaction.", examples=[False])
+    occurred_at: AwareDatetime = Field(
+        description="When it started.", examples=["2026-03-12T09:00:00Z"]
+    )
+    person_ids: list[str] = Field(
+        description="Everyone present, the owner included.", examples=[["p-self", "p-3f1c2a"]]
+    )
+    organizer_id: str | None = Field(
+        None, description="Who took the initiative.", examples=["p-self"]
+    )
+    cancelled: bool = Field(
+        False, description="Cancelled or declined: no longer an interaction.", examples=[False]
+    )
 
 
 class EventChanged(Message):
@@ -56,7 +71,9 @@ class EventChanged(Message):
     title: str = Field(description="Title.", examples=["Fintech Breakfast Stockholm"])
     starts_at: AwareDatetime = Field(description="Start.", examples=["2026-12-03T07:30:00+01:00"])
     city: str | None = Field(None, description="City.", examples=["Stockholm"])
-    topics: list[str] = Field(default_factory=list, description="Lower-case topics.", examples=[["fintech"]])
+    topics: list[str] = Field(
+        default_factory=list, description="Lower-case topics.", examples=[["fintech"]]
+    )
     series: str | None = Field(None, description="Series.", examples=["Fintech Breakfast"])
 
 
@@ -68,7 +85,9 @@ class AttendanceChanged(Message):
     change: Literal["attendance"] = "attendance"
     event_id: str = Field(description="The event.", examples=["e-51d0"])
     person_id: str = Field(description="The person.", examples=["p-3f1c2a"])
-    status: Literal["registered", "attended", "cancelled"] = Field(description="State.", examples=["registered"])
+    status: Literal["registered", "attended", "cancelled"] = Field(
+        description="State.", examples=["registered"]
+    )
 
 
 class GoalsChanged(Message):
@@ -77,11 +96,21 @@ class GoalsChanged(Message):
     TYPE = "springboard.network.goals-changed"
 
     change: Literal["goals"] = "goals"
-    home_city: str | None = Field(None, description="Where the owner lives.", examples=["Stockholm"])
-    industries: list[str] = Field(default_factory=list, description="Target industries.", examples=[["fintech"]])
-    functions: list[str] = Field(default_factory=list, description="Target functions.", examples=[["CFO"]])
-    cities: list[str] = Field(default_factory=list, description="Target cities.", examples=[["Stockholm"]])
-    interests: list[str] = Field(default_factory=list, description="Topics.", examples=[["payments"]])
+    home_city: str | None = Field(
+        None, description="Where the owner lives.", examples=["Stockholm"]
+    )
+    industries: list[str] = Field(
+        default_factory=list, description="Target industries.", examples=[["fintech"]]
+    )
+    functions: list[str] = Field(
+        default_factory=list, description="Target functions.", examples=[["CFO"]]
+    )
+    cities: list[str] = Field(
+        default_factory=list, description="Target cities.", examples=[["Stockholm"]]
+    )
+    interests: list[str] = Field(
+        default_factory=list, description="Topics.", examples=[["payments"]]
+    )
 
 
 class FavourChanged(Message):
@@ -93,7 +122,9 @@ class FavourChanged(Message):
     favour_id: str = Field(description="Stable id.", examples=["f-1a"])
     person_id: str = Field(description="The other party.", examples=["p-77ab01"])
     direction: Literal["given", "received"] = Field(description="Direction.", examples=["received"])
-    kind: str = Field(description="referral, introduction, help or recommendation.", examples=["referral"])
+    kind: str = Field(
+        description="referral, introduction, help or recommendation.", examples=["referral"]
+    )
     occurred_at: AwareDatetime = Field(description="When.", examples=["2026-05-04T12:00:00Z"])
 
 

@@ -25,13 +25,19 @@ class RankedItem(Message):
     )
     kind: SuggestionKind = Field(description="What is suggested.", examples=["reconnect"])
     subject_id: str = Field(description="The person or event suggested.", examples=["p-3f1c2a"])
-    subject_name: str = Field(description="Their name or the event's title.", examples=["Anna Berg"])
-    introducer_id: str | None = Field(None, description="Who can introduce (introductions only).", examples=["p-77ab01"])
+    subject_name: str = Field(
+        description="Their name or the event's title.", examples=["Anna Berg"]
+    )
+    introducer_id: str | None = Field(
+        None, description="Who can introduce (introductions only).", examples=["p-77ab01"]
+    )
     introducer_name: str | None = Field(None, description="Their name.", examples=["Erik Nilsson"])
     score: float = Field(ge=0.0, le=1.0, description="Model score in [0, 1].", examples=[0.82])
     rank: int = Field(ge=1, description="Rank within its kind, 1 is best.", examples=[1])
     reasons: list[str] = Field(
-        min_length=1, max_length=3, description="Plain-language reasons, strongest first.",
+        min_length=1,
+        max_length=3,
+        description="Plain-language reasons, strongest first.",
         examples=[["Last met 94 days ago; you usually meet every ~30 days."]],
     )
 
@@ -42,7 +48,9 @@ class RecommendationsMade(Message):
     TYPE = "springboard.recommendations.made"
 
     model_version: str = Field(description="Model that scored them.", examples=["prior-1"])
-    generated_at: AwareDatetime = Field(description="When they were scored.", examples=["2026-11-28T09:00:00Z"])
+    generated_at: AwareDatetime = Field(
+        description="When they were scored.", examples=["2026-11-28T09:00:00Z"]
+    )
     items: list[RankedItem] = Field(description="Ranked candidates of every kind.")
 
 
@@ -51,13 +59,24 @@ class SuggestionMade(Message):
 
     TYPE = "springboard.suggestion.made"
 
-    suggestion_id: str = Field(description="Stable id.", examples=["0b6d5c3e-1c55-5b7a-9f3e-2a9c1d0e4f11"])
+    suggestion_id: str = Field(
+        description="Stable id.", examples=["0b6d5c3e-1c55-5b7a-9f3e-2a9c1d0e4f11"]
+    )
     kind: SuggestionKind = Field(description="What is suggested.", examples=["introduction"])
-    headline: str = Field(description="One line for the user.", examples=["Ask Erik Nilsson to introduce you to Sara Ek"])
+    headline: str = Field(
+        description="One line for the user.",
+        examples=["Ask Erik Nilsson to introduce you to Sara Ek"],
+    )
     subject_id: str = Field(description="The person or event.", examples=["p-3f1c2a"])
     subject_name: str = Field(description="Their name or title.", examples=["Sara Ek"])
-    introducer_name: str | None = Field(None, description="Who can introduce.", examples=["Erik Nilsson"])
+    introducer_name: str | None = Field(
+        None, description="Who can introduce.", examples=["Erik Nilsson"]
+    )
     score: float = Field(ge=0.0, le=1.0, description="Model score.", examples=[0.74])
-    rank: int = Field(ge=1, description="Position in this owner's current suggestions.", examples=[1])
-    reasons: list[str] = Field(min_length=1, max_length=3, description="Why.", examples=[["3 mutual contacts."]])
+    rank: int = Field(
+        ge=1, description="Position in this owner's current suggestions.", examples=[1]
+    )
+    reasons: list[str] = Field(
+        min_length=1, max_length=3, description="Why.", examples=[["3 mutual contacts."]]
+    )
     model_version: str = Field(description="Model that scored it.", examples=["prior-1"])

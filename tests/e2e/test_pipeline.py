@@ -23,8 +23,10 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 async def system(kafka_bootstrap: str, postgres: DatabaseSettings, tmp_path_factory) -> Any:
     async with EmbeddedSystem(
-        data_dir=tmp_path_factory.mktemp("e2e"), database=postgres,
-        bootstrap_servers=kafka_bootstrap, topic_prefix=unique("e2e-"),
+        data_dir=tmp_path_factory.mktemp("e2e"),
+        database=postgres,
+        bootstrap_servers=kafka_bootstrap,
+        topic_prefix=unique("e2e-"),
     ) as running:
         yield running
 
@@ -53,7 +55,9 @@ async def _send_raw(system: EmbeddedSystem, topic: str, key: str, value: bytes) 
         await producer.stop()
 
 
-async def test_suggestions_of_three_kinds_with_reasons_arrive_for_the_sample_owner(delivered) -> None:
+async def test_suggestions_of_three_kinds_with_reasons_arrive_for_the_sample_owner(
+    delivered,
+) -> None:
     mine = [e for e in delivered["suggestions"] if e.owner_id == delivered["owner"]]
     assert len(mine) >= 5
     assert len({e.data.kind for e in mine}) >= 3
@@ -81,11 +85,15 @@ async def test_nothing_arrives_for_an_owner_who_sent_nothing(delivered, system) 
     assert {e.owner_id for e in delivered["suggestions"]} == {delivered["owner"]}
 
 
-async def test_a_malformed_message_lands_in_the_dead_letter_topic_with_its_reason(delivered, system) -> None:
+async def test_a_malformed_message_lands_in_the_dead_letter_topic_with_its_reason(
+    delivered, system
+) -> None:
     consumer = AIOKafkaConsumer(
         system.kafka.topic_prefix + topics.dead_letter(topics.CONTACTS),
-        bootstrap_servers=system.kafka.bootstrap_servers, group_id=None,
-        auto_offset_reset="earliest")
+        bootstrap_servers=system.kafka.bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
     await consumer.start()
     try:
         batches = await consumer.getmany(timeout_ms=10_000)
@@ -117,6 +125,9 @@ async def test_every_service_is_healthy_ready_and_counts_its_work(delivered, sys
         ingest = (await client.get(f"{system.service('ingest').url}/metrics")).text
         notifier = (await client.get(f"{system.service('notifier').url}/metrics")).text
     assert "springboard_ingest_dead_letters_total" in ingest
-    sent = sum(float(line.split()[-1]) for line in notifier.splitlines()
-               if line.startswith("springboard_notifier_suggestions_total{"))
+    sent = sum(
+        float(line.split()[-1])
+        for line in notifier.splitlines()
+        if line.startswith("springboard_notifier_suggestions_total{")
+    )
     assert sent == len(delivered["suggestions"])

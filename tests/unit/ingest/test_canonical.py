@@ -9,8 +9,8 @@ from services.ingest import canonical, normalise
 from services.ingest.models import TABLES, IngestPerson
 from shared import database
 from shared.messages.inputs import (
-    Attendee,
     AttendanceRecorded,
+    Attendee,
     ContactUpserted,
     GoalsSet,
     MeetingRecorded,
@@ -33,16 +33,31 @@ def apply(engine, owner: str, data, source: str = "test") -> list:
 
 
 def meeting(*emails: str, organizer: str | None = None, uid: str = "m1") -> MeetingRecorded:
-    return MeetingRecorded(external_id=uid, starts_at=AT, organizer_email=organizer,
-                           attendees=[Attendee(email=e) for e in emails])
+    return MeetingRecorded(
+        external_id=uid,
+        starts_at=AT,
+        organizer_email=organizer,
+        attendees=[Attendee(email=e) for e in emails],
+    )
 
 
 def test_a_contact_met_in_a_meeting_is_one_person_across_sources(engine) -> None:
-    [contact] = apply(engine, "o1", ContactUpserted(
-        external_id="hubspot-1", full_name="Anna Berg", emails=["Anna.Berg@Nordbank.example"],
-        company="Nordbank AB (publ)", title="Ekonomichef"))
-    changes = apply(engine, "o1", meeting("anna.berg@nordbank.example", "me@example.com",
-                                          organizer="me@example.com"))
+    [contact] = apply(
+        engine,
+        "o1",
+        ContactUpserted(
+            external_id="hubspot-1",
+            full_name="Anna Berg",
+            emails=["Anna.Berg@Nordbank.example"],
+            company="Nordbank AB (publ)",
+            title="Ekonomichef",
+        ),
+    )
+    changes = apply(
+        engine,
+        "o1",
+        meeting("anna.berg@nordbank.example", "me@example.com", organizer="me@example.com"),
+    )
     people = [c for c in changes if isinstance(c, PersonChanged)]
     anna = next(p for p in people if p.full_name == "Anna Berg")
     assert anna.person_id == contact.person_id
@@ -52,7 +67,9 @@ def test_a_contact_met_in_a_meeting_is_one_person_across_sources(engine) -> None
 
 
 def test_the_owner_is_recognised_in_calendars_once_their_goals_arrive(engine) -> None:
-    changes = apply(engine, "o1", meeting("me@example.com", "x@y.example", organizer="me@example.com"))
+    changes = apply(
+        engine, "o1", meeting("me@example.com", "x@y.example", organizer="me@example.com")
+    )
     me_before = next(c for c in changes if isinstance(c, PersonChanged) and c.full_name == "Me")
     assert not me_before.is_self
     goals = apply(engine, "o1", GoalsSet(full_name="Maria L", emails=["me@example.com"]))
@@ -70,37 +87,55 @@ def test_replaying_an_input_yields_the_same_changes_and_no_new_rows(engine) -> N
 
 
 def test_the_same_email_under_two_owners_is_two_different_people(engine) -> None:
-    one = apply(engine, "o1", ContactUpserted(external_id="c", full_name="Anna", emails=["a@x.example"]))
-    two = apply(engine, "o2", ContactUpserted(external_id="c", full_name="Anna", emails=["a@x.example"]))
+    one = apply(
+        engine, "o1", ContactUpserted(external_id="c", full_name="Anna", emails=["a@x.example"])
+    )
+    two = apply(
+        engine, "o2", ContactUpserted(external_id="c", full_name="Anna", emails=["a@x.example"])
+    )
     assert one[0].person_id != two[0].person_id
 
 
 def test_people_seen_only_on_attendee_lists_are_not_contacts(engine) -> None:
-    changes = apply(engine, "o1", AttendanceRecorded(event_external_id="e", email="new@x.example",
-                                                     full_name="New Person", title="CFO"))
+    changes = apply(
+        engine,
+        "o1",
+        AttendanceRecorded(
+            event_external_id="e", email="new@x.example", full_name="New Person", title="CFO"
+        ),
+    )
     person = changes[0]
     assert not person.is_contact and person.function == "CFO"
     met = apply(engine, "o1", meeting("new@x.example", uid="m2"))
     assert next(c for c in met if isinstance(c, PersonChanged)).is_contact
 
 
-@pytest.mark.parametrize(("title", "expected"), [
-    ("VD", ("CEO", "executive")),
-    ("Ekonomichef", ("CFO", "executive")),
-    ("IT-chef", ("CIO", "executive")),
-    ("Marknadschef", ("CMO", "executive")),
-    ("Försäljningschef", ("Head of Sales", "director")),
-    ("Chief Financial Officer", ("CFO", "executive")),
-    ("Key Account Manager", ("Sales", "manager")),
-    ("Gardener", (None, None)),
-])
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("VD", ("CEO", "executive")),
+        ("Ekonomichef", ("CFO", "executive")),
+        ("IT-chef", ("CIO", "executive")),
+        ("Marknadschef", ("CMO", "executive")),
+        ("Försäljningschef", ("Head of Sales", "director")),
+        ("Chief Financial Officer", ("CFO", "executive")),
+        ("Key Account Manager", ("Sales", "manager")),
+        ("Gardener", (None, None)),
+    ],
+)
 def test_titles_map_to_function_and_seniority(title: str, expected: tuple) -> None:
     assert normalise.title_function(title) == expected
 
 
-@pytest.mark.parametrize(("raw", "clean"), [
-    ("Nordbank AB (publ)", "Nordbank"), ("Acme, Inc.", "Acme"), ("Widgets Ltd", "Widgets"),
-    ("Bauer GmbH", "Bauer"), ("  ", None),
-])
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("Nordbank AB (publ)", "Nordbank"),
+        ("Acme, Inc.", "Acme"),
+        ("Widgets Ltd", "Widgets"),
+        ("Bauer GmbH", "Bauer"),
+        ("  ", None),
+    ],
+)
 def test_company_names_lose_their_legal_suffix(raw: str, clean: str | None) -> None:
     assert normalise.company(raw) == clean

@@ -10,9 +10,13 @@ from services.recommender.snapshot import Event, Favour, Goals, Interaction, Per
 from shared.messages.recommendations import SuggestionKind
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
-GOALS = Goals(home_city="Stockholm", industries=frozenset({"fintech"}),
-              functions=frozenset({"CFO"}), cities=frozenset({"Stockholm"}),
-              interests=frozenset({"payments"}))
+GOALS = Goals(
+    home_city="Stockholm",
+    industries=frozenset({"fintech"}),
+    functions=frozenset({"CFO"}),
+    cities=frozenset({"Stockholm"}),
+    interests=frozenset({"payments"}),
+)
 ME = Person("me", "Maria", is_contact=True, is_self=True)
 
 
@@ -20,11 +24,23 @@ def days_ago(n: float) -> datetime:
     return NOW - timedelta(days=n)
 
 
-def snapshot(people: list[Person], interactions: list[Interaction] = (), events=(), attendance=None,
-             favours=()) -> Snapshot:
-    return Snapshot(owner_id="o", now=NOW, people={p.id: p for p in [ME, *people]},
-                    interactions=list(interactions), events={e.id: e for e in events},
-                    attendance=attendance or {}, favours=list(favours), goals=GOALS)
+def snapshot(
+    people: list[Person],
+    interactions: list[Interaction] = (),
+    events=(),
+    attendance=None,
+    favours=(),
+) -> Snapshot:
+    return Snapshot(
+        owner_id="o",
+        now=NOW,
+        people={p.id: p for p in [ME, *people]},
+        interactions=list(interactions),
+        events={e.id: e for e in events},
+        attendance=attendance or {},
+        favours=list(favours),
+        goals=GOALS,
+    )
 
 
 def meetings(person: str, *ages: float) -> list[Interaction]:
@@ -38,8 +54,16 @@ def test_usual_cadence_is_the_median_gap_and_needs_three_meetings() -> None:
 
 
 def test_reconnect_features_match_a_hand_computed_case() -> None:
-    anna = Person("anna", "Anna Berg", company="Nordbank", function="CFO", industry="fintech",
-                  city="Stockholm", is_contact=True, is_customer=True)
+    anna = Person(
+        "anna",
+        "Anna Berg",
+        company="Nordbank",
+        function="CFO",
+        industry="fintech",
+        city="Stockholm",
+        is_contact=True,
+        is_customer=True,
+    )
     snap = snapshot([anna], meetings("anna", 180, 150, 120, 90))
     values, context = features.reconnect_features(snap, anna)
     # last met 90 days ago, usual gap 30 days: 3x overdue -> (3 - 1) / 3
@@ -79,12 +103,16 @@ def test_features_ignore_meetings_after_the_cutoff() -> None:
 def test_introductions_name_the_mutual_contact_with_the_strongest_tie() -> None:
     close = Person("close", "Close Friend", is_contact=True)
     loose = Person("loose", "Loose Contact", is_contact=True)
-    target = Person("t", "Sara Ek", company="Klarmynt", function="CFO", industry="fintech",
-                    city="Stockholm")
+    target = Person(
+        "t", "Sara Ek", company="Klarmynt", function="CFO", industry="fintech", city="Stockholm"
+    )
     event = Event("e1", "Fintech Breakfast", days_ago(40), "Stockholm", ("fintech",))
-    snap = snapshot([close, loose, target],
-                    meetings("close", 200, 100, 20) + meetings("loose", 400),
-                    events=[event], attendance={"e1": {"close": "attended", "loose": "attended", "t": "attended"}})
+    snap = snapshot(
+        [close, loose, target],
+        meetings("close", 200, 100, 20) + meetings("loose", 400),
+        events=[event],
+        attendance={"e1": {"close": "attended", "loose": "attended", "t": "attended"}},
+    )
     [found] = candidates.introduction(snap)
     assert found.subject_id == "t"
     assert found.introducer_id == "close"
@@ -94,10 +122,16 @@ def test_introductions_name_the_mutual_contact_with_the_strongest_tie() -> None:
 def test_event_features_count_contacts_and_target_people_registered() -> None:
     anna = Person("anna", "Anna", is_contact=True)
     target = Person("t", "Sara", function="CFO", industry="fintech", city="Stockholm")
-    event = Event("e1", "Nordic Payments Seminar", NOW + timedelta(days=10), "Stockholm",
-                  ("payments", "fintech"))
-    snap = snapshot([anna, target], events=[event],
-                    attendance={"e1": {"anna": "registered", "t": "registered"}})
+    event = Event(
+        "e1",
+        "Nordic Payments Seminar",
+        NOW + timedelta(days=10),
+        "Stockholm",
+        ("payments", "fintech"),
+    )
+    snap = snapshot(
+        [anna, target], events=[event], attendance={"e1": {"anna": "registered", "t": "registered"}}
+    )
     values, context = features.event_features(snap, event)
     assert context == {"contacts": 1.0, "targets": 1.0, "topic_hits": 2.0}
     assert values["city_fit"] == 1.0 and values["topic_fit"] == 1.0
@@ -114,10 +148,12 @@ def test_events_the_owner_already_registered_for_or_that_passed_are_not_suggeste
 def test_give_back_needs_more_received_than_given() -> None:
     erik = Person("erik", "Erik Nilsson", is_contact=True)
     even = Person("even", "Even Steven", is_contact=True)
-    favours = [Favour("erik", "received", "referral", days_ago(30)),
-               Favour("erik", "received", "referral", days_ago(90)),
-               Favour("even", "received", "help", days_ago(30)),
-               Favour("even", "given", "help", days_ago(10))]
+    favours = [
+        Favour("erik", "received", "referral", days_ago(30)),
+        Favour("erik", "received", "referral", days_ago(90)),
+        Favour("even", "received", "help", days_ago(30)),
+        Favour("even", "given", "help", days_ago(10)),
+    ]
     snap = snapshot([erik, even], favours=favours)
     [found] = candidates.give_back(snap)
     assert found.subject_id == "erik"
@@ -136,7 +172,13 @@ def test_prior_weights_sum_to_one_per_kind_and_scores_stay_in_range() -> None:
 
 def test_prior_scores_are_the_documented_weighted_sum() -> None:
     model = prior.prior_for(SuggestionKind.RECONNECT)
-    row = {"overdue": 0.5, "tie_strength": 0.8, "goal_fit": 0.4, "is_customer": 1.0, "same_city": 0.0}
+    row = {
+        "overdue": 0.5,
+        "tie_strength": 0.8,
+        "goal_fit": 0.4,
+        "is_customer": 1.0,
+        "same_city": 0.0,
+    }
     x = np.array([[row[n] for n in prior.FEATURES[SuggestionKind.RECONNECT]]])
     assert model.predict(x)[0] == pytest.approx(0.4 * 0.5 + 0.25 * 0.8 + 0.2 * 0.4 + 0.1 * 1.0)
 

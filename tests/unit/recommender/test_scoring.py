@@ -19,8 +19,9 @@ def sample_snapshot():
     database.create_tables(engine, INGEST_TABLES + REC_TABLES)
     with database.transaction(engine) as session:
         for _topic, envelope in network.messages:
-            changes = canonical.apply(session, owner_id=envelope.owner_id,
-                                      source=envelope.source, data=envelope.data)
+            changes = canonical.apply(
+                session, owner_id=envelope.owner_id, source=envelope.source, data=envelope.data
+            )
             store.apply_changes(session, [(envelope.owner_id, c) for c in changes])
     with database.transaction(engine) as session:
         return store.load_snapshot(session, owner_id=network.owner_id, now=NOW)
@@ -60,7 +61,8 @@ def test_the_owner_is_never_suggested_to_themself() -> None:
 def test_suppressed_subjects_are_left_out() -> None:
     made = recommend(SNAPSHOT, per_kind=10, max_per_company=2)
     top = made.items[0].subject_id
-    quieter = SNAPSHOT.__class__(**{**SNAPSHOT.__dict__, "suppressed": frozenset({top}),
-                                   "_by_person": {}})
+    quieter = SNAPSHOT.__class__(
+        **{**SNAPSHOT.__dict__, "suppressed": frozenset({top}), "_by_person": {}}
+    )
     again = recommend(quieter, per_kind=10, max_per_company=2)
     assert top not in {i.subject_id for i in again.items}

@@ -12,13 +12,25 @@ from shared.messages.inputs import ContactUpserted
 
 
 def record(topic: str, value: bytes, key: bytes | None = b"o1", offset: int = 0) -> ConsumerRecord:
-    return ConsumerRecord(topic=topic, partition=1, offset=offset, timestamp=0, timestamp_type=0,
-                          key=key, value=value, checksum=None, serialized_key_size=0,
-                          serialized_value_size=len(value), headers=())
+    return ConsumerRecord(
+        topic=topic,
+        partition=1,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=key,
+        value=value,
+        checksum=None,
+        serialized_key_size=0,
+        serialized_value_size=len(value),
+        headers=(),
+    )
 
 
 def contact() -> bytes:
-    return encode(wrap(ContactUpserted(external_id="c1", full_name="Anna Berg"), owner_id="o1", source="t"))
+    return encode(
+        wrap(ContactUpserted(external_id="c1", full_name="Anna Berg"), owner_id="o1", source="t")
+    )
 
 
 def test_good_records_pass_and_bad_ones_become_dead_letters_with_their_reason() -> None:
@@ -40,21 +52,27 @@ def test_good_records_pass_and_bad_ones_become_dead_letters_with_their_reason() 
 
 
 def test_a_key_that_is_not_the_owner_is_refused() -> None:
-    good, bad = decode_records([record(topics.CONTACTS, contact(), key=b"someone-else")],
-                               prefix="", service="ingest")
+    good, bad = decode_records(
+        [record(topics.CONTACTS, contact(), key=b"someone-else")], prefix="", service="ingest"
+    )
     assert not good
     assert "owner_id" in bad[0].dead_letter.data.reason
 
 
 def test_oversized_and_invalid_utf8_records_are_dead_lettered_not_raised() -> None:
     huge = b"{" + b" " * MAX_MESSAGE_BYTES + b"}"
-    good, bad = decode_records([record(topics.CONTACTS, huge), record(topics.CONTACTS, b"\xff\xfe{")],
-                               prefix="", service="ingest")
+    good, bad = decode_records(
+        [record(topics.CONTACTS, huge), record(topics.CONTACTS, b"\xff\xfe{")],
+        prefix="",
+        service="ingest",
+    )
     assert not good
     assert "exceeds" in bad[0].dead_letter.data.reason
     assert len(bad) == 2
 
 
 def test_an_unreadable_key_still_yields_a_dead_letter() -> None:
-    _, bad = decode_records([record(topics.CONTACTS, b"x", key=b"\xff\x00")], prefix="", service="ingest")
+    _, bad = decode_records(
+        [record(topics.CONTACTS, b"x", key=b"\xff\x00")], prefix="", service="ingest"
+    )
     assert bad[0].dead_letter.owner_id == "unknown"

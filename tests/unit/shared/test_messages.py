@@ -20,8 +20,13 @@ def test_every_sample_message_round_trips_through_json_unchanged() -> None:
 
 
 def test_every_topic_with_a_payload_has_a_validator() -> None:
-    for topic in (*topics.INPUTS, topics.FEEDBACK, topics.NETWORK_UPDATES,
-                  topics.RECOMMENDATIONS, topics.SUGGESTIONS):
+    for topic in (
+        *topics.INPUTS,
+        topics.FEEDBACK,
+        topics.NETWORK_UPDATES,
+        topics.RECOMMENDATIONS,
+        topics.SUGGESTIONS,
+    ):
         assert topic in TOPIC_PAYLOADS
         envelope_adapter(topic)
 
@@ -48,7 +53,9 @@ def test_naive_times_and_bad_owner_ids_are_refused() -> None:
 
 def test_erasure_topic_tells_person_and_owner_requests_apart() -> None:
     adapter = envelope_adapter(topics.ERASURE)
-    person = adapter.validate_json(encode(wrap(ErasePerson(email="a@b.example"), owner_id="o", source="t")))
+    person = adapter.validate_json(
+        encode(wrap(ErasePerson(email="a@b.example"), owner_id="o", source="t"))
+    )
     owner = adapter.validate_json(encode(wrap(EraseOwner(), owner_id="o", source="t")))
     assert isinstance(person.data, ErasePerson)
     assert isinstance(owner.data, EraseOwner)
