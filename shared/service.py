@@ -12,12 +12,14 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
+from importlib.metadata import version
 from typing import Any, TypeVar
 
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry, Counter, make_asgi_app
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -262,6 +264,11 @@ class ServiceRuntime:
             after_startup=list(after_startup),
             on_shutdown=[shutdown],
             logger=logging.getLogger(f"springboard.{self.name}"),
+            specification=AsyncAPI(
+                title=f"Springboard {self.name}",
+                version=version("springboard"),
+                description=f"Topics the {self.name} service consumes and publishes.",
+            ),
         )
 
 

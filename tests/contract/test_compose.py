@@ -1,0 +1,42 @@
+"""No Docker engine runs here, so the compose file is checked as data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_every_service_runs_a_real_app_factory_from_one_image() -> None:
+    from services.cli import ServiceName
+
+    services = compose()["services"]
+    for name in ("ingest", "recommender", "notifier"):
+        service = services[name]
+        assert service["image"] == "springboard:latest"
+        assert service["command"] == ["springboard", "run", name]
+        assert ServiceName(name)
+        assert set(service["depends_on"]) == {"kafka", "postgres"}
+
+
+def test_kafka_runs_in_kraft_mode_and_postgres_is_health_checked() -> None:
+    services = compose()["services"]
+    env = services["kafka"]["environment"]
+    assert "controller" in env["KAFKA_PROCESS_ROLES"]
+    assert "healthcheck" in services["postgres"]
+
+
+def test_secrets_come_from_the_environment_and_must_be_set() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert "${POSTGRES_PASSWORD:?" in text
+    assert "password:" not in text.lower().replace("postgres_password", "")
+
+
+def test_the_image_is_built_from_a_dockerfile_in_the_repository() -> None:
+    assert (ROOT / "Dockerfile").exists()
