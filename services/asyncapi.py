@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from services.notifier.main import create_app as create_notifier
 from services.recommender.main import create_app as create_recommender
 
 OUT = Path(__file__).resolve().parent.parent / "infra" / "asyncapi"
-FACTORIES = {
+FACTORIES: dict[str, Callable[[], Any]] = {
     "ingest": create_ingest,
     "recommender": create_recommender,
     "notifier": create_notifier,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -92,23 +93,31 @@ async def run_demo(
     return rows
 
 
+async def _until_signalled(work: Any) -> Any:
+    """Run ``work``; SIGINT or SIGTERM cancels it, so every ``finally`` stops what it started."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
+    try:
+        return await task
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
 def main(
     *, as_json: bool, keep_running: bool, data_dir: Path | None, seed: int, timeout: float
 ) -> int:
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    demo = run_demo(
+        as_json=as_json, keep_running=keep_running, data_dir=data_dir, seed=seed, timeout=timeout
+    )
     try:
-        rows = asyncio.run(
-            run_demo(
-                as_json=as_json,
-                keep_running=keep_running,
-                data_dir=data_dir,
-                seed=seed,
-                timeout=timeout,
-            )
-        )
-    except KeyboardInterrupt:
+        rows = asyncio.run(_until_signalled(demo))
+    except (KeyboardInterrupt, asyncio.CancelledError):
         Console(stderr=True).print("Stopped.")
         return 130
     return 0 if rows else 1

@@ -125,17 +125,20 @@ class EmbeddedSystem:
                     await asyncio.sleep(0.2)
 
     async def stop(self) -> None:
-        for service in self.services:
-            service.server.should_exit = True
-        for service in self.services:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(service.task), 15)
-            if not service.task.done():
-                service.task.cancel()
-        self.services.clear()
-        if self.broker is not None:
-            await asyncio.to_thread(self.broker.stop)
-            self.broker = None
+        """Services first (they commit their last offsets), then the broker, whatever happens."""
+        try:
+            for service in self.services:
+                service.server.should_exit = True
+            for service in self.services:
+                with contextlib.suppress(BaseException):
+                    await asyncio.wait_for(asyncio.shield(service.task), 15)
+                if not service.task.done():
+                    service.task.cancel()
+            self.services.clear()
+        finally:
+            if self.broker is not None:
+                self.broker.stop()
+                self.broker = None
 
     def service(self, name: str) -> RunningService:
         return next(s for s in self.services if s.name == name)

