@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
-from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry, Counter, make_asgi_app
@@ -26,7 +26,15 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel
 
 from shared import database
-from shared.broker import Decoded, Publisher, Rejected, ensure_topics, make_broker, reject
+from shared.broker import (
+    Decoded,
+    Publisher,
+    Rejected,
+    decode_records,
+    ensure_topics,
+    make_broker,
+    reject,
+)
 from shared.settings import SpringboardSettings
 
 logger = logging.getLogger("springboard")
@@ -76,9 +84,21 @@ class ServiceRuntime:
     def group_id(self) -> str:
         return f"{self.prefix}springboard-{self.name}"
 
-    def batch_subscriber(self, router: KafkaRouter, *topic_names: str, title: str) -> Any:
-        """A batch subscriber that commits offsets only after the handler succeeded."""
-        return router.subscriber(
+    def consume(
+        self,
+        router: KafkaRouter,
+        *topic_names: str,
+        title: str,
+        process: Callable[[list[Decoded]], Awaitable[list[Rejected]]],
+    ) -> Any:
+        """Subscribe ``process`` to batches of validated envelopes from ``topic_names``.
+
+        Records that fail validation, and those ``process`` rejects, go to dead-letter
+        topics. Offsets are committed only after ``process`` returned (its effects are
+        durable); if it raises, the batch is read again after a backoff.
+        """
+
+        @router.subscriber(
             *topic_names,
             group_id=self.group_id,
             batch=True,
@@ -88,6 +108,18 @@ class ServiceRuntime:
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=title,
         )
+        async def handler(msg: KafkaMessage) -> None:
+            raw = msg.raw_message
+            records = raw if isinstance(raw, tuple) else (raw,)
+
+            async def work() -> None:
+                good, bad = decode_records(records, prefix=self.prefix, service=self.name)
+                failed = await process(good)
+                await self.dead_letter(bad + failed)
+
+            await self.retrying(work)
+
+        return handler
 
     def router(self) -> KafkaRouter:
         return KafkaRouter(prefix=self.prefix)

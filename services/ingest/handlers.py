@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from faststream.kafka import KafkaMessage, KafkaRouter
+from faststream.kafka import KafkaRouter
 from prometheus_client import Counter
 from sqlmodel import Session
 
 from services.ingest import canonical
 from shared import topics
-from shared.broker import Decoded, decode_records
+from shared.broker import Decoded, Rejected
 from shared.messages import Envelope, wrap
 from shared.messages.network import NetworkChange
 from shared.service import ServiceRuntime
@@ -68,20 +68,14 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
                 )
         return out
 
-    @runtime.batch_subscriber(router, *topics.INPUTS, title="ingest-inputs")
-    async def on_input(msg: KafkaMessage) -> None:
-        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+    async def on_inputs(batch: list[Decoded]) -> list[Rejected]:
+        updates, failed = await runtime.apply_batch(batch, apply_batch)
+        await runtime.publisher.publish_all((topics.NETWORK_UPDATES, u) for u in updates)
+        for item in batch:
+            inputs_total.labels(item.topic).inc()
+        for update in updates:
+            updates_total.labels(update.data.change).inc()
+        return failed
 
-        async def work() -> None:
-            good, bad = decode_records(records, prefix=runtime.prefix, service=runtime.name)
-            updates, failed = await runtime.apply_batch(good, apply_batch)
-            await runtime.dead_letter(bad + failed)
-            await runtime.publisher.publish_all((topics.NETWORK_UPDATES, u) for u in updates)
-            for item in good:
-                inputs_total.labels(item.topic).inc()  # failed ones are counted as dead letters
-            for update in updates:
-                updates_total.labels(update.data.change).inc()
-
-        await runtime.retrying(work)
-
+    runtime.consume(router, *topics.INPUTS, title="ingest-inputs", process=on_inputs)
     return router

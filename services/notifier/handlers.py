@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from faststream.kafka import KafkaMessage, KafkaRouter
+from faststream.kafka import KafkaRouter
 from prometheus_client import Counter
 from sqlmodel import Session
 
@@ -18,7 +18,7 @@ from services.notifier import budget, store
 from services.notifier.models import NotifySuggestion
 from services.notifier.settings import NotifierSettings
 from shared import topics
-from shared.broker import Decoded, decode_records
+from shared.broker import Decoded, Rejected
 from shared.messages import Envelope, RecommendationsMade, SuggestionMade, wrap
 from shared.service import ServiceRuntime
 
@@ -132,16 +132,15 @@ def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRo
         for row in pending:
             published_total.labels(row.kind).inc()
 
-    @runtime.batch_subscriber(router, topics.RECOMMENDATIONS, title="notifier-recommendations")
-    async def on_recommendations(msg: KafkaMessage) -> None:
-        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+    async def on_recommendations(batch: list[Decoded]) -> list[Rejected]:
+        owners, failed = await runtime.apply_batch(batch, choose_batch)
+        await publish_pending(owners)
+        return failed
 
-        async def work() -> None:
-            good, bad = decode_records(records, prefix=runtime.prefix, service=runtime.name)
-            owners, failed = await runtime.apply_batch(good, choose_batch)
-            await runtime.dead_letter(bad + failed)
-            await publish_pending(owners)
-
-        await runtime.retrying(work)
-
+    runtime.consume(
+        router,
+        topics.RECOMMENDATIONS,
+        title="notifier-recommendations",
+        process=on_recommendations,
+    )
     return router

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from faststream.kafka import KafkaMessage, KafkaRouter
+from faststream.kafka import KafkaRouter
 from prometheus_client import Counter
 from sqlmodel import Session
 
 from services.recommender import store
 from shared import topics
-from shared.broker import Decoded, decode_records
+from shared.broker import Decoded, Rejected
 from shared.messages import Envelope, FeedbackGiven
 from shared.messages.recommendations import RecommendationsMade
 from shared.service import ServiceRuntime
@@ -55,19 +55,17 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
         store.mark_changed(session, owner_ids=owners, at=now)
         return owners
 
-    @runtime.batch_subscriber(
-        router, topics.NETWORK_UPDATES, topics.FEEDBACK, title="recommender-updates"
+    async def on_updates(batch: list[Decoded]) -> list[Rejected]:
+        _, failed = await runtime.apply_batch(batch, project)
+        for item in batch:
+            applied_total.labels(item.topic).inc()
+        return failed
+
+    runtime.consume(
+        router,
+        topics.NETWORK_UPDATES,
+        topics.FEEDBACK,
+        title="recommender-updates",
+        process=on_updates,
     )
-    async def on_update(msg: KafkaMessage) -> None:
-        records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
-
-        async def work() -> None:
-            good, bad = decode_records(records, prefix=runtime.prefix, service=runtime.name)
-            await runtime.apply_batch(good, project)
-            await runtime.dead_letter(bad)
-            for item in good:
-                applied_total.labels(item.topic).inc()
-
-        await runtime.retrying(work)
-
     return router
