@@ -1,0 +1,68 @@
+"""What parsers yield, and helpers they share."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from email_validator import EmailNotValidError, validate_email
+
+from shared.messages import Message
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """One raw input message, with the line (or row) it starts at."""
+
+    topic: str
+    data: Message
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something in the file that was not imported (``rejected``) or only partly (``warning``)."""
+
+    line: int
+    reason: str
+    severity: Literal["rejected", "warning"] = "rejected"
+
+
+Item = Parsed | Problem
+
+
+def decode_line(raw: bytes) -> str:
+    """UTF-8, else Windows-1252 (older Outlook and Android exports), never an error."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def numbered_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, str]]:
+    """(line number, text without its line ending) from a byte stream, one line at a time."""
+    number = 0
+    for raw in chunks:
+        number += 1
+        text = decode_line(raw)
+        if number == 1:
+            text = text.removeprefix("\ufeff")
+        yield number, text.rstrip("\r\n")
+
+
+def clean_email(value: str) -> str | None:
+    """A valid, normalised address, or None (syntax only: no DNS look-ups)."""
+    candidate = value.strip().removeprefix("mailto:").removeprefix("MAILTO:").strip()
+    if not candidate:
+        return None
+    try:
+        return validate_email(candidate, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
+
+
+def stable_key(*parts: str) -> str:
+    """A short deterministic id from content, for records that carry no id of their own."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:20]
