@@ -71,5 +71,28 @@ def demo(
     )
 
 
+@app.command("import")
+def import_(
+    kind: str = typer.Argument(..., help="ics, vcard, csv or attendees"),
+    source: str = typer.Argument(..., help="A file, or an https:// or webcal:// feed URL."),
+    owner: str = typer.Option(..., "--owner", help="The Springboard user this network belongs to."),
+    fmt: str | None = typer.Option(
+        None, "--format", help="CSV format: linkedin, hubspot, salesforce, google, outlook."
+    ),
+    mapping: Path | None = typer.Option(None, help="JSON column mapping for any other CSV."),
+    event: str | None = typer.Option(None, help="Event id the attendee list belongs to."),
+    timezone: str = typer.Option("Europe/Stockholm", help="Zone for floating and all-day times."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Parse and report; publish nothing."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON summary."),
+    watch: float | None = typer.Option(None, help="Poll a feed URL every N seconds."),
+) -> None:
+    """Import a calendar, vCard file, CRM export or attendee list into an owner's network."""
+    from services.ingest.import_command import main
+
+    raise typer.Exit(main(kind=kind, source=source, owner=owner, fmt=fmt, mapping=mapping,
+                          event=event, timezone=timezone, dry_run=dry_run,
+                          as_json=json_output, watch=watch))
+
+
 if __name__ == "__main__":
     app()

@@ -14,24 +14,51 @@ from shared.messages import Envelope, encode, envelope_adapter
 from shared.settings import KafkaSettings
 
 
+class Producer:
+    """Sends envelopes keyed by owner, confirming them a window at a time (bounded memory)."""
+
+    WINDOW = 1000
+
+    def __init__(self, kafka: KafkaSettings) -> None:
+        self._kafka = kafka
+        self._producer = AIOKafkaProducer(linger_ms=5, **aiokafka_options(kafka))
+        self._pending: list[asyncio.Future[Any]] = []
+        self.confirmed = 0
+
+    async def __aenter__(self) -> Producer:
+        await self._producer.start()
+        return self
+
+    async def __aexit__(self, exc_type: object, *exc: object) -> None:
+        try:
+            if exc_type is None:
+                await self.flush()
+        finally:
+            await self._producer.stop()
+
+    async def send(self, topic: str, envelope: Envelope[Any]) -> None:
+        future = await self._producer.send(
+            self._kafka.topic_prefix + topic,
+            encode(envelope),
+            key=envelope.owner_id.encode(),
+            headers=[("content-type", b"application/json")],
+        )
+        self._pending.append(future)
+        if len(self._pending) >= self.WINDOW:
+            await self.flush()
+
+    async def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        await asyncio.gather(*pending)
+        self.confirmed += len(pending)
+
+
 async def publish(kafka: KafkaSettings, messages: Iterable[tuple[str, Envelope[Any]]]) -> int:
     """Send envelopes to their topics keyed by owner; returns how many were confirmed."""
-    producer = AIOKafkaProducer(linger_ms=5, **aiokafka_options(kafka))
-    await producer.start()
-    try:
-        futures = [
-            await producer.send(
-                kafka.topic_prefix + topic,
-                encode(envelope),
-                key=envelope.owner_id.encode(),
-                headers=[("content-type", b"application/json")],
-            )
-            for topic, envelope in messages
-        ]
-        await asyncio.gather(*futures)
-        return len(futures)
-    finally:
-        await producer.stop()
+    async with Producer(kafka) as producer:
+        for topic, envelope in messages:
+            await producer.send(topic, envelope)
+    return producer.confirmed
 
 
 class SuggestionReader:

@@ -1,0 +1,252 @@
+"""CRM and address-book CSV exports: LinkedIn, HubSpot, Salesforce, Google, Outlook, or any
+CSV with a column mapping. The format is recognised from the header row.
+
+Each format is a mapping from Springboard's fields to the column labels that format (or
+its language variants) uses; the first label present wins.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from dateutil import parser as dateparser
+
+from services.ingest.parsers.common import Item, Parsed, Problem, clean_email, numbered_lines, stable_key
+from shared import topics
+from shared.messages.inputs import Attendee, ContactUpserted, MeetingRecorded
+
+FIELDS = ("id", "full_name", "first_name", "last_name", "email", "email2", "phone", "phone2",
+          "company", "title", "industry", "city", "country", "profile_url", "connected_on",
+          "last_activity", "customer")
+
+
+@dataclass(frozen=True)
+class CsvFormat:
+    name: str
+    columns: dict[str, tuple[str, ...]]
+    signature: tuple[str, ...]
+    """Columns that all appear in this format's header (case-insensitive)."""
+    customer_values: tuple[str, ...] = ("customer", "kund")
+
+    def score(self, header: set[str]) -> int:
+        return len(self.signature) if all(s.lower() in header for s in self.signature) else 0
+
+
+FORMATS: tuple[CsvFormat, ...] = (
+    CsvFormat("linkedin", {
+        "first_name": ("First Name",), "last_name": ("Last Name",), "profile_url": ("URL",),
+        "email": ("Email Address",), "company": ("Company",), "title": ("Position",),
+        "connected_on": ("Connected On",),
+    }, ("First Name", "Last Name", "URL", "Connected On")),
+    CsvFormat("hubspot", {
+        "id": ("Record ID - Contact", "Record ID", "Contact ID", "Post-ID"),
+        "first_name": ("First Name", "First name", "Förnamn"),
+        "last_name": ("Last Name", "Last name", "Efternamn"),
+        "email": ("Email", "E-post"), "phone": ("Phone Number", "Telefonnummer"),
+        "phone2": ("Mobile Phone Number", "Mobiltelefonnummer"),
+        "company": ("Company Name", "Associated Company", "Företagsnamn"),
+        "title": ("Job Title", "Jobbtitel"), "industry": ("Industry", "Bransch"),
+        "city": ("City", "Ort", "Stad"), "country": ("Country/Region", "Land/region"),
+        "last_activity": ("Last Activity Date", "Datum för senaste aktivitet"),
+        "customer": ("Lifecycle Stage", "Livscykelstadium"),
+    }, ("Record ID",)),
+    CsvFormat("hubspot", {
+        "id": ("Record ID - Contact",), "first_name": ("First Name",), "last_name": ("Last Name",),
+        "email": ("Email",), "phone": ("Phone Number",), "company": ("Company Name",),
+        "title": ("Job Title",), "city": ("City",), "last_activity": ("Last Activity Date",),
+        "customer": ("Lifecycle Stage",),
+    }, ("Record ID - Contact",)),
+    CsvFormat("salesforce", {
+        "id": ("Id", "ID"), "first_name": ("FirstName",), "last_name": ("LastName",),
+        "full_name": ("Name",), "email": ("Email",), "phone": ("Phone",),
+        "phone2": ("MobilePhone",), "company": ("Account.Name", "AccountName", "Company"),
+        "title": ("Title",), "industry": ("Industry", "Account.Industry"),
+        "city": ("MailingCity", "City"), "country": ("MailingCountry", "Country"),
+        "last_activity": ("LastActivityDate",),
+    }, ("FirstName", "LastName")),
+    CsvFormat("salesforce", {
+        "id": ("Contact ID", "Lead ID"), "first_name": ("First Name",), "last_name": ("Last Name",),
+        "full_name": ("Full Name", "Contact Name"), "email": ("Email",), "phone": ("Phone",),
+        "phone2": ("Mobile",), "company": ("Account Name", "Company / Account"),
+        "title": ("Title",), "industry": ("Industry",), "city": ("Mailing City",),
+        "country": ("Mailing Country",), "last_activity": ("Last Activity",),
+    }, ("Account Name",)),
+    CsvFormat("google", {
+        "first_name": ("First Name", "Given Name"), "last_name": ("Last Name", "Family Name"),
+        "full_name": ("Name",), "email": ("E-mail 1 - Value",), "email2": ("E-mail 2 - Value",),
+        "phone": ("Phone 1 - Value",), "phone2": ("Phone 2 - Value",),
+        "company": ("Organization Name", "Organization 1 - Name"),
+        "title": ("Organization Title", "Organization 1 - Title"),
+        "city": ("Address 1 - City",), "country": ("Address 1 - Country",),
+    }, ("E-mail 1 - Value",)),
+    CsvFormat("outlook", {
+        "first_name": ("First Name",), "last_name": ("Last Name",),
+        "email": ("E-mail Address",), "email2": ("E-mail 2 Address",),
+        "phone": ("Business Phone",), "phone2": ("Mobile Phone",), "company": ("Company",),
+        "title": ("Job Title",), "city": ("Business City",),
+        "country": ("Business Country/Region", "Business Country"),
+    }, ("E-mail Address", "Business Phone")),
+)
+
+
+def generic_format(mapping_file: Path) -> CsvFormat:
+    """A format from a JSON file such as ``{"full_name": "Name", "email": "Mail", "company": "Org"}``."""
+    mapping = json.loads(mapping_file.read_text())
+    unknown = set(mapping) - set(FIELDS)
+    if unknown:
+        raise ValueError(f"unknown fields in mapping: {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}")
+    columns = {k: (v,) if isinstance(v, str) else tuple(v) for k, v in mapping.items()}
+    return CsvFormat("generic", columns, ())
+
+
+def detect(header: list[str]) -> CsvFormat | None:
+    names = {h.strip().lower() for h in header}
+    best = max(FORMATS, key=lambda f: f.score(names))
+    return best if best.score(names) else None
+
+
+def _find_header(lines: Iterator[tuple[int, str]]) -> tuple[int, str, list[tuple[int, str]]] | None:
+    """Skip note lines before the header (LinkedIn writes some): the header is the first line
+    with at least two delimited cells among the first 20 lines."""
+    skipped: list[tuple[int, str]] = []
+    for number, line in lines:
+        if line.count(",") + line.count(";") + line.count("\t") >= 2:
+            return number, line, skipped
+        skipped.append((number, line))
+        if len(skipped) > 20:
+            return None
+    return None
+
+
+def _date(value: str) -> date | None:
+    value = value.strip()
+    if not value:
+        return None
+    for pattern in ("%d %b %Y", "%Y-%m-%d", "%m/%d/%Y", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(value, pattern).date()
+        except ValueError:
+            continue
+    try:
+        return dateparser.parse(value, dayfirst=False).date()
+    except (ValueError, OverflowError):
+        return None
+
+
+def parse(
+    chunks: Iterable[bytes], *, fmt: CsvFormat | None = None, source_name: str = "csv"
+) -> Iterator[Item]:
+    """Contacts (and last CRM activity as an interaction) from a CSV export, row by row."""
+    lines = numbered_lines(chunks)
+    found = _find_header(lines)
+    if found is None:
+        yield Problem(1, "no header row found")
+        return
+    header_line, header_text, _notes = found
+    dialect = csv.Sniffer().sniff(header_text, delimiters=",;\t") if header_text else csv.excel
+    header = next(csv.reader([header_text], dialect))
+    fmt = fmt or detect(header)
+    if fmt is None:
+        yield Problem(header_line, f"unknown CSV format (header: {', '.join(header[:8])}); "
+                                   "give --format or a mapping file")
+        return
+    index = {h.strip().lower(): i for i, h in enumerate(header)}
+    columns = {field: next((index[c.lower()] for c in labels if c.lower() in index), None)
+               for field, labels in fmt.columns.items()}
+
+    # csv needs whole records (quoted fields may span lines): feed it the raw lines.
+    numbers: list[int] = []
+
+    def text_lines() -> Iterator[str]:
+        for number, line in lines:
+            numbers.append(number)
+            yield line + "\n"
+
+    for line, row in records(text_lines(), numbers, dialect, header_line):
+        if isinstance(row, Problem):
+            yield row
+            return
+        yield from _row(row, columns, fmt, line, source_name, len(header))
+
+
+def records(
+    lines: Iterator[str], numbers: list[int], dialect: type[csv.Dialect] | csv.Dialect, after: int
+) -> Iterator[tuple[int, list[str] | Problem]]:
+    """CSV records with the file line each starts on (a quoted field may span lines)."""
+    reader = csv.reader(lines, dialect)
+    while True:
+        start = len(numbers)
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield (numbers[-1] if numbers else after), Problem(
+                numbers[-1] if numbers else after, f"unreadable CSV: {error}")
+            return
+        if any(cell.strip() for cell in row):
+            yield (numbers[start] if start < len(numbers) else after), row
+
+
+def _row(
+    row: list[str], columns: dict[str, int | None], fmt: CsvFormat, line: int, source_name: str,
+    width: int,
+) -> Iterator[Item]:
+    def get(field: str) -> str:
+        i = columns.get(field)
+        return row[i].strip() if i is not None and i < len(row) else ""
+
+    if len(row) > width + 5:
+        yield Problem(line, f"row has {len(row)} cells, the header {width}")
+        return
+    name = get("full_name") or " ".join(p for p in (get("first_name"), get("last_name")) if p)
+    emails, bad = [], []
+    for raw in (get("email"), get("email2")):
+        if raw:
+            (emails if clean_email(raw) else bad).append(clean_email(raw) or raw)
+    for raw in bad:
+        yield Problem(line, f"invalid e-mail {raw!r} left out", "warning")
+    phones = [p for p in (get("phone"), get("phone2")) if any(c.isdigit() for c in p)]
+    if not name and not emails and not phones:
+        yield Problem(line, "row has no name, e-mail or phone")
+        return
+    name = name or (emails[0] if emails else phones[0])
+    external = get("id") or get("profile_url") or stable_key(fmt.name, name, *emails, *phones)
+    country = get("country")
+    try:
+        contact = ContactUpserted(
+            external_id=external[:256], full_name=name[:200], emails=emails, phones=phones,
+            company=get("company")[:200] or None, title=get("title")[:200] or None,
+            industry=get("industry")[:200] or None, city=get("city")[:200] or None,
+            country=country.upper() if len(country) == 2 else None,
+            profile_url=get("profile_url")[:500] or None,
+            is_customer=get("customer").lower() in fmt.customer_values,
+            connected_on=_date(get("connected_on")),
+        )
+    except ValueError as error:
+        yield Problem(line, f"row could not be read: {error}")
+        return
+    yield Parsed(topics.CONTACTS, contact, line)
+    activity = _date(get("last_activity"))
+    if activity and emails:
+        at = datetime(activity.year, activity.month, activity.day, 12, tzinfo=UTC)
+        yield Parsed(topics.MEETINGS, MeetingRecorded(
+            external_id=f"{source_name}:{fmt.name}:{external}:activity:{activity.isoformat()}"[:512],
+            title="CRM activity", starts_at=at, attendees=[Attendee(email=emails[0], name=name)],
+        ), line)
+
+
+def read_text(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        yield from handle
+
+
+def parse_text(text: str, **kwargs: object) -> list[Item]:
+    """Convenience for tests and small inputs."""
+    return list(parse(io.BytesIO(text.encode()), **kwargs))  # type: ignore[arg-type]
