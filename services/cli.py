@@ -89,9 +89,20 @@ def import_(
     """Import a calendar, vCard file, CRM export or attendee list into an owner's network."""
     from services.ingest.import_command import main
 
-    raise typer.Exit(main(kind=kind, source=source, owner=owner, fmt=fmt, mapping=mapping,
-                          event=event, timezone=timezone, dry_run=dry_run,
-                          as_json=json_output, watch=watch))
+    raise typer.Exit(
+        main(
+            kind=kind,
+            source=source,
+            owner=owner,
+            fmt=fmt,
+            mapping=mapping,
+            event=event,
+            timezone=timezone,
+            dry_run=dry_run,
+            as_json=json_output,
+            watch=watch,
+        )
+    )
 
 
 if __name__ == "__main__":

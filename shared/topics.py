@@ -15,12 +15,22 @@ GOALS = "springboard.goals.v1"
 FAVOURS = "springboard.favours.v1"
 FEEDBACK = "springboard.feedback.v1"
 ERASURE = "springboard.erasure.v1"
+IDENTITY = "springboard.identity.v1"
 
 NETWORK_UPDATES = "springboard.network-updates.v1"
 RECOMMENDATIONS = "springboard.recommendations.v1"
 SUGGESTIONS = "springboard.suggestions.v1"
 
-INPUTS: tuple[str, ...] = (CONTACTS, MEETINGS, EVENTS, ATTENDANCE, GOALS, FAVOURS, ERASURE)
+INPUTS: tuple[str, ...] = (
+    CONTACTS,
+    MEETINGS,
+    EVENTS,
+    ATTENDANCE,
+    GOALS,
+    FAVOURS,
+    ERASURE,
+    IDENTITY,
+)
 """Raw input topics that ingest consumes (feedback goes to the recommender directly)."""
 
 DEAD_LETTER_SUFFIX = ".dead-letter"

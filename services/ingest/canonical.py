@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from services.ingest import normalise, store
+from services.ingest import merges, normalise, store
 from services.ingest.identity import Key, keys_for, person_id_for, stable_id
 from services.ingest.models import IngestEvent, IngestMeeting, IngestPerson
 from shared.messages import inputs
@@ -67,9 +67,19 @@ def _name_from_email(email: str) -> str:
 
 
 def resolve_person(
-    session: Session, *, owner_id: str, keys: Sequence[Key], facts: PersonFacts
+    session: Session,
+    *,
+    owner_id: str,
+    keys: Sequence[Key],
+    facts: PersonFacts,
+    changes: list[Change] | None = None,
 ) -> IngestPerson:
-    """Find the person these keys point at (or create them) and merge in the new facts."""
+    """Find the person these keys point at (or create them) and merge in the new facts.
+
+    Keys pointing at two people merge them (changes from the merge go to ``changes``); a
+    new record with a close name at the same company joins the existing person.
+    """
+    changes = changes if changes is not None else []
     # Keys resolved earlier in this transaction skip the look-up (a calendar names the
     # same people, the owner first of all, over and over).
     resolved: dict[tuple[str, Key], str] = session.info.setdefault("resolved_keys", {})
@@ -78,8 +88,48 @@ def resolve_person(
         person_id: str | None = cached
         known = {k for k in keys if (owner_id, k) in resolved}
     else:
-        person_id, known = store.find_person_id(session, owner_id=owner_id, keys=keys)
+        ids, known = store.find_person_ids(session, owner_id=owner_id, keys=keys)
+        person_id = ids[0] if ids else None
+        for other_id in ids[1:]:
+            kept, other = (store.get_person(session, person_id=i) for i in (ids[0], other_id))
+            if kept is not None and other is not None:
+                shared = ", ".join(f"{k} {v}" for k, v in keys if (k, v) in known)
+                changes += merges.merge(
+                    session,
+                    owner_id=owner_id,
+                    kept=kept,
+                    merged=other,
+                    reason=f"one record names both ({shared})",
+                )
+        resolved = session.info.setdefault("resolved_keys", {})
+        known = {k for k in keys if k in known}
     person = store.get_person(session, person_id=person_id) if person_id else None
+    if person is None and facts.full_name and facts.company:
+        match = merges.same_person_by_name(
+            session,
+            owner_id=owner_id,
+            full_name=facts.full_name,
+            company=normalise.company(facts.company),
+        )
+        if match is not None:
+            person, score = match
+            new_id = person_id_for(owner_id, keys[0])
+            merges.record_link(
+                session,
+                owner_id=owner_id,
+                kept=person,
+                new_id=new_id,
+                keys=list(keys),
+                snapshot={
+                    "person_id": new_id,
+                    "owner_id": owner_id,
+                    "full_name": facts.full_name,
+                    "company": normalise.company(facts.company),
+                    "is_contact": facts.is_contact,
+                },
+                reason=f"same company; name {facts.full_name!r} matches "
+                f"{person.full_name!r} ({score:.0f}%)",
+            )
     if person is None:
         fallback = next((v for k, v in keys if k == "email"), "unknown")
         person = IngestPerson(
@@ -122,6 +172,14 @@ def _by_email(session: Session, owner_id: str, email: str, facts: PersonFacts) -
     return resolve_person(session, owner_id=owner_id, keys=keys_for(emails=[email]), facts=facts)
 
 
+def _region(session: Session, owner_id: str, country: str | None) -> str:
+    """Default region for phone numbers: the contact's country, else the owner's."""
+    if country:
+        return country
+    owner = store.get_owner(session, owner_id=owner_id)
+    return owner.country if owner else "SE"
+
+
 def apply_contact(
     session: Session, owner_id: str, source: str, data: inputs.ContactUpserted
 ) -> list[Change]:
@@ -138,10 +196,12 @@ def apply_contact(
         phones=data.phones,
         profile_url=data.profile_url,
         source_id=f"{source}:{data.external_id}",
+        region=_region(session, owner_id, data.country),
     )
     person = resolve_person(
         session,
         owner_id=owner_id,
+        changes=changes,
         keys=keys,
         facts=PersonFacts(
             full_name=data.full_name,
@@ -330,6 +390,12 @@ def apply_erasure(
     return changes
 
 
+def apply_undo_merge(
+    session: Session, owner_id: str, source: str, data: inputs.UndoMerge
+) -> list[Change]:
+    return merges.undo(session, owner_id=owner_id, merge_id=data.merge_id)
+
+
 APPLIERS: dict[type[Any], Callable[[Session, str, str, Any], list[Change]]] = {
     inputs.ContactUpserted: apply_contact,
     inputs.MeetingRecorded: apply_meeting,
@@ -339,6 +405,7 @@ APPLIERS: dict[type[Any], Callable[[Session, str, str, Any], list[Change]]] = {
     inputs.FavourRecorded: apply_favour,
     inputs.ErasePerson: apply_erasure,
     inputs.EraseOwner: apply_erasure,
+    inputs.UndoMerge: apply_undo_merge,
 }
 
 

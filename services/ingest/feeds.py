@@ -38,8 +38,14 @@ class FeedCache:
 
     def remember(self, url: str, response: httpx.Response) -> None:
         data = self._load()
-        data[url] = {k: v for k, v in (("etag", response.headers.get("etag")),
-                                       ("last_modified", response.headers.get("last-modified"))) if v}
+        data[url] = {
+            k: v
+            for k, v in (
+                ("etag", response.headers.get("etag")),
+                ("last_modified", response.headers.get("last-modified")),
+            )
+            if v
+        }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps(data, indent=2))
 
@@ -53,8 +59,10 @@ def fetch(url: str, cache: FeedCache, *, timeout: float = 30.0) -> Fetched:
     if "last_modified" in known:
         headers["If-Modified-Since"] = known["last_modified"]
     url = url.replace("webcal://", "https://", 1)
-    with httpx.Client(timeout=timeout, follow_redirects=True) as client, \
-            client.stream("GET", url, headers=headers) as response:
+    with (
+        httpx.Client(timeout=timeout, follow_redirects=True) as client,
+        client.stream("GET", url, headers=headers) as response,
+    ):
         if response.status_code == 304:
             return Fetched(None, 0)
         response.raise_for_status()

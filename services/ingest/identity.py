@@ -9,6 +9,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+import phonenumbers
+
 from services.ingest import normalise
 
 NAMESPACE = uuid.UUID("6f1d2b58-2f0e-4b7f-9d4c-0c8d8a3b7e21")
@@ -17,15 +19,27 @@ Key = tuple[str, str]
 """(kind, value): ("email", "anna@x.example"), ("phone", "+46701234567"), …"""
 
 
+def e164(phone: str, region: str = "SE") -> str | None:
+    """``070-123 45 67`` with region SE -> ``+46701234567``; None if it is no phone number."""
+    try:
+        number = phonenumbers.parse(phone, region.upper())
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 def keys_for(
     *,
     emails: Iterable[str] = (),
     phones: Iterable[str] = (),
     profile_url: str | None = None,
     source_id: str | None = None,
+    region: str = "SE",
 ) -> list[Key]:
     keys: list[Key] = [("email", normalise.email(e)) for e in emails if e.strip()]
-    keys += [("phone", "".join(c for c in p if c.isdigit() or c == "+")) for p in phones]
+    keys += [("phone", n) for n in (e164(p, region) for p in phones) if n]
     if profile_url:
         keys.append(("profile", profile_url.strip().rstrip("/").lower()))
     if source_id:

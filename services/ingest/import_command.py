@@ -19,8 +19,16 @@ from shared.settings import SpringboardSettings
 
 
 def _import_once(
-    kind: ImportKind, source: str, *, owner: str, fmt: str | None, mapping: Path | None,
-    event: str | None, timezone: str, dry_run: bool, show_progress: bool,
+    kind: ImportKind,
+    source: str,
+    *,
+    owner: str,
+    fmt: str | None,
+    mapping: Path | None,
+    event: str | None,
+    timezone: str,
+    dry_run: bool,
+    show_progress: bool,
     settings: SpringboardSettings,
 ) -> Summary:
     summary = Summary(source=source, dry_run=dry_run)
@@ -34,9 +42,14 @@ def _import_once(
     else:
         path = Path(source)
         if show_progress:
-            progress = Progress("[progress.description]{task.description}", BarColumn(),
-                                DownloadColumn(), TimeRemainingColumn(),
-                                console=Console(stderr=True), transient=True)
+            progress = Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                DownloadColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
             progress.start()
             task = progress.add_task(path.name, total=path.stat().st_size)
 
@@ -50,8 +63,15 @@ def _import_once(
     items = importer.parse(kind, chunks, fmt=fmt, mapping=mapping, event_id=event, zone=timezone)
     source_name = f"import:{kind.value}" + (f":{fmt}" if fmt else "")
     try:
-        return asyncio.run(importer.run(items, owner_id=owner, source=source_name,
-                                        summary=summary, kafka=None if dry_run else settings.kafka))
+        return asyncio.run(
+            importer.run(
+                items,
+                owner_id=owner,
+                source=source_name,
+                summary=summary,
+                kafka=None if dry_run else settings.kafka,
+            )
+        )
     finally:
         if progress is not None:
             progress.stop()
@@ -75,8 +95,17 @@ def _print(summary: Summary, as_json: bool) -> None:
 
 
 def main(
-    *, kind: str, source: str, owner: str, fmt: str | None, mapping: Path | None,
-    event: str | None, timezone: str, dry_run: bool, as_json: bool, watch: float | None,
+    *,
+    kind: str,
+    source: str,
+    owner: str,
+    fmt: str | None,
+    mapping: Path | None,
+    event: str | None,
+    timezone: str,
+    dry_run: bool,
+    as_json: bool,
+    watch: float | None,
 ) -> int:
     err = Console(stderr=True)
     try:
@@ -94,9 +123,18 @@ def main(
     show_progress = not as_json and sys.stderr.isatty()
     while True:
         try:
-            summary = _import_once(chosen, source, owner=owner, fmt=fmt, mapping=mapping,
-                                   event=event, timezone=timezone, dry_run=dry_run,
-                                   show_progress=show_progress, settings=settings)
+            summary = _import_once(
+                chosen,
+                source,
+                owner=owner,
+                fmt=fmt,
+                mapping=mapping,
+                event=event,
+                timezone=timezone,
+                dry_run=dry_run,
+                show_progress=show_progress,
+                settings=settings,
+            )
         except (OSError, ValueError) as error:
             err.print(f"cannot import {source}: {error}")
             if watch is None:

@@ -16,15 +16,19 @@ from pathlib import Path
 from typing import Any
 
 from services.ingest.parsers import attendees, csv_formats, ics, vcard
-from services.ingest.parsers.common import Item, Parsed, Problem
+from services.ingest.parsers.common import Item, Parsed
 from shared import topics
 from shared.client import Producer
 from shared.messages import wrap
 from shared.settings import KafkaSettings
 
 NAMESPACE = uuid.UUID("9a7f3d4e-2b1c-4e5f-8a9b-0c1d2e3f4a5b")
-KIND_OF_TOPIC = {topics.CONTACTS: "contacts", topics.MEETINGS: "meetings",
-                 topics.EVENTS: "events", topics.ATTENDANCE: "attendance"}
+KIND_OF_TOPIC = {
+    topics.CONTACTS: "contacts",
+    topics.MEETINGS: "meetings",
+    topics.EVENTS: "events",
+    topics.ATTENDANCE: "attendance",
+}
 
 
 class ImportKind(StrEnum):
@@ -56,15 +60,24 @@ class Summary:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "source": self.source, "dry_run": self.dry_run, "unchanged": self.unchanged,
+            "source": self.source,
+            "dry_run": self.dry_run,
+            "unchanged": self.unchanged,
             "counts": {k: self.counts.get(k, 0) for k in KIND_OF_TOPIC.values()},
-            "rejected": self.rejected, "warnings": self.warnings, "published": self.published,
+            "rejected": self.rejected,
+            "warnings": self.warnings,
+            "published": self.published,
         }
 
 
 def parse(
-    kind: ImportKind, chunks: Iterable[bytes], *, fmt: str | None = None,
-    mapping: Path | None = None, event_id: str | None = None, zone: str = "Europe/Stockholm",
+    kind: ImportKind,
+    chunks: Iterable[bytes],
+    *,
+    fmt: str | None = None,
+    mapping: Path | None = None,
+    event_id: str | None = None,
+    zone: str = "Europe/Stockholm",
     now: datetime | None = None,
 ) -> Iterator[Item]:
     now = now or datetime.now(UTC)
@@ -86,13 +99,19 @@ def parse(
 
 
 def message_id(owner_id: str, source: str, item: Parsed) -> str:
-    key = getattr(item.data, "external_id", None) or getattr(item.data, "event_external_id", "")
-    extra = getattr(item.data, "email", "")
+    key = str(
+        getattr(item.data, "external_id", None) or getattr(item.data, "event_external_id", "")
+    )
+    extra = str(getattr(item.data, "email", ""))
     return str(uuid.uuid5(NAMESPACE, "|".join((owner_id, source, item.topic, key, extra))))
 
 
 async def run(
-    items: Iterable[Item], *, owner_id: str, source: str, summary: Summary,
+    items: Iterable[Item],
+    *,
+    owner_id: str,
+    source: str,
+    summary: Summary,
     kafka: KafkaSettings | None,
 ) -> Summary:
     """Count and report every item; publish the parsed ones unless this is a dry run."""
@@ -105,8 +124,13 @@ async def run(
         for item in items:
             summary.add(item)
             if isinstance(item, Parsed):
-                envelope = wrap(item.data, owner_id=owner_id, source=source, time=now,
-                                message_id=message_id(owner_id, source, item))
+                envelope = wrap(
+                    item.data,
+                    owner_id=owner_id,
+                    source=source,
+                    time=now,
+                    message_id=message_id(owner_id, source, item),
+                )
                 await producer.send(item.topic, envelope)
     summary.published = producer.confirmed
     return summary

@@ -97,6 +97,24 @@ class IngestFavour(SQLModel, table=True):
     occurred_at: datetime = Field(sa_column=_aware())
 
 
+class IngestMerge(SQLModel, table=True):
+    """Two records found to be one person: what was merged, why, and how to undo it."""
+
+    __tablename__ = "ingest_merge"
+
+    merge_id: str = Field(primary_key=True)
+    owner_id: str = Field(index=True)
+    kept_id: str
+    merged_id: str
+    reason: str
+    merged_person: dict[str, Any] = Field(sa_column=Column(JSON))
+    moved: dict[str, Any] = Field(sa_column=Column(JSON))
+    merged_at: datetime = Field(sa_column=_aware())
+    undone_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
 TABLES: tuple[type[SQLModel], ...] = (
     IngestOwner,
     IngestPerson,
@@ -105,4 +123,5 @@ TABLES: tuple[type[SQLModel], ...] = (
     IngestEvent,
     IngestAttendance,
     IngestFavour,
+    IngestMerge,
 )

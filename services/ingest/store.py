@@ -15,6 +15,7 @@ from services.ingest.models import (
     IngestEvent,
     IngestFavour,
     IngestMeeting,
+    IngestMerge,
     IngestOwner,
     IngestPerson,
     IngestPersonKey,
@@ -42,6 +43,68 @@ def save_owner(
         ],
         keys=["owner_id"],
     )
+
+
+def find_person_ids(
+    session: Session, *, owner_id: str, keys: Sequence[Key]
+) -> tuple[list[str], set[Key]]:
+    """Every person the keys point at, strongest key first, and the keys already known."""
+    if not keys:
+        return [], set()
+    rows = session.exec(
+        select(IngestPersonKey).where(
+            IngestPersonKey.owner_id == owner_id,
+            col(IngestPersonKey.value).in_([value for _, value in keys]),
+        )
+    ).all()
+    found = {(row.kind, row.value): row.person_id for row in rows}
+    ids = list(dict.fromkeys(found[k] for k in keys if k in found))
+    return ids, set(found)
+
+
+def people_at_company(session: Session, *, owner_id: str, company: str) -> list[IngestPerson]:
+    return list(
+        session.exec(
+            select(IngestPerson).where(
+                IngestPerson.owner_id == owner_id, IngestPerson.company == company
+            )
+        ).all()
+    )
+
+
+def keys_of(session: Session, *, owner_id: str, person_id: str) -> list[IngestPersonKey]:
+    return list(
+        session.exec(
+            select(IngestPersonKey).where(
+                IngestPersonKey.owner_id == owner_id, IngestPersonKey.person_id == person_id
+            )
+        ).all()
+    )
+
+
+def attendance_of(session: Session, *, owner_id: str, person_id: str) -> list[IngestAttendance]:
+    return list(
+        session.exec(
+            select(IngestAttendance).where(
+                IngestAttendance.owner_id == owner_id, IngestAttendance.person_id == person_id
+            )
+        ).all()
+    )
+
+
+def favours_of(session: Session, *, owner_id: str, person_id: str) -> list[IngestFavour]:
+    return list(
+        session.exec(
+            select(IngestFavour).where(
+                IngestFavour.owner_id == owner_id, IngestFavour.person_id == person_id
+            )
+        ).all()
+    )
+
+
+def meetings_with(session: Session, *, owner_id: str, person_id: str) -> list[IngestMeeting]:
+    rows = session.exec(select(IngestMeeting).where(IngestMeeting.owner_id == owner_id)).all()
+    return [m for m in rows if person_id in m.person_ids or m.organizer_id == person_id]
 
 
 def find_person_id(
@@ -175,3 +238,18 @@ def erase_owner(session: Session, *, owner_id: str) -> None:
     for table in TABLES:
         column: Any = table.owner_id  # type: ignore[attr-defined]
         session.exec(delete(table).where(column == owner_id))  # type: ignore[call-overload]
+
+
+def get_merge(session: Session, *, owner_id: str, merge_id: str) -> IngestMerge | None:
+    merge = session.get(IngestMerge, merge_id)
+    return merge if merge is not None and merge.owner_id == owner_id else None
+
+
+def merges(session: Session, *, owner_id: str) -> list[IngestMerge]:
+    return list(
+        session.exec(
+            select(IngestMerge)
+            .where(IngestMerge.owner_id == owner_id)
+            .order_by(col(IngestMerge.merged_at))
+        ).all()
+    )

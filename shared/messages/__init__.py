@@ -20,6 +20,7 @@ from shared.messages.inputs import (
     FeedbackGiven,
     GoalsSet,
     MeetingRecorded,
+    UndoMerge,
 )
 from shared.messages.network import NetworkChange
 from shared.messages.recommendations import RecommendationsMade, SuggestionMade
@@ -33,6 +34,7 @@ TOPIC_PAYLOADS: dict[str, Any] = {
     topics.FAVOURS: FavourRecorded,
     topics.FEEDBACK: FeedbackGiven,
     topics.ERASURE: EraseRequest,
+    topics.IDENTITY: UndoMerge,
     topics.NETWORK_UPDATES: NetworkChange,
     topics.RECOMMENDATIONS: RecommendationsMade,
     topics.SUGGESTIONS: SuggestionMade,

@@ -297,4 +297,17 @@ class EraseOwner(Message):
     request: Literal["owner"] = "owner"
 
 
+class UndoMerge(Message):
+    """Split a person that identity resolution merged back into two."""
+
+    TYPE = "springboard.identity.undo-merge"
+
+    merge_id: str = Field(
+        min_length=1,
+        max_length=64,
+        description="The merge to undo.",
+        examples=["m-3f9a0c1d2e4b5a6c"],
+    )
+
+
 EraseRequest = Annotated[ErasePerson | EraseOwner, Field(discriminator="request")]

@@ -35,8 +35,10 @@ def parse(chunks: Iterable[bytes], *, event_id: str | None = None) -> Iterator[I
     header_line, header_text = first
     dialect = csv.Sniffer().sniff(header_text, delimiters=",;\t")
     header = [h.strip().lower() for h in next(csv.reader([header_text], dialect))]
-    col = {field: next((header.index(n) for n in names if n in header), None)
-           for field, names in COLUMNS.items()}
+    col = {
+        field: next((header.index(n) for n in names if n in header), None)
+        for field, names in COLUMNS.items()
+    }
     if col["email"] is None:
         yield Problem(header_line, "no e-mail column (Email, E-mail, Email Address…)")
         return
@@ -67,12 +69,23 @@ def parse(chunks: Iterable[bytes], *, event_id: str | None = None) -> Iterator[I
         if not event:
             yield Problem(line, "row names no event")
             continue
-        status = (AttendanceStatus.CANCELLED if get("status").lower() in CANCELLED
-                  else AttendanceStatus.ATTENDED if get("checked_in").lower() in ATTENDED
-                  or get("status").lower() in ATTENDED
-                  else AttendanceStatus.REGISTERED)
+        status = (
+            AttendanceStatus.CANCELLED
+            if get("status").lower() in CANCELLED
+            else AttendanceStatus.ATTENDED
+            if get("checked_in").lower() in ATTENDED or get("status").lower() in ATTENDED
+            else AttendanceStatus.REGISTERED
+        )
         name = get("name") or " ".join(p for p in (get("first_name"), get("last_name")) if p)
-        yield Parsed(topics.ATTENDANCE, AttendanceRecorded(
-            event_external_id=event[:512], email=email, full_name=name[:200] or None,
-            company=get("company")[:200] or None, title=get("title")[:200] or None, status=status,
-        ), line)
+        yield Parsed(
+            topics.ATTENDANCE,
+            AttendanceRecorded(
+                event_external_id=event[:512],
+                email=email,
+                full_name=name[:200] or None,
+                company=get("company")[:200] or None,
+                title=get("title")[:200] or None,
+                status=status,
+            ),
+            line,
+        )

@@ -43,9 +43,7 @@ def decode_line(raw: bytes) -> str:
 
 def numbered_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, str]]:
     """(line number, text without its line ending) from a byte stream, one line at a time."""
-    number = 0
-    for raw in chunks:
-        number += 1
+    for number, raw in enumerate(chunks, start=1):
         text = decode_line(raw)
         if number == 1:
             text = text.removeprefix("\ufeff")

@@ -17,13 +17,36 @@ from pathlib import Path
 
 from dateutil import parser as dateparser
 
-from services.ingest.parsers.common import Item, Parsed, Problem, clean_email, numbered_lines, stable_key
+from services.ingest.parsers.common import (
+    Item,
+    Parsed,
+    Problem,
+    clean_email,
+    numbered_lines,
+    stable_key,
+)
 from shared import topics
 from shared.messages.inputs import Attendee, ContactUpserted, MeetingRecorded
 
-FIELDS = ("id", "full_name", "first_name", "last_name", "email", "email2", "phone", "phone2",
-          "company", "title", "industry", "city", "country", "profile_url", "connected_on",
-          "last_activity", "customer")
+FIELDS = (
+    "id",
+    "full_name",
+    "first_name",
+    "last_name",
+    "email",
+    "email2",
+    "phone",
+    "phone2",
+    "company",
+    "title",
+    "industry",
+    "city",
+    "country",
+    "profile_url",
+    "connected_on",
+    "last_activity",
+    "customer",
+)
 
 
 @dataclass(frozen=True)
@@ -39,68 +62,136 @@ class CsvFormat:
 
 
 FORMATS: tuple[CsvFormat, ...] = (
-    CsvFormat("linkedin", {
-        "first_name": ("First Name",), "last_name": ("Last Name",), "profile_url": ("URL",),
-        "email": ("Email Address",), "company": ("Company",), "title": ("Position",),
-        "connected_on": ("Connected On",),
-    }, ("First Name", "Last Name", "URL", "Connected On")),
-    CsvFormat("hubspot", {
-        "id": ("Record ID - Contact", "Record ID", "Contact ID", "Post-ID"),
-        "first_name": ("First Name", "First name", "Förnamn"),
-        "last_name": ("Last Name", "Last name", "Efternamn"),
-        "email": ("Email", "E-post"), "phone": ("Phone Number", "Telefonnummer"),
-        "phone2": ("Mobile Phone Number", "Mobiltelefonnummer"),
-        "company": ("Company Name", "Associated Company", "Företagsnamn"),
-        "title": ("Job Title", "Jobbtitel"), "industry": ("Industry", "Bransch"),
-        "city": ("City", "Ort", "Stad"), "country": ("Country/Region", "Land/region"),
-        "last_activity": ("Last Activity Date", "Datum för senaste aktivitet"),
-        "customer": ("Lifecycle Stage", "Livscykelstadium"),
-    }, ("Record ID",)),
-    CsvFormat("hubspot", {
-        "id": ("Record ID - Contact",), "first_name": ("First Name",), "last_name": ("Last Name",),
-        "email": ("Email",), "phone": ("Phone Number",), "company": ("Company Name",),
-        "title": ("Job Title",), "city": ("City",), "last_activity": ("Last Activity Date",),
-        "customer": ("Lifecycle Stage",),
-    }, ("Record ID - Contact",)),
-    CsvFormat("salesforce", {
-        "id": ("Id", "ID"), "first_name": ("FirstName",), "last_name": ("LastName",),
-        "full_name": ("Name",), "email": ("Email",), "phone": ("Phone",),
-        "phone2": ("MobilePhone",), "company": ("Account.Name", "AccountName", "Company"),
-        "title": ("Title",), "industry": ("Industry", "Account.Industry"),
-        "city": ("MailingCity", "City"), "country": ("MailingCountry", "Country"),
-        "last_activity": ("LastActivityDate",),
-    }, ("FirstName", "LastName")),
-    CsvFormat("salesforce", {
-        "id": ("Contact ID", "Lead ID"), "first_name": ("First Name",), "last_name": ("Last Name",),
-        "full_name": ("Full Name", "Contact Name"), "email": ("Email",), "phone": ("Phone",),
-        "phone2": ("Mobile",), "company": ("Account Name", "Company / Account"),
-        "title": ("Title",), "industry": ("Industry",), "city": ("Mailing City",),
-        "country": ("Mailing Country",), "last_activity": ("Last Activity",),
-    }, ("Account Name",)),
-    CsvFormat("google", {
-        "first_name": ("First Name", "Given Name"), "last_name": ("Last Name", "Family Name"),
-        "full_name": ("Name",), "email": ("E-mail 1 - Value",), "email2": ("E-mail 2 - Value",),
-        "phone": ("Phone 1 - Value",), "phone2": ("Phone 2 - Value",),
-        "company": ("Organization Name", "Organization 1 - Name"),
-        "title": ("Organization Title", "Organization 1 - Title"),
-        "city": ("Address 1 - City",), "country": ("Address 1 - Country",),
-    }, ("E-mail 1 - Value",)),
-    CsvFormat("outlook", {
-        "first_name": ("First Name",), "last_name": ("Last Name",),
-        "email": ("E-mail Address",), "email2": ("E-mail 2 Address",),
-        "phone": ("Business Phone",), "phone2": ("Mobile Phone",), "company": ("Company",),
-        "title": ("Job Title",), "city": ("Business City",),
-        "country": ("Business Country/Region", "Business Country"),
-    }, ("E-mail Address", "Business Phone")),
+    CsvFormat(
+        "linkedin",
+        {
+            "first_name": ("First Name",),
+            "last_name": ("Last Name",),
+            "profile_url": ("URL",),
+            "email": ("Email Address",),
+            "company": ("Company",),
+            "title": ("Position",),
+            "connected_on": ("Connected On",),
+        },
+        ("First Name", "Last Name", "URL", "Connected On"),
+    ),
+    CsvFormat(
+        "hubspot",
+        {
+            "id": ("Record ID - Contact", "Record ID", "Contact ID", "Post-ID"),
+            "first_name": ("First Name", "First name", "Förnamn"),
+            "last_name": ("Last Name", "Last name", "Efternamn"),
+            "email": ("Email", "E-post"),
+            "phone": ("Phone Number", "Telefonnummer"),
+            "phone2": ("Mobile Phone Number", "Mobiltelefonnummer"),
+            "company": ("Company Name", "Associated Company", "Företagsnamn"),
+            "title": ("Job Title", "Jobbtitel"),
+            "industry": ("Industry", "Bransch"),
+            "city": ("City", "Ort", "Stad"),
+            "country": ("Country/Region", "Land/region"),
+            "last_activity": ("Last Activity Date", "Datum för senaste aktivitet"),
+            "customer": ("Lifecycle Stage", "Livscykelstadium"),
+        },
+        ("Record ID",),
+    ),
+    CsvFormat(
+        "hubspot",
+        {
+            "id": ("Record ID - Contact",),
+            "first_name": ("First Name",),
+            "last_name": ("Last Name",),
+            "email": ("Email",),
+            "phone": ("Phone Number",),
+            "company": ("Company Name",),
+            "title": ("Job Title",),
+            "city": ("City",),
+            "last_activity": ("Last Activity Date",),
+            "customer": ("Lifecycle Stage",),
+        },
+        ("Record ID - Contact",),
+    ),
+    CsvFormat(
+        "salesforce",
+        {
+            "id": ("Id", "ID"),
+            "first_name": ("FirstName",),
+            "last_name": ("LastName",),
+            "full_name": ("Name",),
+            "email": ("Email",),
+            "phone": ("Phone",),
+            "phone2": ("MobilePhone",),
+            "company": ("Account.Name", "AccountName", "Company"),
+            "title": ("Title",),
+            "industry": ("Industry", "Account.Industry"),
+            "city": ("MailingCity", "City"),
+            "country": ("MailingCountry", "Country"),
+            "last_activity": ("LastActivityDate",),
+        },
+        ("FirstName", "LastName"),
+    ),
+    CsvFormat(
+        "salesforce",
+        {
+            "id": ("Contact ID", "Lead ID"),
+            "first_name": ("First Name",),
+            "last_name": ("Last Name",),
+            "full_name": ("Full Name", "Contact Name"),
+            "email": ("Email",),
+            "phone": ("Phone",),
+            "phone2": ("Mobile",),
+            "company": ("Account Name", "Company / Account"),
+            "title": ("Title",),
+            "industry": ("Industry",),
+            "city": ("Mailing City",),
+            "country": ("Mailing Country",),
+            "last_activity": ("Last Activity",),
+        },
+        ("Account Name",),
+    ),
+    CsvFormat(
+        "google",
+        {
+            "first_name": ("First Name", "Given Name"),
+            "last_name": ("Last Name", "Family Name"),
+            "full_name": ("Name",),
+            "email": ("E-mail 1 - Value",),
+            "email2": ("E-mail 2 - Value",),
+            "phone": ("Phone 1 - Value",),
+            "phone2": ("Phone 2 - Value",),
+            "company": ("Organization Name", "Organization 1 - Name"),
+            "title": ("Organization Title", "Organization 1 - Title"),
+            "city": ("Address 1 - City",),
+            "country": ("Address 1 - Country",),
+        },
+        ("E-mail 1 - Value",),
+    ),
+    CsvFormat(
+        "outlook",
+        {
+            "first_name": ("First Name",),
+            "last_name": ("Last Name",),
+            "email": ("E-mail Address",),
+            "email2": ("E-mail 2 Address",),
+            "phone": ("Business Phone",),
+            "phone2": ("Mobile Phone",),
+            "company": ("Company",),
+            "title": ("Job Title",),
+            "city": ("Business City",),
+            "country": ("Business Country/Region", "Business Country"),
+        },
+        ("E-mail Address", "Business Phone"),
+    ),
 )
 
 
 def generic_format(mapping_file: Path) -> CsvFormat:
-    """A format from a JSON file such as ``{"full_name": "Name", "email": "Mail", "company": "Org"}``."""
+    """A format from a JSON mapping file, e.g. ``{"full_name": "Name", "email": "Mail"}``."""
     mapping = json.loads(mapping_file.read_text())
     unknown = set(mapping) - set(FIELDS)
     if unknown:
-        raise ValueError(f"unknown fields in mapping: {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}")
+        raise ValueError(
+            f"unknown fields in mapping: {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}"
+        )
     columns = {k: (v,) if isinstance(v, str) else tuple(v) for k, v in mapping.items()}
     return CsvFormat("generic", columns, ())
 
@@ -153,12 +244,17 @@ def parse(
     header = next(csv.reader([header_text], dialect))
     fmt = fmt or detect(header)
     if fmt is None:
-        yield Problem(header_line, f"unknown CSV format (header: {', '.join(header[:8])}); "
-                                   "give --format or a mapping file")
+        yield Problem(
+            header_line,
+            f"unknown CSV format (header: {', '.join(header[:8])}); "
+            "give --format or a mapping file",
+        )
         return
     index = {h.strip().lower(): i for i, h in enumerate(header)}
-    columns = {field: next((index[c.lower()] for c in labels if c.lower() in index), None)
-               for field, labels in fmt.columns.items()}
+    columns = {
+        field: next((index[c.lower()] for c in labels if c.lower() in index), None)
+        for field, labels in fmt.columns.items()
+    }
 
     # csv needs whole records (quoted fields may span lines): feed it the raw lines.
     numbers: list[int] = []
@@ -187,15 +283,21 @@ def records(
         except StopIteration:
             return
         except csv.Error as error:
-            yield (numbers[-1] if numbers else after), Problem(
-                numbers[-1] if numbers else after, f"unreadable CSV: {error}")
+            yield (
+                (numbers[-1] if numbers else after),
+                Problem(numbers[-1] if numbers else after, f"unreadable CSV: {error}"),
+            )
             return
         if any(cell.strip() for cell in row):
             yield (numbers[start] if start < len(numbers) else after), row
 
 
 def _row(
-    row: list[str], columns: dict[str, int | None], fmt: CsvFormat, line: int, source_name: str,
+    row: list[str],
+    columns: dict[str, int | None],
+    fmt: CsvFormat,
+    line: int,
+    source_name: str,
     width: int,
 ) -> Iterator[Item]:
     def get(field: str) -> str:
@@ -206,7 +308,8 @@ def _row(
         yield Problem(line, f"row has {len(row)} cells, the header {width}")
         return
     name = get("full_name") or " ".join(p for p in (get("first_name"), get("last_name")) if p)
-    emails, bad = [], []
+    emails: list[str] = []
+    bad: list[str] = []
     for raw in (get("email"), get("email2")):
         if raw:
             (emails if clean_email(raw) else bad).append(clean_email(raw) or raw)
@@ -221,9 +324,14 @@ def _row(
     country = get("country")
     try:
         contact = ContactUpserted(
-            external_id=external[:256], full_name=name[:200], emails=emails, phones=phones,
-            company=get("company")[:200] or None, title=get("title")[:200] or None,
-            industry=get("industry")[:200] or None, city=get("city")[:200] or None,
+            external_id=external[:256],
+            full_name=name[:200],
+            emails=emails,
+            phones=phones,
+            company=get("company")[:200] or None,
+            title=get("title")[:200] or None,
+            industry=get("industry")[:200] or None,
+            city=get("city")[:200] or None,
             country=country.upper() if len(country) == 2 else None,
             profile_url=get("profile_url")[:500] or None,
             is_customer=get("customer").lower() in fmt.customer_values,
@@ -236,10 +344,18 @@ def _row(
     activity = _date(get("last_activity"))
     if activity and emails:
         at = datetime(activity.year, activity.month, activity.day, 12, tzinfo=UTC)
-        yield Parsed(topics.MEETINGS, MeetingRecorded(
-            external_id=f"{source_name}:{fmt.name}:{external}:activity:{activity.isoformat()}"[:512],
-            title="CRM activity", starts_at=at, attendees=[Attendee(email=emails[0], name=name)],
-        ), line)
+        yield Parsed(
+            topics.MEETINGS,
+            MeetingRecorded(
+                external_id=f"{source_name}:{fmt.name}:{external}:activity:{activity.isoformat()}"[
+                    :512
+                ],
+                title="CRM activity",
+                starts_at=at,
+                attendees=[Attendee(email=emails[0], name=name)],
+            ),
+            line,
+        )
 
 
 def read_text(path: Path) -> Iterator[bytes]:

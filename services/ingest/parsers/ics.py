@@ -83,7 +83,9 @@ def _blocks(lines: list[str], name: str) -> list[tuple[int, str]]:
     return out
 
 
-def _calendars(text: str, lines: list[str]) -> Iterator[tuple[icalendar.Calendar | None, Problem | None]]:
+def _calendars(
+    text: str, lines: list[str]
+) -> Iterator[tuple[icalendar.Calendar | None, Problem | None]]:
     """The whole calendar; if it does not parse, each VEVENT on its own with the time zones."""
     try:
         yield icalendar.Calendar.from_ical(text), None
@@ -114,7 +116,9 @@ def _occurrence_id(component: Any, uid: str, recurring: bool, zone: ZoneInfo) ->
     return f"{uid}/{start.strftime('%Y%m%dT%H%M%SZ')}"
 
 
-def _to_item(component: Any, uid: str, line: int, recurring: bool, zone: ZoneInfo) -> Iterator[Item]:
+def _to_item(
+    component: Any, uid: str, line: int, recurring: bool, zone: ZoneInfo
+) -> Iterator[Item]:
     """One occurrence as a message; a broken property rejects this event, not the file."""
     try:
         yield from _convert(component, uid, line, recurring, zone)
@@ -122,7 +126,9 @@ def _to_item(component: Any, uid: str, line: int, recurring: bool, zone: ZoneInf
         yield Problem(line, f"event {uid!r} could not be read: {error}")
 
 
-def _convert(component: Any, uid: str, line: int, recurring: bool, zone: ZoneInfo) -> Iterator[Item]:
+def _convert(
+    component: Any, uid: str, line: int, recurring: bool, zone: ZoneInfo
+) -> Iterator[Item]:
     if "DTSTART" not in component:
         yield Problem(line, f"event {uid!r} has no DTSTART")
         return
@@ -137,34 +143,63 @@ def _convert(component: Any, uid: str, line: int, recurring: bool, zone: ZoneInf
     for raw in raw_attendees:
         email = _email_of(raw)
         if email is None:
-            yield Problem(line, f"attendee {str(raw)[:80]!r} has no valid e-mail; left out", "warning")
+            yield Problem(
+                line, f"attendee {str(raw)[:80]!r} has no valid e-mail; left out", "warning"
+            )
             continue
         params = getattr(raw, "params", {})
-        attendees.append(Attendee(
-            email=email, name=(str(params.get("CN", "")).strip() or None),
-            response=PARTSTAT.get(str(params.get("PARTSTAT", "")).upper(), ResponseStatus.NEEDS_ACTION),
-        ))
+        attendees.append(
+            Attendee(
+                email=email,
+                name=(str(params.get("CN", "")).strip() or None),
+                response=PARTSTAT.get(
+                    str(params.get("PARTSTAT", "")).upper(), ResponseStatus.NEEDS_ACTION
+                ),
+            )
+        )
     organizer = component.get("ORGANIZER")
     cancelled = str(component.get("STATUS", "")).upper() == "CANCELLED"
     if attendees:
-        yield Parsed(topics.MEETINGS, MeetingRecorded(
-            external_id=external_id, title=title, starts_at=starts_at, ends_at=ends_at,
-            organizer_email=_email_of(organizer), attendees=attendees[:500], cancelled=cancelled,
-        ), line)
+        yield Parsed(
+            topics.MEETINGS,
+            MeetingRecorded(
+                external_id=external_id,
+                title=title,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                organizer_email=_email_of(organizer),
+                attendees=attendees[:500],
+                cancelled=cancelled,
+            ),
+            line,
+        )
         return
     categories: list[str] = []
-    for group in component.get("CATEGORIES", []) if isinstance(component.get("CATEGORIES"), list) \
-            else [component.get("CATEGORIES")] if component.get("CATEGORIES") else []:
+    for group in (
+        component.get("CATEGORIES", [])
+        if isinstance(component.get("CATEGORIES"), list)
+        else [component.get("CATEGORIES")]
+        if component.get("CATEGORIES")
+        else []
+    ):
         categories += [str(c) for c in getattr(group, "cats", [group])]
     organizer_name = getattr(organizer, "params", {}).get("CN") if organizer else None
     location = str(component.get("LOCATION", "")).strip() or None
-    yield Parsed(topics.EVENTS, EventAnnounced(
-        external_id=external_id, title=title or "(untitled)", starts_at=starts_at, ends_at=ends_at,
-        venue=location[:500] if location else None, city=_city(location),
-        topics=[c.strip()[:200] for c in categories if c.strip()][:50],
-        organizer=str(organizer_name)[:200] if organizer_name else None,
-        url=str(component.get("URL"))[:1000] if component.get("URL") else None,
-    ), line)
+    yield Parsed(
+        topics.EVENTS,
+        EventAnnounced(
+            external_id=external_id,
+            title=title or "(untitled)",
+            starts_at=starts_at,
+            ends_at=ends_at,
+            venue=location[:500] if location else None,
+            city=_city(location),
+            topics=[c.strip()[:200] for c in categories if c.strip()][:50],
+            organizer=str(organizer_name)[:200] if organizer_name else None,
+            url=str(component.get("URL"))[:1000] if component.get("URL") else None,
+        ),
+        line,
+    )
 
 
 def _city(location: str | None) -> str | None:
@@ -180,7 +215,10 @@ def _city(location: str | None) -> str | None:
 
 
 def parse(
-    chunks: Iterable[bytes], *, now: datetime, zone: str = "Europe/Stockholm",
+    chunks: Iterable[bytes],
+    *,
+    now: datetime,
+    zone: str = "Europe/Stockholm",
     window: Window | None = None,
 ) -> Iterator[Item]:
     """Meetings and events from one iCalendar document (up to ``MAX_BYTES``)."""
@@ -205,7 +243,9 @@ def parse(
         yield from _expand(calendar, uid_lines, tz, window)
 
 
-def _expand(calendar: Any, uid_lines: dict[str, int], tz: ZoneInfo, window: Window) -> Iterator[Item]:
+def _expand(
+    calendar: Any, uid_lines: dict[str, int], tz: ZoneInfo, window: Window
+) -> Iterator[Item]:
     series: dict[str, list[Any]] = {}
     for component in calendar.walk("VEVENT"):
         uid = str(component.get("UID", "")).strip()
@@ -228,14 +268,14 @@ def _expand(calendar: Any, uid_lines: dict[str, int], tz: ZoneInfo, window: Wind
             single.add_component(component)
         try:
             occurrences = recurring_ical_events.of(single, skip_bad_series=True).after(window.start)
-            count = 0
-            for occurrence in occurrences:
+            for count, occurrence in enumerate(occurrences):
                 if _aware(occurrence["DTSTART"].dt, tz) > window.end:
                     break
                 if count == MAX_OCCURRENCES_PER_SERIES:
-                    yield Problem(line, f"series {uid!r} stopped after {count} occurrences", "warning")
+                    yield Problem(
+                        line, f"series {uid!r} stopped after {count} occurrences", "warning"
+                    )
                     break
-                count += 1
                 yield from _to_item(occurrence, uid, line, True, tz)
         except Exception as error:
             yield Problem(line, f"recurrence of {uid!r} could not be expanded: {error}")

@@ -1,4 +1,4 @@
-"""vCard 2.1, 3.0 and 4.0, as Gmail, iPhone, Android, Outlook, Mac, Lotus Notes, Thunderbird write them.
+"""vCard 2.1, 3.0 and 4.0 from Gmail, iPhone, Android, Outlook, Mac, Lotus Notes, Thunderbird.
 
 Content lines are read with vobject's line parser. What vobject does not handle in old
 exports is done here before it: quoted-printable soft line breaks, per-property
@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 
 from vobject.base import ParseError, parseLine
 
-from services.ingest.parsers.common import Item, Parsed, Problem, clean_email, numbered_lines, stable_key
+from services.ingest.parsers.common import (
+    Item,
+    Parsed,
+    Problem,
+    clean_email,
+    numbered_lines,
+    stable_key,
+)
 from shared import topics
 from shared.messages.inputs import ContactUpserted
 
@@ -107,9 +114,12 @@ def _card_to_contact(card: _Card, source_name: str) -> Iterator[Item]:
 
     full_name = first("FN")
     if not full_name and props.get("N"):
-        parts = _components(props["N"][0][0]) + ["", "", ""]
-        full_name = " ".join(p for p in (parts[3], parts[1], parts[2], parts[0], parts[4]) if p) or None
-    emails, bad = [], []
+        parts = [*_components(props["N"][0][0]), "", "", ""]
+        full_name = (
+            " ".join(p for p in (parts[3], parts[1], parts[2], parts[0], parts[4]) if p) or None
+        )
+    emails: list[str] = []
+    bad: list[str] = []
     for value, _ in props.get("EMAIL", []):
         (emails if clean_email(value) else bad).append(clean_email(value) or value)
     for value in bad:
@@ -117,11 +127,13 @@ def _card_to_contact(card: _Card, source_name: str) -> Iterator[Item]:
     phones = [_unescape(v).strip() for v, _ in props.get("TEL", []) if any(c.isdigit() for c in v)]
     org = _components(props["ORG"][0][0])[0] if props.get("ORG") else None
     city = country = None
-    for value, flags in sorted(props.get("ADR", []), key=lambda item: "WORK" not in item[1]):
+    for value, _flags in sorted(props.get("ADR", []), key=lambda item: "WORK" not in item[1]):
         parts = _components(value) + [""] * 7
         city, country = parts[3] or None, parts[6] or None
         break
-    urls = [_unescape(v).strip() for v, _ in props.get("URL", []) + props.get("X-SOCIALPROFILE", [])]
+    urls = [
+        _unescape(v).strip() for v, _ in props.get("URL", []) + props.get("X-SOCIALPROFILE", [])
+    ]
     profile = next((u for u in urls if "linkedin.com" in u.lower()), None)
     if not full_name:
         full_name = emails[0] if emails else (phones[0] if phones else None)
@@ -131,8 +143,11 @@ def _card_to_contact(card: _Card, source_name: str) -> Iterator[Item]:
     uid = first("UID") or stable_key(source_name, full_name, *(emails or phones))
     try:
         contact = ContactUpserted(
-            external_id=uid[:256], full_name=full_name[:200], emails=list(dict.fromkeys(emails))[:20],
-            phones=phones[:20], company=(org or None) and org[:200],
+            external_id=uid[:256],
+            full_name=full_name[:200],
+            emails=list(dict.fromkeys(emails))[:20],
+            phones=phones[:20],
+            company=(org or None) and org[:200],
             title=(first("TITLE") or first("ROLE") or "")[:200] or None,
             city=(city or None) and city[:200],
             country=country.upper() if country and len(country) == 2 else None,

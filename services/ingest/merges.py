@@ -1,0 +1,211 @@
+"""Merging two records of one person, recorded with its reason, and undoing it.
+
+A merge happens when one input's identity keys point at two people (the CRM record with
+Anna's e-mail, the vCard with her phone), or when a new record matches an existing
+person by name and company. Everything that pointed at the merged person moves to the
+kept one, and the merge row keeps what is needed to move it back.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlmodel import Session
+
+from services.ingest import normalise, store
+from services.ingest.identity import stable_id
+from services.ingest.models import IngestMeeting, IngestMerge, IngestPerson, IngestPersonKey
+from shared.messages.network import (
+    AttendanceChanged,
+    FavourChanged,
+    InteractionRecorded,
+    PersonErased,
+)
+
+NAME_MATCH_THRESHOLD = 92.0
+"""rapidfuzz token-sort ratio above which two names at one company are one person."""
+
+
+def interaction_of(meeting: IngestMeeting) -> InteractionRecorded:
+    return InteractionRecorded(
+        interaction_id=meeting.interaction_id,
+        occurred_at=meeting.starts_at,
+        person_ids=list(meeting.person_ids),
+        organizer_id=meeting.organizer_id,
+        cancelled=meeting.cancelled,
+    )
+
+
+def same_person_by_name(
+    session: Session, *, owner_id: str, full_name: str, company: str | None
+) -> tuple[IngestPerson, float] | None:
+    """An existing person at the same company whose name matches closely enough."""
+    if not company or not full_name:
+        return None
+    name = normalise.folded(full_name)
+    best: tuple[IngestPerson, float] | None = None
+    for person in store.people_at_company(session, owner_id=owner_id, company=company):
+        score = fuzz.token_sort_ratio(name, normalise.folded(person.full_name))
+        if score >= NAME_MATCH_THRESHOLD and (best is None or score > best[1]):
+            best = (person, score)
+    return best
+
+
+def merge(
+    session: Session, *, owner_id: str, kept: IngestPerson, merged: IngestPerson, reason: str
+) -> list[Any]:
+    """Move everything of ``merged`` to ``kept``; returns the canonical changes."""
+    moved: dict[str, Any] = {"keys": [], "attendance": [], "favours": [], "meetings": {}}
+    for key in store.keys_of(session, owner_id=owner_id, person_id=merged.person_id):
+        moved["keys"].append([key.kind, key.value])
+        key.person_id = kept.person_id
+        session.add(key)
+    changes: list[Any] = [PersonErased(person_id=merged.person_id)]
+    for row in store.attendance_of(session, owner_id=owner_id, person_id=merged.person_id):
+        moved["attendance"].append([row.event_id, row.status])
+        session.delete(row)
+        store.save_attendance(
+            session,
+            owner_id=owner_id,
+            event_id=row.event_id,
+            person_id=kept.person_id,
+            status=row.status,
+        )
+        changes.append(
+            AttendanceChanged(event_id=row.event_id, person_id=kept.person_id, status=row.status)
+        )  # type: ignore[arg-type]
+    for favour in store.favours_of(session, owner_id=owner_id, person_id=merged.person_id):
+        moved["favours"].append(favour.favour_id)
+        favour.person_id = kept.person_id
+        session.add(favour)
+        changes.append(
+            FavourChanged(
+                favour_id=favour.favour_id,
+                person_id=kept.person_id,
+                direction=favour.direction,
+                kind=favour.kind,
+                occurred_at=favour.occurred_at,
+            )
+        )  # type: ignore[arg-type]
+    for meeting in store.meetings_with(session, owner_id=owner_id, person_id=merged.person_id):
+        moved["meetings"][meeting.interaction_id] = [list(meeting.person_ids), meeting.organizer_id]
+        meeting.person_ids = list(
+            dict.fromkeys(
+                kept.person_id if p == merged.person_id else p for p in meeting.person_ids
+            )
+        )
+        if meeting.organizer_id == merged.person_id:
+            meeting.organizer_id = kept.person_id
+        session.add(meeting)
+        changes.append(interaction_of(meeting))
+    kept.is_contact = kept.is_contact or merged.is_contact
+    kept.is_customer = kept.is_customer or merged.is_customer
+    for attribute in ("company", "title", "function", "seniority", "industry", "city"):
+        if getattr(kept, attribute) is None:
+            setattr(kept, attribute, getattr(merged, attribute))
+    snapshot = merged.model_dump()
+    session.delete(merged)
+    session.add(kept)
+    now = datetime.now(UTC)
+    session.add(
+        IngestMerge(
+            merge_id=stable_id("m", owner_id, kept.person_id, merged.person_id),
+            owner_id=owner_id,
+            kept_id=kept.person_id,
+            merged_id=merged.person_id,
+            reason=reason,
+            merged_person=snapshot,
+            moved=moved,
+            merged_at=now,
+        )
+    )
+    session.info.pop("resolved_keys", None)  # cached keys may point at the merged person
+    session.flush()
+    return changes
+
+
+def record_link(
+    session: Session,
+    *,
+    owner_id: str,
+    kept: IngestPerson,
+    new_id: str,
+    keys: list[tuple[str, str]],
+    snapshot: dict[str, Any],
+    reason: str,
+) -> None:
+    """A new record attached to an existing person (by name): undoing it splits its keys off."""
+    session.add(
+        IngestMerge(
+            merge_id=stable_id("m", owner_id, kept.person_id, new_id),
+            owner_id=owner_id,
+            kept_id=kept.person_id,
+            merged_id=new_id,
+            reason=reason,
+            merged_person=snapshot,
+            moved={
+                "keys": [list(k) for k in keys],
+                "attendance": [],
+                "favours": [],
+                "meetings": {},
+            },
+            merged_at=datetime.now(UTC),
+        )
+    )
+
+
+def undo(session: Session, *, owner_id: str, merge_id: str) -> list[Any]:
+    """Split a merged person off again; returns the changes (none if unknown or undone)."""
+    record = store.get_merge(session, owner_id=owner_id, merge_id=merge_id)
+    if record is None or record.undone_at is not None:
+        return []
+    restored = IngestPerson.model_validate(record.merged_person)
+    session.add(restored)
+    for kind, value in record.moved["keys"]:
+        key = session.get(IngestPersonKey, (owner_id, kind, value))
+        if key is not None:
+            key.person_id = restored.person_id
+            session.add(key)
+    changes: list[Any] = []
+    for event_id, status in record.moved["attendance"]:
+        store.save_attendance(
+            session,
+            owner_id=owner_id,
+            event_id=event_id,
+            person_id=restored.person_id,
+            status=status,
+        )
+        changes.append(
+            AttendanceChanged(event_id=event_id, person_id=restored.person_id, status=status)
+        )
+    for favour_id in record.moved["favours"]:
+        for favour in store.favours_of(session, owner_id=owner_id, person_id=record.kept_id):
+            if favour.favour_id == favour_id:
+                favour.person_id = restored.person_id
+                session.add(favour)
+                changes.append(
+                    FavourChanged(
+                        favour_id=favour.favour_id,
+                        person_id=restored.person_id,
+                        direction=favour.direction,
+                        kind=favour.kind,
+                        occurred_at=favour.occurred_at,
+                    )
+                )  # type: ignore[arg-type]
+    for interaction_id, (person_ids, organizer_id) in record.moved["meetings"].items():
+        meeting = session.get(IngestMeeting, interaction_id)
+        if meeting is not None:
+            meeting.person_ids, meeting.organizer_id = person_ids, organizer_id
+            session.add(meeting)
+            changes.append(interaction_of(meeting))
+    record.undone_at = datetime.now(UTC)
+    session.add(record)
+    session.info.pop("resolved_keys", None)
+    session.flush()
+    from services.ingest.canonical import person_changed
+
+    kept = store.get_person(session, person_id=record.kept_id)
+    people = [restored] + ([kept] if kept is not None else [])
+    return [*(person_changed(p) for p in people), *changes]
