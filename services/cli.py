@@ -105,5 +105,50 @@ def import_(
     )
 
 
+@app.command()
+def merges(
+    owner: str = typer.Option(..., "--owner", help="Whose identity merges to list."),
+    undo: str | None = typer.Option(None, help="Split this merge (its id) back into two people."),
+) -> None:
+    """List how records were merged into one person, and why; or undo one merge."""
+    import asyncio
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from services.ingest import store
+    from services.ingest.models import TABLES
+    from services.ingest.settings import IngestSettings
+    from shared import database, topics
+    from shared.client import publish
+    from shared.messages import UndoMerge, wrap
+
+    settings = IngestSettings()
+    if undo:
+        request = wrap(UndoMerge(merge_id=undo), owner_id=owner, source="cli:merges")
+        asyncio.run(publish(settings.kafka, [(topics.IDENTITY, request)]))
+        Console().print(f"Asked ingest to undo merge {undo}.")
+        return
+    engine = database.make_engine(
+        settings.database_url("ingest"), schema_name=settings.database.schema_name
+    )
+    database.create_tables(engine, TABLES)
+    with database.transaction(engine) as session:
+        rows = store.merges(session, owner_id=owner)
+    table = Table(title=f"Identity merges of {owner}")
+    for column in ("merge", "kept", "merged", "why", "when", "undone"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row.merge_id,
+            row.kept_id,
+            str(row.merged_person.get("full_name")),
+            row.reason,
+            row.merged_at.isoformat(timespec="seconds"),
+            row.undone_at.isoformat(timespec="seconds") if row.undone_at else "",
+        )
+    Console().print(table)
+
+
 if __name__ == "__main__":
     app()
