@@ -129,7 +129,8 @@ class WebhookEndpoint:
         items = document if isinstance(document, list) else [document]
         out = []
         for index, item in enumerate(items):
-            topic = TYPE_TOPICS.get(item.get("type") if isinstance(item, dict) else None)
+            kind = item.get("type") if isinstance(item, dict) else None
+            topic = TYPE_TOPICS.get(kind) if isinstance(kind, str) else None
             if topic is None:
                 raise ValueError(
                     f"item {index}: unknown or missing type; one of {sorted(TYPE_TOPICS)}"
