@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 
-from services.ingest.parsers.common import Item, Parsed, Problem, clean_email, numbered_lines
+from services.ingest.parsers.common import (
+    Item,
+    Parsed,
+    Problem,
+    clean_email,
+    header_cells,
+    numbered_lines,
+    sniff_dialect,
+)
 from services.ingest.parsers.csv_formats import records
 from shared import topics
 from shared.messages.inputs import AttendanceRecorded, AttendanceStatus
@@ -33,8 +40,12 @@ def parse(chunks: Iterable[bytes], *, event_id: str | None = None) -> Iterator[I
         yield Problem(1, "empty file")
         return
     header_line, header_text = first
-    dialect = csv.Sniffer().sniff(header_text, delimiters=",;\t")
-    header = [h.strip().lower() for h in next(csv.reader([header_text], dialect))]
+    dialect = sniff_dialect(header_text)
+    cells = header_cells(header_text, dialect)
+    if cells is None:
+        yield Problem(header_line, "the first line is not a CSV header")
+        return
+    header = [h.strip().lower() for h in cells]
     col = {
         field: next((header.index(n) for n in names if n in header), None)
         for field, names in COLUMNS.items()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -64,3 +65,19 @@ def clean_email(value: str) -> str | None:
 def stable_key(*parts: str) -> str:
     """A short deterministic id from content, for records that carry no id of their own."""
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:20]
+
+
+def sniff_dialect(header: str) -> type[csv.Dialect] | csv.Dialect:
+    """The header's delimiter (comma, semicolon or tab); plain CSV if it cannot tell."""
+    try:
+        return csv.Sniffer().sniff(header, delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+
+
+def header_cells(header: str, dialect: type[csv.Dialect] | csv.Dialect) -> list[str] | None:
+    """The header row's cells, or None if it is not CSV at all."""
+    try:
+        return next(csv.reader([header], dialect), None)
+    except csv.Error:
+        return None

@@ -22,7 +22,9 @@ from services.ingest.parsers.common import (
     Parsed,
     Problem,
     clean_email,
+    header_cells,
     numbered_lines,
+    sniff_dialect,
     stable_key,
 )
 from shared import topics
@@ -61,6 +63,22 @@ class CsvFormat:
         return len(self.signature) if all(s.lower() in header for s in self.signature) else 0
 
 
+HUBSPOT_COLUMNS = {
+    "id": ("Record ID - Contact", "Record ID", "Contact ID", "Post-ID"),
+    "first_name": ("First Name", "First name", "Förnamn"),
+    "last_name": ("Last Name", "Last name", "Efternamn"),
+    "email": ("Email", "E-post"),
+    "phone": ("Phone Number", "Telefonnummer"),
+    "phone2": ("Mobile Phone Number", "Mobiltelefonnummer"),
+    "company": ("Company Name", "Associated Company", "Företagsnamn"),
+    "title": ("Job Title", "Jobbtitel"),
+    "industry": ("Industry", "Bransch"),
+    "city": ("City", "Ort", "Stad"),
+    "country": ("Country/Region", "Land/region"),
+    "last_activity": ("Last Activity Date", "Datum för senaste aktivitet"),
+    "customer": ("Lifecycle Stage", "Livscykelstadium"),
+}
+
 FORMATS: tuple[CsvFormat, ...] = (
     CsvFormat(
         "linkedin",
@@ -75,40 +93,10 @@ FORMATS: tuple[CsvFormat, ...] = (
         },
         ("First Name", "Last Name", "URL", "Connected On"),
     ),
-    CsvFormat(
-        "hubspot",
-        {
-            "id": ("Record ID - Contact", "Record ID", "Contact ID", "Post-ID"),
-            "first_name": ("First Name", "First name", "Förnamn"),
-            "last_name": ("Last Name", "Last name", "Efternamn"),
-            "email": ("Email", "E-post"),
-            "phone": ("Phone Number", "Telefonnummer"),
-            "phone2": ("Mobile Phone Number", "Mobiltelefonnummer"),
-            "company": ("Company Name", "Associated Company", "Företagsnamn"),
-            "title": ("Job Title", "Jobbtitel"),
-            "industry": ("Industry", "Bransch"),
-            "city": ("City", "Ort", "Stad"),
-            "country": ("Country/Region", "Land/region"),
-            "last_activity": ("Last Activity Date", "Datum för senaste aktivitet"),
-            "customer": ("Lifecycle Stage", "Livscykelstadium"),
-        },
-        ("Record ID",),
-    ),
-    CsvFormat(
-        "hubspot",
-        {
-            "id": ("Record ID - Contact",),
-            "first_name": ("First Name",),
-            "last_name": ("Last Name",),
-            "email": ("Email",),
-            "phone": ("Phone Number",),
-            "company": ("Company Name",),
-            "title": ("Job Title",),
-            "city": ("City",),
-            "last_activity": ("Last Activity Date",),
-            "customer": ("Lifecycle Stage",),
-        },
-        ("Record ID - Contact",),
+    # HubSpot's labels follow the exported view and the account's language.
+    *(
+        CsvFormat("hubspot", HUBSPOT_COLUMNS, (signature,))
+        for signature in ("Record ID - Contact", "Record ID", "Post-ID")
     ),
     CsvFormat(
         "salesforce",
@@ -240,8 +228,11 @@ def parse(
         yield Problem(1, "no header row found")
         return
     header_line, header_text, _notes = found
-    dialect = csv.Sniffer().sniff(header_text, delimiters=",;\t") if header_text else csv.excel
-    header = next(csv.reader([header_text], dialect))
+    dialect = sniff_dialect(header_text)
+    header = header_cells(header_text, dialect)
+    if header is None:
+        yield Problem(header_line, "the header line is not CSV")
+        return
     fmt = fmt or detect(header)
     if fmt is None:
         yield Problem(

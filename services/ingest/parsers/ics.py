@@ -214,6 +214,22 @@ def _city(location: str | None) -> str | None:
     return None
 
 
+SUB_DAILY = {"SECONDLY": "every second", "MINUTELY": "every minute", "HOURLY": "every hour"}
+
+
+def _sub_daily(components: list[Any]) -> str | None:
+    """How often a series recurs, if more often than daily (such rules are refused: expanding
+    them is costly and no meeting rhythm is finer than a day)."""
+    for component in components:
+        rule = component.get("RRULE")
+        rules = rule if isinstance(rule, list) else [rule] if rule else []
+        for item in rules:
+            for freq in item.get("FREQ", []):
+                if str(freq).upper() in SUB_DAILY:
+                    return SUB_DAILY[str(freq).upper()]
+    return None
+
+
 def parse(
     chunks: Iterable[bytes],
     *,
@@ -266,16 +282,23 @@ def _expand(
             single.add_component(zone)
         for component in components:
             single.add_component(component)
+        too_often = _sub_daily(components)
+        if too_often:
+            yield Problem(line, f"series {uid!r} recurs {too_often}; not a meeting rhythm, skipped")
+            continue
         try:
-            occurrences = recurring_ical_events.of(single, skip_bad_series=True).after(window.start)
-            for count, occurrence in enumerate(occurrences):
-                if _aware(occurrence["DTSTART"].dt, tz) > window.end:
-                    break
-                if count == MAX_OCCURRENCES_PER_SERIES:
-                    yield Problem(
-                        line, f"series {uid!r} stopped after {count} occurrences", "warning"
-                    )
-                    break
+            query = recurring_ical_events.of(single, skip_bad_series=True)
+            occurrences = sorted(
+                query.between(window.start, window.end), key=lambda c: _aware(c["DTSTART"].dt, tz)
+            )
+            if len(occurrences) > MAX_OCCURRENCES_PER_SERIES:
+                yield Problem(
+                    line,
+                    f"series {uid!r} stopped after {MAX_OCCURRENCES_PER_SERIES} "
+                    f"of {len(occurrences)} occurrences",
+                    "warning",
+                )
+            for occurrence in occurrences[:MAX_OCCURRENCES_PER_SERIES]:
                 yield from _to_item(occurrence, uid, line, True, tz)
         except Exception as error:
             yield Problem(line, f"recurrence of {uid!r} could not be expanded: {error}")
