@@ -17,6 +17,7 @@ from sqlmodel import Session
 from services.ingest import normalise, store
 from services.ingest.identity import stable_id
 from services.ingest.models import IngestMeeting, IngestMerge, IngestPerson, IngestPersonKey
+from shared.clock import as_utc
 from shared.messages.network import (
     AttendanceChanged,
     FavourChanged,
@@ -31,7 +32,7 @@ NAME_MATCH_THRESHOLD = 92.0
 def interaction_of(meeting: IngestMeeting) -> InteractionRecorded:
     return InteractionRecorded(
         interaction_id=meeting.interaction_id,
-        occurred_at=meeting.starts_at,
+        occurred_at=as_utc(meeting.starts_at),
         person_ids=list(meeting.person_ids),
         organizer_id=meeting.organizer_id,
         cancelled=meeting.cancelled,
@@ -86,7 +87,7 @@ def merge(
                 person_id=kept.person_id,
                 direction=favour.direction,
                 kind=favour.kind,
-                occurred_at=favour.occurred_at,
+                occurred_at=as_utc(favour.occurred_at),
             )
         )  # type: ignore[arg-type]
     for meeting in store.meetings_with(session, owner_id=owner_id, person_id=merged.person_id):
@@ -191,7 +192,7 @@ def undo(session: Session, *, owner_id: str, merge_id: str) -> list[Any]:
                         person_id=restored.person_id,
                         direction=favour.direction,
                         kind=favour.kind,
-                        occurred_at=favour.occurred_at,
+                        occurred_at=as_utc(favour.occurred_at),
                     )
                 )  # type: ignore[arg-type]
     for interaction_id, (person_ids, organizer_id) in record.moved["meetings"].items():

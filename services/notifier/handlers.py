@@ -19,6 +19,7 @@ from services.notifier.models import NotifySuggestion
 from services.notifier.settings import NotifierSettings
 from shared import topics
 from shared.broker import Decoded, Rejected
+from shared.clock import as_utc
 from shared.messages import Envelope, RecommendationsMade, SuggestionMade, wrap
 from shared.service import ServiceRuntime
 
@@ -37,14 +38,14 @@ def choose_for_owner(
     recent = store.chosen_since(session, owner_id=owner_id, since=horizon)
     week = now - timedelta(days=7)
     cooldown = now - timedelta(days=settings.cooldown_days)
-    used = sum(1 for r in recent if _aware(r.chosen_at) >= week)
+    used = sum(1 for r in recent if as_utc(r.chosen_at) >= week)
     picked = budget.choose(
         made.items,
         remaining=settings.weekly_budget - used,
         already_chosen=store.known_ids(
             session, owner_id=owner_id, ids=[i.suggestion_id for i in made.items]
         ),
-        cooling_subjects=[r.subject_id for r in recent if _aware(r.chosen_at) >= cooldown],
+        cooling_subjects=[r.subject_id for r in recent if as_utc(r.chosen_at) >= cooldown],
     )
     rows = []
     for position, item in enumerate(picked, start=used + 1):
@@ -73,10 +74,6 @@ def choose_for_owner(
         )
     store.save_chosen(session, rows=rows)
     return rows
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRouter:
@@ -117,7 +114,7 @@ def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRo
                 SuggestionMade.model_validate(row.payload),
                 owner_id=row.owner_id,
                 source=SOURCE,
-                time=_aware(row.chosen_at),
+                time=as_utc(row.chosen_at),
                 message_id=row.suggestion_id,
             )
             for row in pending

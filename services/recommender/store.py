@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, delete, or_, select
@@ -22,6 +22,7 @@ from services.recommender.models import (
     RecPerson,
 )
 from services.recommender.snapshot import Event, Favour, Goals, Interaction, Person, Snapshot
+from shared.clock import as_utc
 from shared.database import upsert
 from shared.messages import network
 from shared.messages.recommendations import RankedItem
@@ -202,12 +203,7 @@ def owners_due(
             )
         )
     ).all()
-    return [r for r in rows if r.changed_at is None or _aware(r.changed_at) <= now - debounce]
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return [r for r in rows if r.changed_at is None or as_utc(r.changed_at) <= now - debounce]
 
 
 def mark_scored(session: Session, *, owner_id: str, at: datetime) -> None:
@@ -261,7 +257,7 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
     interactions = [
         Interaction(
             id=r.interaction_id,
-            at=_aware(r.occurred_at),
+            at=as_utc(r.occurred_at),
             person_ids=frozenset(r.person_ids),
             organizer_id=r.organizer_id,
         )
@@ -275,7 +271,7 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
         r.event_id: Event(
             id=r.event_id,
             title=r.title,
-            starts_at=_aware(r.starts_at),
+            starts_at=as_utc(r.starts_at),
             city=r.city,
             topics=tuple(r.topics or ()),
             series=r.series,
@@ -286,7 +282,7 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
     for r in session.exec(select(RecAttendance).where(RecAttendance.owner_id == owner_id)):
         attendance[r.event_id][r.person_id] = r.status
     favours = [
-        Favour(person_id=r.person_id, direction=r.direction, kind=r.kind, at=_aware(r.occurred_at))
+        Favour(person_id=r.person_id, direction=r.direction, kind=r.kind, at=as_utc(r.occurred_at))
         for r in session.exec(select(RecFavour).where(RecFavour.owner_id == owner_id))
     ]
     goals_row = session.get(RecGoals, owner_id)
@@ -311,7 +307,7 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
     ).all()
     for fb, issued in feedback:
         window = SUPPRESS_AFTER.get(fb.action)
-        if window and _aware(fb.given_at) > now - window:
+        if window and as_utc(fb.given_at) > now - window:
             suppressed.add(issued.subject_id)
     return Snapshot(
         owner_id=owner_id,

@@ -1,0 +1,189 @@
+"""Identity resolution within one owner: one person from many sources, merges undoable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from services.ingest import canonical, merges
+from services.ingest.identity import e164
+from services.ingest.models import TABLES, IngestMerge, IngestPerson
+from shared import database
+from shared.messages.inputs import (
+    AttendanceRecorded,
+    Attendee,
+    ContactUpserted,
+    GoalsSet,
+    MeetingRecorded,
+    UndoMerge,
+)
+from shared.messages.network import AttendanceChanged, PersonChanged, PersonErased
+
+
+@pytest.fixture
+def engine():
+    engine = database.make_engine("sqlite://")
+    database.create_tables(engine, TABLES)
+    with database.transaction(engine) as session:
+        canonical.apply(
+            session,
+            owner_id="o1",
+            source="app",
+            data=GoalsSet(full_name="Maria", emails=["me@example.com"], country="SE"),
+        )
+    return engine
+
+
+def apply(engine, data, owner: str = "o1", source: str = "test") -> list:
+    with database.transaction(engine) as session:
+        return canonical.apply(session, owner_id=owner, source=source, data=data)
+
+
+def people(engine, owner: str = "o1") -> list[IngestPerson]:
+    with database.transaction(engine) as session:
+        return [
+            p
+            for p in session.exec(select(IngestPerson).where(IngestPerson.owner_id == owner))
+            if not p.is_self
+        ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("070-123 45 67", "+46701234567"),
+        ("+46 70 123 45 67", "+46701234567"),
+        ("0046701234567", "+46701234567"),
+        ("BusinessPhone", None),
+    ],
+)
+def test_phone_numbers_become_e164_with_the_owners_country(raw: str, expected: str | None) -> None:
+    assert e164(raw, "SE") == expected
+
+
+def test_a_crm_record_and_a_vcard_with_the_same_phone_are_one_person(engine) -> None:
+    apply(
+        engine,
+        ContactUpserted(external_id="h1", full_name="Anna Berg", phones=["070-123 45 67"]),
+        source="crm:hubspot",
+    )
+    apply(
+        engine,
+        ContactUpserted(
+            external_id="v1",
+            full_name="Anna Berg",
+            phones=["+46 70 123 45 67"],
+            emails=["anna@nordbank.example"],
+        ),
+        source="import:vcard",
+    )
+    [anna] = people(engine)
+    assert anna.full_name == "Anna Berg"
+
+
+def test_a_linkedin_connection_without_email_joins_the_person_by_name_and_company(engine) -> None:
+    apply(
+        engine,
+        ContactUpserted(
+            external_id="h1",
+            full_name="Anna Berg",
+            company="Nordbank AB",
+            emails=["anna@nordbank.example"],
+        ),
+    )
+    apply(
+        engine,
+        ContactUpserted(
+            external_id="https://www.linkedin.com/in/annaberg",
+            full_name="Anna  Berg",
+            company="Nordbank",
+            title="CFO",
+        ),
+        source="import:linkedin",
+    )
+    [anna] = people(engine)
+    assert anna.title == "CFO"
+    with database.transaction(engine) as session:
+        [link] = session.exec(select(IngestMerge)).all()
+    assert "name" in link.reason and link.kept_id == anna.person_id
+
+
+def test_the_same_name_at_another_company_stays_a_different_person(engine) -> None:
+    apply(engine, ContactUpserted(external_id="a", full_name="Anna Berg", company="Nordbank"))
+    apply(engine, ContactUpserted(external_id="b", full_name="Anna Berg", company="Klarmynt"))
+    assert len(people(engine)) == 2
+
+
+def test_a_record_naming_two_known_people_merges_them_and_the_merge_can_be_undone(engine) -> None:
+    first = apply(
+        engine,
+        ContactUpserted(external_id="a", full_name="Anna Berg", emails=["anna@work.example"]),
+    )[0]
+    second = apply(
+        engine, ContactUpserted(external_id="b", full_name="Anna B", emails=["anna@home.example"])
+    )[0]
+    apply(engine, AttendanceRecorded(event_external_id="ev", email="anna@home.example"))
+    apply(
+        engine,
+        MeetingRecorded(
+            external_id="m1",
+            starts_at=datetime(2026, 1, 5, 9, tzinfo=UTC),
+            attendees=[Attendee(email="anna@home.example"), Attendee(email="me@example.com")],
+        ),
+    )
+    changes = apply(
+        engine,
+        ContactUpserted(
+            external_id="c",
+            full_name="Anna Berg",
+            emails=["anna@work.example", "anna@home.example"],
+        ),
+    )
+    assert PersonErased(person_id=second.person_id) in changes
+    moved = [c for c in changes if isinstance(c, AttendanceChanged)]
+    assert moved and moved[0].person_id == first.person_id
+    assert len(people(engine)) == 1
+    with database.transaction(engine) as session:
+        [merge] = session.exec(select(IngestMerge)).all()
+        assert "anna@home.example" in merge.reason
+    undone = apply(engine, UndoMerge(merge_id=merge.merge_id))
+    assert {p.person_id for p in undone if isinstance(p, PersonChanged)} == {
+        first.person_id,
+        second.person_id,
+    }
+    assert len(people(engine)) == 2
+    assert apply(engine, UndoMerge(merge_id=merge.merge_id)) == []  # undoing twice does nothing
+
+
+def test_identities_never_cross_owners(engine) -> None:
+    apply(
+        engine,
+        ContactUpserted(
+            external_id="a",
+            full_name="Anna Berg",
+            company="Nordbank",
+            emails=["anna@nordbank.example"],
+        ),
+        owner="o1",
+    )
+    apply(
+        engine,
+        ContactUpserted(
+            external_id="a",
+            full_name="Anna Berg",
+            company="Nordbank",
+            emails=["anna@nordbank.example"],
+        ),
+        owner="o2",
+    )
+    assert len(people(engine, "o1")) == 1 and len(people(engine, "o2")) == 1
+    with database.transaction(engine) as session:
+        assert session.exec(select(IngestMerge)).all() == []
+        assert (
+            merges.same_person_by_name(
+                session, owner_id="o3", full_name="Anna Berg", company="Nordbank"
+            )
+            is None
+        )
