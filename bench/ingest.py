@@ -36,9 +36,14 @@ from shared.settings import KafkaSettings
 
 
 async def passthrough(kafka: KafkaSettings, source: str, target: str, count: int) -> float:
-    consumer = AIOKafkaConsumer(kafka.topic_prefix + source, bootstrap_servers=kafka.bootstrap_servers,
-                                group_id=f"{kafka.topic_prefix}passthrough", auto_offset_reset="earliest",
-                                enable_auto_commit=False, max_poll_records=1000)
+    consumer = AIOKafkaConsumer(
+        kafka.topic_prefix + source,
+        bootstrap_servers=kafka.bootstrap_servers,
+        group_id=f"{kafka.topic_prefix}passthrough",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        max_poll_records=1000,
+    )
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, linger_ms=5)
     await producer.start()
     await consumer.start()
@@ -53,7 +58,9 @@ async def passthrough(kafka: KafkaSettings, source: str, target: str, count: int
             for records in batches.values():
                 for record in records:
                     body = json.dumps(json.loads(record.value)).encode()
-                    futures.append(await producer.send(kafka.topic_prefix + target, body, key=record.key))
+                    futures.append(
+                        await producer.send(kafka.topic_prefix + target, body, key=record.key)
+                    )
             await asyncio.gather(*futures)
             await consumer.commit()
             done += len(futures)
@@ -64,9 +71,14 @@ async def passthrough(kafka: KafkaSettings, source: str, target: str, count: int
 
 
 async def through_ingest(kafka: KafkaSettings, data_dir: Path, count: int) -> float:
-    settings = IngestSettings(kafka=kafka, data_dir=data_dir, http_port=free_port(), log_level="WARNING")
-    server = _QuietServer(uvicorn.Config(create_app(settings), host="127.0.0.1",
-                                         port=settings.http_port, log_level="warning"))
+    settings = IngestSettings(
+        kafka=kafka, data_dir=data_dir, http_port=free_port(), log_level="WARNING"
+    )
+    server = _QuietServer(
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=settings.http_port, log_level="warning"
+        )
+    )
     task = asyncio.create_task(server.serve())
     url = f"http://127.0.0.1:{settings.http_port}"
     try:
@@ -79,8 +91,11 @@ async def through_ingest(kafka: KafkaSettings, data_dir: Path, count: int) -> fl
             started = time.perf_counter()
             while True:
                 text = (await client.get(f"{url}/metrics")).text
-                done = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                           if line.startswith("springboard_ingest_inputs_total{"))
+                done = sum(
+                    float(line.rsplit(" ", 1)[1])
+                    for line in text.splitlines()
+                    if line.startswith("springboard_ingest_inputs_total{")
+                )
                 if done >= count:
                     return time.perf_counter() - started
                 await asyncio.sleep(0.1)
@@ -93,10 +108,14 @@ def import_rows_per_s(rows: int) -> float:
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "outlook.csv"
         with path.open("w") as handle:
-            handle.write("First Name,Last Name,Company,Job Title,Business Phone,E-mail Address,Business City\n")
+            handle.write(
+                "First Name,Last Name,Company,Job Title,Business Phone,E-mail Address,Business City\n"
+            )
             for i in range(rows):
-                handle.write(f"Anna{i},Berg,Nordbank AB,CFO,+46 70 123 {i % 100:02d} {i % 97:02d},"
-                             f"anna{i}@nordbank.example,Stockholm\n")
+                handle.write(
+                    f"Anna{i},Berg,Nordbank AB,CFO,+46 70 123 {i % 100:02d} {i % 97:02d},"
+                    f"anna{i}@nordbank.example,Stockholm\n"
+                )
         started = time.perf_counter()
         with path.open("rb") as handle:
             parsed = sum(1 for _ in parse(ImportKind.csv, handle))

@@ -161,11 +161,11 @@ def person_ids_with_email(session: Session, *, owner_id: str, emails: Sequence[s
 
 
 def save_meeting(session: Session, *, meeting: IngestMeeting) -> None:
-    session.merge(meeting)
+    upsert(session, IngestMeeting, [meeting.model_dump()], keys=["interaction_id"])
 
 
 def save_event(session: Session, *, event: IngestEvent) -> None:
-    session.merge(event)
+    upsert(session, IngestEvent, [event.model_dump()], keys=["event_id"])
 
 
 def save_attendance(

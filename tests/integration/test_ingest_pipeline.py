@@ -29,8 +29,10 @@ SECRET = "integration-secret"
 @pytest.fixture(scope="module")
 async def system(kafka_bootstrap: str, postgres: DatabaseSettings, tmp_path_factory) -> Any:
     async with EmbeddedSystem(
-        data_dir=tmp_path_factory.mktemp("ingest"), database=postgres,
-        bootstrap_servers=kafka_bootstrap, topic_prefix=unique("ing-"),
+        data_dir=tmp_path_factory.mktemp("ingest"),
+        database=postgres,
+        bootstrap_servers=kafka_bootstrap,
+        topic_prefix=unique("ing-"),
         service_overrides={"ingest": {"webhook_secret": SECRET}},
     ) as running:
         yield running
@@ -67,35 +69,56 @@ async def import_file(system, kind: ImportKind, path, owner: str) -> Summary:
     with path.open("rb") as handle:
         items = importer.parse(kind, handle)
         summary = Summary(source=str(path), dry_run=False)
-        return await importer.run(items, owner_id=owner, source=f"import:{kind.value}",
-                                  summary=summary, kafka=system.kafka)
+        return await importer.run(
+            items,
+            owner_id=owner,
+            source=f"import:{kind.value}",
+            summary=summary,
+            kafka=system.kafka,
+        )
 
 
 async def test_a_signed_webhook_is_accepted_only_once_on_kafka_and_reaches_the_store(
-        system, ingest_db) -> None:
+    system, ingest_db
+) -> None:
     owner = unique("wh-")
-    payload = encode(wrap(ContactUpserted(external_id="hs-9", full_name="Webhook Person",
-                                          emails=["webhook.person@x.example"]),
-                          owner_id=owner, source="crm:hubspot"))
+    payload = encode(
+        wrap(
+            ContactUpserted(
+                external_id="hs-9", full_name="Webhook Person", emails=["webhook.person@x.example"]
+            ),
+            owner_id=owner,
+            source="crm:hubspot",
+        )
+    )
     now = int(time.time())
     async with httpx.AsyncClient(timeout=10) as client:
         response = await client.post(
-            f"{system.service('ingest').url}/webhooks/crm", content=payload,
-            headers={"X-Springboard-Timestamp": str(now),
-                     "X-Springboard-Signature": sign(SECRET, now, payload)})
+            f"{system.service('ingest').url}/webhooks/crm",
+            content=payload,
+            headers={
+                "X-Springboard-Timestamp": str(now),
+                "X-Springboard-Signature": sign(SECRET, now, payload),
+            },
+        )
         refused = await client.post(
-            f"{system.service('ingest').url}/webhooks/crm", content=payload,
-            headers={"X-Springboard-Timestamp": str(now), "X-Springboard-Signature": "v1=00"})
+            f"{system.service('ingest').url}/webhooks/crm",
+            content=payload,
+            headers={"X-Springboard-Timestamp": str(now), "X-Springboard-Signature": "v1=00"},
+        )
     assert response.status_code == 202 and refused.status_code == 401
     [person] = await settle(ingest_db, IngestPerson, owner, at_least=1)
     assert person.full_name == "Webhook Person"
 
 
 async def test_real_vcard_and_calendar_files_import_and_a_second_import_changes_nothing(
-        system, ingest_db) -> None:
+    system, ingest_db
+) -> None:
     owner = unique("files-")
     vcf = next(p for p in real_files("ez-vcard", ".vcf") if p.name == "gmail-list.vcf")
-    ics = next(p for p in real_files("node-ical", ".ics") if p.name == "tentative-apple-calendar.ics")
+    ics = next(
+        p for p in real_files("node-ical", ".ics") if p.name == "tentative-apple-calendar.ics"
+    )
     first = await import_file(system, ImportKind.vcard, vcf, owner)
     await import_file(system, ImportKind.ics, ics, owner)
     assert first.counts["contacts"] == 3 and first.published == 3
@@ -105,6 +128,7 @@ async def test_real_vcard_and_calendar_files_import_and_a_second_import_changes_
     await import_file(system, ImportKind.ics, ics, owner)
     assert again.published == 3
     await asyncio.sleep(3)
-    assert sorted(p.person_id for p in await settle(ingest_db, IngestPerson, owner, at_least=6)) \
-        == sorted(p.person_id for p in people)
+    assert sorted(
+        p.person_id for p in await settle(ingest_db, IngestPerson, owner, at_least=6)
+    ) == sorted(p.person_id for p in people)
     assert len(await rows(ingest_db, IngestMeeting, owner)) == len(meetings)

@@ -12,8 +12,10 @@ import pytest
 
 from services.ingest import feeds
 
-CALENDAR = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:e1\r\n"
-            b"DTSTART:20261203T073000Z\r\nSUMMARY:Fintech Breakfast\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+CALENDAR = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:e1\r\n"
+    b"DTSTART:20261203T073000Z\r\nSUMMARY:Fintech Breakfast\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
 
 
 class FeedServer(BaseHTTPRequestHandler):
@@ -54,19 +56,26 @@ def test_a_feed_is_fetched_once_and_then_answered_not_modified(feed_url, tmp_pat
 
 
 def run_import(*args: str, env_dir) -> dict:
-    out = subprocess.run([sys.executable, "-m", "services.cli", "import", *args, "--json"],
-                         capture_output=True, text=True, timeout=120, check=True,
-                         env={"SPRINGBOARD_DATA_DIR": str(env_dir), "PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [sys.executable, "-m", "services.cli", "import", *args, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={"SPRINGBOARD_DATA_DIR": str(env_dir), "PATH": "/usr/bin:/bin"},
+    )
     return json.loads(out.stdout)
 
 
 def test_the_json_summary_counts_exactly_and_lists_every_rejected_row(tmp_path) -> None:
     path = tmp_path / "contacts.csv"
-    path.write_text("First Name,Last Name,E-mail Address,Business Phone,Company\n"
-                    "Ann,Ek,ann@x.example,,X\n"
-                    ",,,,Nobody\n"
-                    "Bo,Ek,bad-mail,,Y\n"
-                    ",,,,Nobody either\n")
+    path.write_text(
+        "First Name,Last Name,E-mail Address,Business Phone,Company\n"
+        "Ann,Ek,ann@x.example,,X\n"
+        ",,,,Nobody\n"
+        "Bo,Ek,bad-mail,,Y\n"
+        ",,,,Nobody either\n"
+    )
     summary = run_import("csv", str(path), "--owner", "o1", "--dry-run", env_dir=tmp_path)
     assert summary["counts"] == {"contacts": 2, "meetings": 0, "events": 0, "attendance": 0}
     assert [r["line"] for r in summary["rejected"]] == [3, 5]

@@ -25,14 +25,22 @@ class FakePublisher:
 
 
 def body() -> bytes:
-    return encode(wrap(ContactUpserted(external_id="hs-1", full_name="Anna Berg"),
-                       owner_id="o1", source="crm:hubspot"))
+    return encode(
+        wrap(
+            ContactUpserted(external_id="hs-1", full_name="Anna Berg"),
+            owner_id="o1",
+            source="crm:hubspot",
+        )
+    )
 
 
 async def post(endpoint, payload: bytes, *, secret=SECRET, timestamp=None, headers=None):
     timestamp = int(time.time()) if timestamp is None else timestamp
-    sent = {"X-Springboard-Timestamp": str(timestamp),
-            "X-Springboard-Signature": sign(secret, timestamp, payload), **(headers or {})}
+    sent = {
+        "X-Springboard-Timestamp": str(timestamp),
+        "X-Springboard-Signature": sign(secret, timestamp, payload),
+        **(headers or {}),
+    }
     transport = httpx.ASGITransport(app=endpoint)
     async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as client:
         return await client.post("/webhooks/crm", content=payload, headers=sent)
@@ -51,8 +59,9 @@ async def test_a_signed_envelope_is_accepted_and_goes_to_its_topic(endpoint) -> 
 
 
 async def test_a_batch_of_envelopes_of_different_types_is_accepted(endpoint) -> None:
-    batch = json.dumps([json.loads(body()),
-                        json.loads(encode(wrap(EraseOwner(), owner_id="o1", source="crm")))]).encode()
+    batch = json.dumps(
+        [json.loads(body()), json.loads(encode(wrap(EraseOwner(), owner_id="o1", source="crm")))]
+    ).encode()
     response = await post(endpoint, batch)
     assert response.status_code == 202
     assert [t for t, _ in endpoint.publisher.sent] == [topics.CONTACTS, topics.ERASURE]
