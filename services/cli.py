@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from enum import StrEnum
 from pathlib import Path
@@ -103,6 +104,34 @@ def import_(
             watch=watch,
         )
     )
+
+
+@app.command()
+def suggestions(
+    owner: str = typer.Option(..., "--owner", help="Whose suggestions to show."),
+    follow: bool = typer.Option(False, "--follow", help="Keep showing new ones as they come."),
+) -> None:
+    """Show an owner's current suggestions (read from the suggestions topic) as a table."""
+    import asyncio
+
+    from rich.console import Console
+
+    from services.demo import render_table, suggestion_rows
+    from shared.client import SuggestionReader
+    from shared.settings import SpringboardSettings
+
+    async def show() -> None:
+        console = Console()
+        async with SuggestionReader(SpringboardSettings().kafka) as reader:
+            found = await reader.collect(owner_id=owner, want=10_000, timeout=10, quiet=2)
+            render_table(suggestion_rows(found), console)
+            while follow:
+                new = [e for e in await reader.read(1.0) if e.owner_id == owner]
+                if new:
+                    render_table(suggestion_rows(new), console)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(show())
 
 
 @app.command()

@@ -16,6 +16,7 @@ FAVOURS = "springboard.favours.v1"
 FEEDBACK = "springboard.feedback.v1"
 ERASURE = "springboard.erasure.v1"
 IDENTITY = "springboard.identity.v1"
+PREFERENCES = "springboard.preferences.v1"
 
 NETWORK_UPDATES = "springboard.network-updates.v1"
 RECOMMENDATIONS = "springboard.recommendations.v1"
@@ -47,10 +48,10 @@ def dead_letter(topic: str) -> str:
 
 def consumed() -> tuple[str, ...]:
     """Every topic some service consumes."""
-    return (*INPUTS, FEEDBACK, NETWORK_UPDATES, RECOMMENDATIONS)
+    return (*INPUTS, FEEDBACK, PREFERENCES, NETWORK_UPDATES, RECOMMENDATIONS)
 
 
 def all_topics() -> tuple[str, ...]:
     """Every topic the system uses, dead-letter topics included, for creation up front."""
     main = (*consumed(), SUGGESTIONS)
-    return (*main, *(dead_letter(t) for t in consumed()))
+    return (*main, *(dead_letter(t) for t in (*consumed(), SUGGESTIONS)))

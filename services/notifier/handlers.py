@@ -15,12 +15,13 @@ from prometheus_client import Counter
 from sqlmodel import Session
 
 from services.notifier import budget, store
-from services.notifier.models import NotifySuggestion
+from services.notifier.dispatcher import due_at_for
+from services.notifier.models import NotifyDelivery, NotifyPreferences, NotifySuggestion
 from services.notifier.settings import NotifierSettings
 from shared import topics
 from shared.broker import Decoded, Rejected
 from shared.clock import as_utc
-from shared.messages import Envelope, RecommendationsMade, SuggestionMade, wrap
+from shared.messages import Envelope, PreferencesSet, RecommendationsMade, SuggestionMade, wrap
 from shared.service import ServiceRuntime
 
 SOURCE = "springboard.notifier"
@@ -39,9 +40,11 @@ def choose_for_owner(
     week = now - timedelta(days=7)
     cooldown = now - timedelta(days=settings.cooldown_days)
     used = sum(1 for r in recent if as_utc(r.chosen_at) >= week)
+    prefs = store.preferences(session, owner_id=owner_id)
+    weekly = prefs.weekly_budget if prefs and prefs.weekly_budget is not None else None
     picked = budget.choose(
         made.items,
-        remaining=settings.weekly_budget - used,
+        remaining=(weekly if weekly is not None else settings.weekly_budget) - used,
         already_chosen=store.known_ids(
             session, owner_id=owner_id, ids=[i.suggestion_id for i in made.items]
         ),
@@ -73,7 +76,27 @@ def choose_for_owner(
             )
         )
     store.save_chosen(session, rows=rows)
+    if prefs is not None:
+        store.save_deliveries(session, rows=deliveries_for(rows, prefs, now))
     return rows
+
+
+def deliveries_for(
+    rows: Sequence[NotifySuggestion], prefs: NotifyPreferences, now: datetime
+) -> list[NotifyDelivery]:
+    """One delivery per suggestion and configured channel, due when the owner wants it."""
+    channels = [c for c, on in (("webhook", prefs.webhook_url), ("email", prefs.email)) if on]
+    return [
+        NotifyDelivery(
+            delivery_id=f"{channel}:{row.suggestion_id}",
+            suggestion_id=row.suggestion_id,
+            owner_id=row.owner_id,
+            channel=channel,
+            due_at=due_at_for(channel, now, prefs),
+        )
+        for row in rows
+        for channel in channels
+    ]
 
 
 def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRouter:
@@ -94,6 +117,11 @@ def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRo
     def choose_batch(session: Session, batch: list[Decoded]) -> list[str]:
         now = datetime.now(UTC)
         for item in batch:
+            if isinstance(item.envelope.data, PreferencesSet):
+                store.save_preferences(
+                    session, owner_id=item.envelope.owner_id, prefs=item.envelope.data
+                )
+                continue
             choose_for_owner(
                 session,
                 owner_id=item.envelope.owner_id,
@@ -137,6 +165,7 @@ def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRo
     runtime.consume(
         router,
         topics.RECOMMENDATIONS,
+        topics.PREFERENCES,
         title="notifier-recommendations",
         process=on_recommendations,
     )

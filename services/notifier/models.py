@@ -26,4 +26,42 @@ class NotifySuggestion(SQLModel, table=True):
     )
 
 
-TABLES: tuple[type[SQLModel], ...] = (NotifySuggestion,)
+class NotifyPreferences(SQLModel, table=True):
+    """An owner's channels, cadence, quiet hours and budget (from the preferences topic)."""
+
+    __tablename__ = "notify_preferences"
+
+    owner_id: str = Field(primary_key=True)
+    email: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    cadence: str = "daily"
+    digest_hour: int = 8
+    quiet_hours_start: int | None = None
+    quiet_hours_end: int | None = None
+    timezone: str = "Europe/Stockholm"
+    weekly_budget: int | None = None
+
+
+class NotifyDelivery(SQLModel, table=True):
+    """One suggestion to one channel: the delivery log, and the queue the dispatcher works.
+
+    ``delivery_id`` is also the idempotency key the receiver sees.
+    """
+
+    __tablename__ = "notify_delivery"
+
+    delivery_id: str = Field(primary_key=True)
+    suggestion_id: str = Field(index=True)
+    owner_id: str = Field(index=True)
+    channel: str  # webhook | email
+    status: str = Field(default="pending", index=True)  # pending | delivered | dead
+    attempts: int = 0
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), index=True))
+    last_error: str | None = None
+    delivered_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+TABLES: tuple[type[SQLModel], ...] = (NotifySuggestion, NotifyPreferences, NotifyDelivery)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from shared.settings import SpringboardSettings
 
@@ -11,3 +11,23 @@ class NotifierSettings(SpringboardSettings):
     cooldown_days: float = Field(
         30.0, ge=0, description="Days before the same person or event may be suggested again."
     )
+
+    public_url: str = Field(
+        "http://127.0.0.1:8003", description="Where one-click feedback links in e-mails point."
+    )
+    link_secret: SecretStr | None = Field(
+        None, description="Signs feedback links; unset: digests carry no links."
+    )
+    smtp_host: str | None = Field(None, description="SMTP server; unset: no e-mail is sent.")
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "Springboard <suggestions@springboard.invalid>"
+    delivery_max_attempts: int = Field(6, ge=1, description="Tries before a delivery is dead.")
+    backoff_base_seconds: float = Field(1.0, gt=0)
+    backoff_max_seconds: float = Field(300.0, gt=0)
+    breaker_threshold: int = Field(5, ge=1, description="Failures in a row that open a circuit.")
+    breaker_cooldown_seconds: float = Field(30.0, gt=0)
+    dispatch_interval_seconds: float = Field(0.5, gt=0)
+    webhook_timeout_seconds: float = Field(10.0, gt=0)

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from services.notifier.models import NotifySuggestion
+from services.notifier.models import NotifyDelivery, NotifyPreferences, NotifySuggestion
 from shared.database import upsert
+from shared.messages import PreferencesSet
 
 
 def chosen_since(session: Session, *, owner_id: str, since: datetime) -> list[NotifySuggestion]:
@@ -61,3 +62,17 @@ def mark_published(session: Session, *, ids: Sequence[str], at: datetime) -> Non
 
 def week_ago(now: datetime | None = None) -> datetime:
     return (now or datetime.now(UTC)) - timedelta(days=7)
+
+
+def preferences(session: Session, *, owner_id: str) -> NotifyPreferences | None:
+    return session.get(NotifyPreferences, owner_id)
+
+
+def save_preferences(session: Session, *, owner_id: str, prefs: PreferencesSet) -> None:
+    row = {"owner_id": owner_id, **prefs.model_dump(mode="json")}
+    upsert(session, NotifyPreferences, [row], keys=["owner_id"])
+
+
+def save_deliveries(session: Session, *, rows: Sequence[NotifyDelivery]) -> None:
+    """New deliveries only: a replayed suggestion never resets one already under way."""
+    upsert(session, NotifyDelivery, [r.model_dump() for r in rows], keys=["delivery_id"], update=[])

@@ -20,6 +20,7 @@ from shared.messages.inputs import (
     FeedbackGiven,
     GoalsSet,
     MeetingRecorded,
+    PreferencesSet,
     UndoMerge,
 )
 from shared.messages.network import NetworkChange
@@ -35,6 +36,7 @@ TOPIC_PAYLOADS: dict[str, Any] = {
     topics.FEEDBACK: FeedbackGiven,
     topics.ERASURE: EraseRequest,
     topics.IDENTITY: UndoMerge,
+    topics.PREFERENCES: PreferencesSet,
     topics.NETWORK_UPDATES: NetworkChange,
     topics.RECOMMENDATIONS: RecommendationsMade,
     topics.SUGGESTIONS: SuggestionMade,

@@ -229,6 +229,50 @@ class GoalsSet(Message):
     )
 
 
+class Cadence(StrEnum):
+    INSTANT = "instant"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+class PreferencesSet(Message):
+    """How and when the owner wants to hear about suggestions."""
+
+    TYPE = "springboard.preferences.set"
+
+    email: EmailStr | None = Field(
+        None,
+        description="Where digests go; unset: no e-mail.",
+        examples=["maria.lindqvist@example.com"],
+    )
+    webhook_url: Annotated[str, Field(max_length=1000, pattern=r"^https?://")] | None = Field(
+        None,
+        description="Where each suggestion is POSTed; unset: no webhook.",
+        examples=["https://hooks.example.com/springboard"],
+    )
+    webhook_secret: Annotated[str, Field(min_length=16, max_length=200)] | None = Field(
+        None,
+        description="Shared secret the webhook signature is made with.",
+        examples=["whsec_4f1c9a0b7e2d4c8a"],
+    )
+    cadence: Cadence = Field(
+        Cadence.DAILY, description="E-mail digest: instant, daily or weekly.", examples=["daily"]
+    )
+    digest_hour: int = Field(8, ge=0, le=23, description="Local hour digests go out.", examples=[8])
+    quiet_hours_start: int | None = Field(
+        None, ge=0, le=23, description="Local hour quiet time starts.", examples=[21]
+    )
+    quiet_hours_end: int | None = Field(
+        None, ge=0, le=23, description="Local hour quiet time ends.", examples=[7]
+    )
+    timezone: Annotated[str, Field(max_length=64)] = Field(
+        "Europe/Stockholm", description="IANA time zone.", examples=["Europe/Stockholm"]
+    )
+    weekly_budget: int | None = Field(
+        None, ge=0, le=50, description="Suggestions a week; unset: the default.", examples=[5]
+    )
+
+
 class FavourKind(StrEnum):
     REFERRAL = "referral"
     INTRODUCTION = "introduction"

@@ -24,8 +24,13 @@ def test_the_benchmark_runs_and_prints_every_figure() -> None:
 
 
 def test_the_ingest_benchmark_runs_on_the_broker_and_prints_its_ratio() -> None:
-    out = subprocess.run([sys.executable, "-m", "bench.ingest", "--quick", "--json"], check=True,
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.ingest", "--quick", "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     figures = json.loads(out.stdout)
     for key in ("ingest_msgs_per_s", "passthrough_msgs_per_s", "ratio", "import_rows_per_s"):
         assert figures[key] > 0

@@ -1,0 +1,80 @@
+"""POSTing a suggestion to the owner's webhook: signed, idempotent, retried with backoff."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from services.notifier.delivery.signing import signature
+
+RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivered: bool
+    retry: bool
+    error: str | None = None
+    retry_after: float | None = None
+
+
+def backoff_seconds(attempt: int, *, base: float, cap: float, rng: random.Random) -> float:
+    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+    return rng.uniform(0, min(cap, base * 2 ** max(attempt - 1, 0)))
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds, from either of its forms (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def body_for(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
+
+
+async def post(
+    client: httpx.AsyncClient,
+    url: str,
+    secret: str | None,
+    payload: dict[str, Any],
+    idempotency_key: str,
+) -> Outcome:
+    body = body_for(payload)
+    timestamp = int(time.time())
+    headers = {
+        "content-type": "application/json",
+        "idempotency-key": idempotency_key,
+        "x-springboard-timestamp": str(timestamp),
+        "user-agent": "Springboard-Notifier/1",
+    }
+    if secret:
+        headers["x-springboard-signature"] = signature(secret, timestamp, body)
+    try:
+        response = await client.post(url, content=body, headers=headers)
+    except httpx.HTTPError as error:
+        return Outcome(False, True, f"{type(error).__name__}: {error}")
+    if 200 <= response.status_code < 300:
+        return Outcome(True, False)
+    retry = response.status_code in RETRYABLE
+    return Outcome(
+        False,
+        retry,
+        f"HTTP {response.status_code}",
+        retry_after_seconds(response.headers.get("retry-after")),
+    )
