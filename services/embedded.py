@@ -73,14 +73,14 @@ class EmbeddedSystem:
         )
 
     def _settings(self, name: str, cls: type[Any]) -> Any:
-        return cls(
-            kafka=self.kafka,
-            database=self.database,
-            data_dir=self.data_dir,
-            http_port=free_port(),
-            log_level="WARNING",
-            **self.service_overrides.get(name, {}),
-        )
+        values = {
+            "kafka": self.kafka,
+            "database": self.database,
+            "data_dir": self.data_dir,
+            "http_port": free_port(),
+            "log_level": "WARNING",
+        }
+        return cls(**{**values, **self.service_overrides.get(name, {})})
 
     async def start(self) -> EmbeddedSystem:
         self.data_dir.mkdir(parents=True, exist_ok=True)
