@@ -70,9 +70,12 @@ def stable_key(*parts: str) -> str:
 def sniff_dialect(header: str) -> type[csv.Dialect] | csv.Dialect:
     """The header's delimiter (comma, semicolon or tab); plain CSV if it cannot tell."""
     try:
-        return csv.Sniffer().sniff(header, delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(header, delimiters=",;\t").delimiter
     except csv.Error:
         return csv.excel
+    # Only the delimiter is taken from the sniffer: from a header without quotes it cannot
+    # tell how quotes are escaped, and exports double them.
+    return type("Sniffed", (csv.excel,), {"delimiter": delimiter})
 
 
 def header_cells(header: str, dialect: type[csv.Dialect] | csv.Dialect) -> list[str] | None:
