@@ -133,6 +133,8 @@ class Rejected:
     topic: str
     owner_key: bytes | None
     dead_letter: Envelope[Any]
+    category: str = "invalid"
+    """oversized, invalid, wrong_key or unapplied: a bounded label for metrics."""
 
 
 def _reason(error: ValidationError) -> str:
@@ -153,7 +155,14 @@ def _key_text(key: bytes | None) -> str | None:
         return base64.b64encode(key).decode()
 
 
-def reject(record: ConsumerRecord[Any, Any], *, topic: str, service: str, reason: str) -> Rejected:
+def reject(
+    record: ConsumerRecord[Any, Any],
+    *,
+    topic: str,
+    service: str,
+    reason: str,
+    category: str = "invalid",
+) -> Rejected:
     value = record.value or b""
     letter = DeadLettered(
         original_topic=record.topic,
@@ -169,7 +178,7 @@ def reject(record: ConsumerRecord[Any, Any], *, topic: str, service: str, reason
     if not _safe_owner(owner):
         owner = "unknown"
     return Rejected(
-        topic, record.key, wrap(letter, owner_id=owner, source=f"springboard.{service}")
+        topic, record.key, wrap(letter, owner_id=owner, source=f"springboard.{service}"), category
     )
 
 
@@ -193,6 +202,7 @@ def decode_records(
                     topic=topic,
                     service=service,
                     reason=f"message of {len(value)} bytes exceeds {MAX_MESSAGE_BYTES}",
+                    category="oversized",
                 )
             )
             continue
@@ -209,6 +219,7 @@ def decode_records(
                     topic=topic,
                     service=service,
                     reason=f"key {key!r} is not the envelope's owner_id {envelope.owner_id!r}",
+                    category="wrong_key",
                 )
             )
             continue

@@ -16,11 +16,11 @@ from importlib.metadata import version
 from typing import Any, TypeVar
 
 from faststream import AckPolicy
-from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.asgi import AsgiFastStream, AsgiResponse, AsyncAPIRoute, get
 from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.specification import AsyncAPI
-from prometheus_client import CollectorRegistry, Counter, make_asgi_app
+from prometheus_client import CollectorRegistry, Counter, Gauge, make_asgi_app
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel
@@ -74,7 +74,13 @@ class ServiceRuntime:
         self.dead_letters = Counter(
             f"springboard_{name}_dead_letters_total",
             "Messages refused and sent to a dead-letter topic.",
-            ["topic"],
+            ["topic", "reason"],
+            registry=self.registry,
+        )
+        self.consumer_lag = Gauge(
+            f"springboard_{name}_consumer_lag_messages",
+            "Messages on a partition this instance has not consumed yet.",
+            ["topic", "partition"],
             registry=self.registry,
         )
 
@@ -138,7 +144,7 @@ class ServiceRuntime:
 
     async def dead_letter(self, rejected: list[Rejected]) -> None:
         for item in rejected:
-            self.dead_letters.labels(item.topic).inc()
+            self.dead_letters.labels(item.topic, item.category).inc()
             logger.warning(
                 "%s: dead-lettered a message from %s: %s",
                 self.name,
@@ -199,6 +205,7 @@ class ServiceRuntime:
                         topic=item.topic,
                         service=self.name,
                         reason=f"could not be applied: {type(error).__name__}: {error}",
+                        category="unapplied",
                     )
                 )
         return results, rejected
@@ -225,6 +232,27 @@ class ServiceRuntime:
             await asyncio.sleep(delay)
             raise
         self._failures = 0
+
+    async def measure_lag(self) -> None:
+        """Consumer lag per assigned partition: the high-water mark minus our position."""
+        while True:
+            for subscriber in self.broker.subscribers:
+                consumer = getattr(subscriber, "consumer", None)
+                if consumer is None:
+                    continue
+                for partition in consumer.assignment():
+                    highwater = consumer.highwater(partition)
+                    if highwater is None:
+                        continue
+                    try:
+                        position = await consumer.position(partition)
+                    except Exception:  # rebalancing: measured next time
+                        continue
+                    topic = partition.topic.removeprefix(self.prefix)
+                    self.consumer_lag.labels(topic, str(partition.partition)).set(
+                        max(highwater - position, 0)
+                    )
+            await asyncio.sleep(5.0)
 
     def spawn(self, coroutine: Awaitable[None]) -> None:
         """Run a background loop for the app's lifetime (cancelled at shutdown)."""
@@ -275,6 +303,9 @@ class ServiceRuntime:
             for hook in on_startup:
                 await hook()
 
+        async def watch_lag() -> None:
+            runtime.spawn(runtime.measure_lag())
+
         async def shutdown() -> None:
             for task in runtime._background:
                 task.cancel()
@@ -293,7 +324,7 @@ class ServiceRuntime:
                 *asgi_routes,
             ],
             on_startup=[startup],
-            after_startup=list(after_startup),
+            after_startup=[watch_lag, *after_startup],
             on_shutdown=[shutdown],
             logger=logging.getLogger(f"springboard.{self.name}"),
             specification=AsyncAPI(
@@ -301,6 +332,8 @@ class ServiceRuntime:
                 version=version("springboard"),
                 description=f"Topics the {self.name} service consumes and publishes.",
             ),
+            # The documents, read-only: FastStream's "try it out" would publish to the broker.
+            asyncapi_path=AsyncAPIRoute("/docs", try_it_out_path=None),
         )
 
 

@@ -8,6 +8,7 @@ then let FastStream commit the offsets.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from faststream.kafka import KafkaRouter
@@ -30,10 +31,17 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
     router = runtime.router()
     inputs_total = Counter(
         "springboard_ingest_inputs_total",
-        "Input messages applied, by topic.",
-        ["topic"],
+        "Input messages, by topic, source kind (import, crm, app…) and outcome.",
+        ["topic", "source", "outcome"],
         registry=runtime.registry,
     )
+    merges_total = Counter(
+        "springboard_ingest_identity_merges_total",
+        "Records found to be one person, by how (shared keys, or name and company).",
+        ["how"],
+        registry=runtime.registry,
+    )
+    merges_seen: list[str] = []
     updates_total = Counter(
         "springboard_ingest_network_updates_total",
         "Canonical changes published, by change.",
@@ -51,6 +59,8 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
         out: list[Envelope[Any]] = []
         for item in batch:
             envelope = item.envelope
+            # An update's time is when its input reached Kafka (fact times are in the data).
+            arrived = datetime.fromtimestamp(item.record.timestamp / 1000, UTC)
             changes = canonical.apply(
                 session, owner_id=envelope.owner_id, source=envelope.source, data=envelope.data
             )
@@ -60,19 +70,26 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
                         change,
                         owner_id=envelope.owner_id,
                         source=SOURCE,
-                        time=envelope.time,
+                        time=arrived,
                         correlation_id=envelope.correlation_id or envelope.id,
                         # Derived ids: a replayed input yields the very same updates.
                         message_id=f"{envelope.id}/{index}",
                     )
                 )
+        merges_seen.extend(session.info.pop("merges", []))
         return out
 
     async def on_inputs(batch: list[Decoded]) -> list[Rejected]:
         updates, failed = await runtime.apply_batch(batch, apply_batch)
         await runtime.publisher.publish_all((topics.NETWORK_UPDATES, u) for u in updates)
+        failed_ids = {f.dead_letter.data.offset for f in failed}
         for item in batch:
-            inputs_total.labels(item.topic).inc()
+            outcome = "dead_lettered" if item.record.offset in failed_ids else "applied"
+            source = item.envelope.source.split(":", 1)[0][:32]
+            inputs_total.labels(item.topic, source, outcome).inc()
+        for how in merges_seen:
+            merges_total.labels(how).inc()
+        merges_seen.clear()
         for update in updates:
             updates_total.labels(update.data.change).inc()
         return failed

@@ -123,6 +123,7 @@ def merge(
         )
     )
     session.info.pop("resolved_keys", None)  # cached keys may point at the merged person
+    session.info.setdefault("merges", []).append("keys")
     session.flush()
     return changes
 
@@ -155,6 +156,7 @@ def record_link(
             merged_at=datetime.now(UTC),
         )
     )
+    session.info.setdefault("merges", []).append("name")
 
 
 def undo(session: Session, *, owner_id: str, merge_id: str) -> list[Any]:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from faststream.kafka import KafkaRouter
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 from sqlmodel import Session
 
 from services.notifier import budget, store
@@ -72,6 +72,7 @@ def choose_for_owner(
                 subject_id=item.subject_id,
                 rank=position,
                 payload=suggestion.model_dump(mode="json"),
+                input_at=made.oldest_input_at,
                 chosen_at=now,
             )
         )
@@ -101,6 +102,12 @@ def deliveries_for(
 
 def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRouter:
     router = runtime.router()
+    end_to_end = Histogram(
+        "springboard_notifier_end_to_end_seconds",
+        "From an input's time to the publication of the suggestion it led to.",
+        buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
+        registry=runtime.registry,
+    )
     published_total = Counter(
         "springboard_notifier_suggestions_total",
         "Suggestions published, by kind.",
@@ -156,6 +163,8 @@ def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRo
         )
         for row in pending:
             published_total.labels(row.kind).inc()
+            if row.input_at is not None:
+                end_to_end.observe((published_at - as_utc(row.input_at)).total_seconds())
 
     async def on_recommendations(batch: list[Decoded]) -> list[Rejected]:
         owners, failed = await runtime.apply_batch(batch, choose_batch)

@@ -19,6 +19,10 @@ class NotifySuggestion(SQLModel, table=True):
     kind: str
     subject_id: str
     rank: int = 0
+    input_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    """The oldest input behind the ranked list this came from (end-to-end latency)."""
     payload: dict[str, Any] = Field(sa_column=Column(JSON))
     chosen_at: datetime = Field(sa_column=Column(DateTime(timezone=True)))
     published_at: datetime | None = Field(

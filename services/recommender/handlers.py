@@ -51,9 +51,12 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
             else:
                 changes.append((envelope.owner_id, envelope.data))
         store.apply_changes(session, changes)
-        owners = [item.envelope.owner_id for item in batch]
-        store.mark_changed(session, owner_ids=owners, at=now)
-        return owners
+        oldest: dict[str, datetime] = {}
+        for item in batch:
+            owner, at = item.envelope.owner_id, item.envelope.time
+            oldest[owner] = min(oldest.get(owner, at), at)
+        store.mark_changed(session, inputs=oldest, at=now)
+        return list(oldest)
 
     async def on_updates(batch: list[Decoded]) -> list[Rejected]:
         _, failed = await runtime.apply_batch(batch, project)

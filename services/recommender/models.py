@@ -113,6 +113,8 @@ class RecOwnerState(SQLModel, table=True):
     owner_id: str = Field(primary_key=True)
     changed_at: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
     scored_at: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
+    input_at: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
+    """Time of the oldest input not yet reflected in a published list."""
 
 
 TABLES: tuple[type[SQLModel], ...] = (

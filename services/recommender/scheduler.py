@@ -7,14 +7,18 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from sqlmodel import Session
 
 from services.recommender import store
+from services.recommender.models import RecOwnerState
+from services.recommender.prior import PRIOR_VERSION
 from services.recommender.scoring import recommend
 from services.recommender.settings import RecommenderSettings
 from shared import topics
+from shared.clock import as_utc
 from shared.messages import RecommendationsMade, wrap
+from shared.messages.recommendations import SuggestionKind
 from shared.service import ServiceRuntime
 
 logger = logging.getLogger("springboard.recommender")
@@ -32,6 +36,14 @@ class Scheduler:
             ["kind"],
             registry=runtime.registry,
         )
+        self.model = Gauge(
+            "springboard_recommender_model_info",
+            "The model serving each kind (value 1).",
+            ["kind", "version"],
+            registry=runtime.registry,
+        )
+        for kind in SuggestionKind:
+            self.model.labels(kind.value, PRIOR_VERSION).set(1)
         self.latency = Histogram(
             "springboard_recommender_scoring_seconds",
             "Time to score one owner.",
@@ -41,9 +53,12 @@ class Scheduler:
 
     def _score(self, session: Session, owner_id: str, now: datetime) -> RecommendationsMade:
         snapshot = store.load_snapshot(session, owner_id=owner_id, now=now)
-        return recommend(
+        made = recommend(
             snapshot, per_kind=self.settings.per_kind, max_per_company=self.settings.max_per_company
         )
+        state = session.get(RecOwnerState, owner_id)
+        oldest = as_utc(state.input_at) if state and state.input_at else None
+        return made.model_copy(update={"oldest_input_at": oldest})
 
     async def score_owner(self, owner_id: str) -> RecommendationsMade:
         """Score one owner, publish the ranked lists, then mark the owner scored."""

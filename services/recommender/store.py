@@ -179,14 +179,22 @@ def record_feedback(
     )
 
 
-def mark_changed(session: Session, *, owner_ids: Sequence[str], at: datetime) -> None:
-    upsert(
-        session,
-        RecOwnerState,
-        [{"owner_id": o, "changed_at": at} for o in sorted(set(owner_ids))],
-        keys=["owner_id"],
-        update=["changed_at"],
-    )
+def mark_changed(session: Session, *, inputs: dict[str, datetime], at: datetime) -> None:
+    """Owners whose network changed ``at``; ``inputs`` holds each one's oldest input time,
+    kept until the next ranked list (for end-to-end latency)."""
+    known = {
+        r.owner_id: r
+        for r in session.exec(
+            select(RecOwnerState).where(col(RecOwnerState.owner_id).in_(list(inputs)))
+        ).all()
+    }
+    rows = []
+    for owner_id, oldest in sorted(inputs.items()):
+        before = known.get(owner_id)
+        if before is not None and before.input_at is not None:
+            oldest = min(oldest, as_utc(before.input_at))
+        rows.append({"owner_id": owner_id, "changed_at": at, "input_at": oldest})
+    upsert(session, RecOwnerState, rows, keys=["owner_id"], update=["changed_at", "input_at"])
 
 
 def owners_due(
@@ -207,13 +215,12 @@ def owners_due(
 
 
 def mark_scored(session: Session, *, owner_id: str, at: datetime) -> None:
-    upsert(
-        session,
-        RecOwnerState,
-        [{"owner_id": owner_id, "scored_at": at}],
-        keys=["owner_id"],
-        update=["scored_at"],
-    )
+    """Scored at ``at``; inputs older than that are now reflected in a published list."""
+    row = session.get(RecOwnerState, owner_id) or RecOwnerState(owner_id=owner_id)
+    row.scored_at = at
+    if row.changed_at is None or as_utc(row.changed_at) <= at:
+        row.input_at = None
+    session.add(row)
 
 
 def record_issued(

@@ -51,6 +51,11 @@ class RecommendationsMade(Message):
     generated_at: AwareDatetime = Field(
         description="When they were scored.", examples=["2026-11-28T09:00:00Z"]
     )
+    oldest_input_at: AwareDatetime | None = Field(
+        None,
+        description="The oldest input first reflected in this list (for end-to-end latency).",
+        examples=["2026-11-28T08:59:58Z"],
+    )
     items: list[RankedItem] = Field(description="Ranked candidates of every kind.")
 
 
