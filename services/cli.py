@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from enum import StrEnum
 from pathlib import Path
 
@@ -32,10 +31,10 @@ def run(service: ServiceName) -> None:
     else:
         from services.notifier.main import create_app  # type: ignore[assignment]
         from services.notifier.settings import NotifierSettings as Settings  # type: ignore[assignment]
+    from shared.logs import configure
+
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure(settings.log_level, settings.log_format)
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,

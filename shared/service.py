@@ -145,11 +145,18 @@ class ServiceRuntime:
     async def dead_letter(self, rejected: list[Rejected]) -> None:
         for item in rejected:
             self.dead_letters.labels(item.topic, item.category).inc()
+            letter = item.dead_letter
             logger.warning(
                 "%s: dead-lettered a message from %s: %s",
                 self.name,
                 item.topic,
-                item.dead_letter.data.reason,
+                letter.data.reason,
+                extra={
+                    "owner_id": letter.owner_id,
+                    "topic": item.topic,
+                    "service": self.name,
+                    "message_id": f"{letter.data.partition}:{letter.data.offset}",
+                },
             )
         await self.publisher.dead_letter(rejected)
 
@@ -315,7 +322,7 @@ class ServiceRuntime:
                 runtime._engine.dispose()
                 runtime._engine = None
 
-        return AsgiFastStream(
+        app = AsgiFastStream(
             self.broker,
             asgi_routes=[
                 ("/health", health),
@@ -335,6 +342,8 @@ class ServiceRuntime:
             # The documents, read-only: FastStream's "try it out" would publish to the broker.
             asyncapi_path=AsyncAPIRoute("/docs", try_it_out_path=None),
         )
+        app.springboard_runtime = self  # type: ignore[attr-defined]  # for tests and tools
+        return app
 
 
 def _apply_one(

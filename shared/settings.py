@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -80,6 +81,7 @@ class SpringboardSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(8000, ge=0, le=65535)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field("text", description="json: one object a line.")
 
     def database_url(self, service: str) -> str:
         if self.database.url:

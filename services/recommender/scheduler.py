@@ -44,6 +44,19 @@ class Scheduler:
         )
         for kind in SuggestionKind:
             self.model.labels(kind.value, PRIOR_VERSION).set(1)
+        # Set by training and evaluation (the prior is neither trained nor evaluated yet).
+        self.trained_at = Gauge(
+            "springboard_recommender_model_trained_timestamp_seconds",
+            "When the serving model of each kind was trained.",
+            ["kind"],
+            registry=runtime.registry,
+        )
+        self.ndcg = Gauge(
+            "springboard_recommender_ndcg_at_10",
+            "NDCG@10 on the latest time-split evaluation: serving model and best baseline.",
+            ["kind", "model"],
+            registry=runtime.registry,
+        )
         self.latency = Histogram(
             "springboard_recommender_scoring_seconds",
             "Time to score one owner.",
@@ -77,7 +90,12 @@ class Scheduler:
         await self.runtime.in_transaction(finish)
         for item in made.items:
             self.published.labels(item.kind.value).inc()
-        logger.info("scored owner %s: %d items", owner_id, len(made.items))
+        logger.info(
+            "scored owner %s: %d items",
+            owner_id,
+            len(made.items),
+            extra={"owner_id": owner_id, "message_id": envelope.id},
+        )
         return made
 
     async def run_once(self) -> int:

@@ -33,9 +33,22 @@ def test_kafka_runs_in_kraft_mode_and_postgres_is_health_checked() -> None:
 
 
 def test_secrets_come_from_the_environment_and_must_be_set() -> None:
+    import re
+
     text = (ROOT / "docker-compose.yml").read_text()
-    assert "${POSTGRES_PASSWORD:?" in text
-    assert "password:" not in text.lower().replace("postgres_password", "")
+    for line in text.splitlines():
+        if re.search(r"(PASSWORD|SECRET)\w*:\s", line) and "${" not in line:
+            raise AssertionError(f"a secret written into the compose file: {line.strip()}")
+    assert "${POSTGRES_PASSWORD:?" in text and "${GRAFANA_ADMIN_PASSWORD:?" in text
+
+
+def test_mounted_files_exist_and_prometheus_and_grafana_are_provisioned() -> None:
+    services = compose()["services"]
+    for name in ("prometheus", "grafana"):
+        for volume in services[name]["volumes"]:
+            source = volume.split(":", 1)[0]
+            assert (ROOT / source).exists(), f"{name} mounts missing {source}"
+        assert "healthcheck" in services[name]
 
 
 def test_the_image_is_built_from_a_dockerfile_in_the_repository() -> None:
