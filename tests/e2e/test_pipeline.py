@@ -131,3 +131,73 @@ async def test_every_service_is_healthy_ready_and_counts_its_work(delivered, sys
         if line.startswith("springboard_notifier_suggestions_total{")
     )
     assert sent == len(delivered["suggestions"])
+
+
+async def test_every_services_metrics_pass_promtool(delivered, system) -> None:
+    from tests.observability import promtool
+
+    async with httpx.AsyncClient(timeout=5) as client:
+        for service in system.services:
+            text = (await client.get(f"{service.url}/metrics")).text
+            result = promtool("check", "metrics", stdin=text)
+            assert result.returncode == 0, f"{service.name}: {result.stdout}{result.stderr}"
+
+
+async def test_a_real_prometheus_scrapes_the_services_and_sees_the_suggestions(
+    delivered, system, tmp_path
+) -> None:
+    import asyncio
+    import subprocess
+
+    import yaml
+
+    from shared.embedded_broker import free_port
+    from tests.observability import tool
+
+    port = free_port()
+    config = {
+        "global": {"scrape_interval": "1s"},
+        "scrape_configs": [
+            {
+                "job_name": f"springboard-{s.name}",
+                "static_configs": [{"targets": [f"127.0.0.1:{s.port}"]}],
+            }
+            for s in system.services
+        ],
+    }
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    server = subprocess.Popen(
+        [
+            tool("prometheus"),
+            f"--config.file={tmp_path / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    api = f"http://127.0.0.1:{port}/api/v1/query"
+    sent = len(delivered["suggestions"])
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+
+            async def query(expr: str) -> list:
+                try:
+                    return (await client.get(api, params={"query": expr})).json()["data"]["result"]
+                except (httpx.HTTPError, KeyError, ValueError):
+                    return []
+
+            seen: list = []
+            for _ in range(60):
+                seen = await query("sum(springboard_notifier_suggestions_total)")
+                up = await query('up{job=~"springboard-.*"} == 1')
+                if seen and float(seen[0]["value"][1]) == sent and len(up) == 3:
+                    break
+                await asyncio.sleep(1)
+            assert seen and float(seen[0]["value"][1]) == sent
+            assert len(await query('up{job=~"springboard-.*"} == 1')) == 3
+            inputs = await query('sum(springboard_ingest_inputs_total{outcome="applied"})')
+            assert float(inputs[0]["value"][1]) >= len(delivered["network"].messages)
+    finally:
+        server.terminate()
+        server.wait(10)
