@@ -34,6 +34,7 @@ def choose_for_owner(
     made: RecommendationsMade,
     settings: NotifierSettings,
     now: datetime,
+    correlation_id: str | None = None,
 ) -> list[NotifySuggestion]:
     horizon = now - timedelta(days=max(settings.cooldown_days, 7.0))
     recent = store.chosen_since(session, owner_id=owner_id, since=horizon)
@@ -73,6 +74,7 @@ def choose_for_owner(
                 rank=position,
                 payload=suggestion.model_dump(mode="json"),
                 input_at=made.oldest_input_at,
+                correlation_id=correlation_id,
                 chosen_at=now,
             )
         )
@@ -135,6 +137,7 @@ def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRo
                 made=item.envelope.data,
                 settings=settings,
                 now=now,
+                correlation_id=item.envelope.correlation_id,
             )
         return [item.envelope.owner_id for item in batch]
 
@@ -151,6 +154,7 @@ def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRo
                 source=SOURCE,
                 time=as_utc(row.chosen_at),
                 message_id=row.suggestion_id,
+                correlation_id=row.correlation_id,
             )
             for row in pending
         ]

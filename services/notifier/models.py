@@ -23,6 +23,7 @@ class NotifySuggestion(SQLModel, table=True):
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
     """The oldest input behind the ranked list this came from (end-to-end latency)."""
+    correlation_id: str | None = None
     payload: dict[str, Any] = Field(sa_column=Column(JSON))
     chosen_at: datetime = Field(sa_column=Column(DateTime(timezone=True)))
     published_at: datetime | None = Field(

@@ -51,10 +51,13 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
             else:
                 changes.append((envelope.owner_id, envelope.data))
         store.apply_changes(session, changes)
-        oldest: dict[str, datetime] = {}
+        oldest: dict[str, tuple[datetime, str | None]] = {}
         for item in batch:
-            owner, at = item.envelope.owner_id, item.envelope.time
-            oldest[owner] = min(oldest.get(owner, at), at)
+            envelope = item.envelope
+            seen = (envelope.time, envelope.correlation_id or envelope.id)
+            oldest[envelope.owner_id] = min(
+                oldest.get(envelope.owner_id, seen), seen, key=lambda pair: pair[0]
+            )
         store.mark_changed(session, inputs=oldest, at=now)
         return list(oldest)
 

@@ -115,6 +115,8 @@ class RecOwnerState(SQLModel, table=True):
     scored_at: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
     input_at: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
     """Time of the oldest input not yet reflected in a published list."""
+    correlation_id: str | None = None
+    """That input's correlation id, carried on to the list and its suggestions."""
 
 
 TABLES: tuple[type[SQLModel], ...] = (

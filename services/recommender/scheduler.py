@@ -30,6 +30,7 @@ class Scheduler:
     def __init__(self, runtime: ServiceRuntime, settings: RecommenderSettings) -> None:
         self.runtime = runtime
         self.settings = settings
+        self._correlation: dict[str, str | None] = {}
         self.published = Counter(
             "springboard_recommender_recommendations_total",
             "Ranked items published, by kind.",
@@ -71,6 +72,7 @@ class Scheduler:
         )
         state = session.get(RecOwnerState, owner_id)
         oldest = as_utc(state.input_at) if state and state.input_at else None
+        self._correlation[owner_id] = state.correlation_id if state else None
         return made.model_copy(update={"oldest_input_at": oldest})
 
     async def score_owner(self, owner_id: str) -> RecommendationsMade:
@@ -79,7 +81,13 @@ class Scheduler:
         scored_at = datetime.now(UTC)
         made = await self.runtime.in_transaction(lambda s: self._score(s, owner_id, scored_at))
         self.latency.observe(time.perf_counter() - started)
-        envelope = wrap(made, owner_id=owner_id, source=SOURCE, time=scored_at)
+        envelope = wrap(
+            made,
+            owner_id=owner_id,
+            source=SOURCE,
+            time=scored_at,
+            correlation_id=self._correlation.pop(owner_id, None),
+        )
         await self.runtime.publisher.publish_all([(topics.RECOMMENDATIONS, envelope)])
 
         def finish(session: Session) -> None:

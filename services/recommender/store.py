@@ -179,9 +179,12 @@ def record_feedback(
     )
 
 
-def mark_changed(session: Session, *, inputs: dict[str, datetime], at: datetime) -> None:
-    """Owners whose network changed ``at``; ``inputs`` holds each one's oldest input time,
-    kept until the next ranked list (for end-to-end latency)."""
+def mark_changed(
+    session: Session, *, inputs: dict[str, tuple[datetime, str | None]], at: datetime
+) -> None:
+    """Owners whose network changed ``at``; ``inputs`` holds each one's oldest input (its
+    time and correlation id), kept until the next ranked list: for end-to-end latency, and
+    so that the list carries the correlation id of the input that started it."""
     known = {
         r.owner_id: r
         for r in session.exec(
@@ -189,12 +192,25 @@ def mark_changed(session: Session, *, inputs: dict[str, datetime], at: datetime)
         ).all()
     }
     rows = []
-    for owner_id, oldest in sorted(inputs.items()):
+    for owner_id, (oldest, correlation) in sorted(inputs.items()):
         before = known.get(owner_id)
-        if before is not None and before.input_at is not None:
-            oldest = min(oldest, as_utc(before.input_at))
-        rows.append({"owner_id": owner_id, "changed_at": at, "input_at": oldest})
-    upsert(session, RecOwnerState, rows, keys=["owner_id"], update=["changed_at", "input_at"])
+        if before is not None and before.input_at is not None and as_utc(before.input_at) <= oldest:
+            oldest, correlation = as_utc(before.input_at), before.correlation_id
+        rows.append(
+            {
+                "owner_id": owner_id,
+                "changed_at": at,
+                "input_at": oldest,
+                "correlation_id": correlation,
+            }
+        )
+    upsert(
+        session,
+        RecOwnerState,
+        rows,
+        keys=["owner_id"],
+        update=["changed_at", "input_at", "correlation_id"],
+    )
 
 
 def owners_due(
@@ -220,6 +236,7 @@ def mark_scored(session: Session, *, owner_id: str, at: datetime) -> None:
     row.scored_at = at
     if row.changed_at is None or as_utc(row.changed_at) <= at:
         row.input_at = None
+        row.correlation_id = None
     session.add(row)
 
 

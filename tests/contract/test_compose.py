@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import yaml
@@ -22,6 +23,8 @@ def test_every_service_runs_a_real_app_factory_from_one_image() -> None:
         assert service["image"] == "springboard:latest"
         assert service["command"] == ["springboard", "run", name]
         assert ServiceName(name)
+        factory = importlib.import_module(f"services.{name}.main").create_app
+        assert callable(factory) and factory().springboard_runtime.name == name
         assert set(service["depends_on"]) == {"kafka", "postgres"}
 
 

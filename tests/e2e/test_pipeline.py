@@ -69,6 +69,19 @@ async def test_suggestions_of_three_kinds_with_reasons_arrive_for_the_sample_own
     assert len({e.data.suggestion_id for e in mine}) == len(mine)
 
 
+async def test_suggestions_carry_the_correlation_id_of_an_input_that_led_to_them(delivered) -> None:
+    inputs = {e.id for _, e in delivered["network"].messages}
+    for envelope in delivered["suggestions"]:
+        assert envelope.correlation_id in inputs
+
+
+async def test_the_asyncapi_documents_are_served_without_a_publishing_try_it_out(system) -> None:
+    async with httpx.AsyncClient(timeout=5) as client:
+        for service in system.services:
+            assert (await client.get(f"{service.url}/docs.json")).status_code == 200
+            assert (await client.post(f"{service.url}/docs/try", json={})).status_code == 404
+
+
 async def test_suggestions_name_only_people_and_events_of_that_owners_network(delivered) -> None:
     network = delivered["network"]
     names = {p.name for p in network.contacts + network.strangers}
