@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, SQLModel, col, delete, select
 
 from services.ingest.identity import Key
 from services.ingest.models import (
@@ -21,6 +21,8 @@ from services.ingest.models import (
     IngestPersonKey,
 )
 from shared.database import upsert
+
+T = TypeVar("T", bound=SQLModel)
 
 
 def get_owner(session: Session, *, owner_id: str) -> IngestOwner | None:
@@ -72,34 +74,27 @@ def people_at_company(session: Session, *, owner_id: str, company: str) -> list[
     )
 
 
-def keys_of(session: Session, *, owner_id: str, person_id: str) -> list[IngestPersonKey]:
+def _of_person(session: Session, table: type[T], *, owner_id: str, person_id: str) -> list[T]:
+    columns: Any = table
     return list(
         session.exec(
-            select(IngestPersonKey).where(
-                IngestPersonKey.owner_id == owner_id, IngestPersonKey.person_id == person_id
+            select(table).where(
+                col(columns.owner_id) == owner_id, col(columns.person_id) == person_id
             )
         ).all()
     )
+
+
+def keys_of(session: Session, *, owner_id: str, person_id: str) -> list[IngestPersonKey]:
+    return _of_person(session, IngestPersonKey, owner_id=owner_id, person_id=person_id)
 
 
 def attendance_of(session: Session, *, owner_id: str, person_id: str) -> list[IngestAttendance]:
-    return list(
-        session.exec(
-            select(IngestAttendance).where(
-                IngestAttendance.owner_id == owner_id, IngestAttendance.person_id == person_id
-            )
-        ).all()
-    )
+    return _of_person(session, IngestAttendance, owner_id=owner_id, person_id=person_id)
 
 
 def favours_of(session: Session, *, owner_id: str, person_id: str) -> list[IngestFavour]:
-    return list(
-        session.exec(
-            select(IngestFavour).where(
-                IngestFavour.owner_id == owner_id, IngestFavour.person_id == person_id
-            )
-        ).all()
-    )
+    return _of_person(session, IngestFavour, owner_id=owner_id, person_id=person_id)
 
 
 def meetings_with(session: Session, *, owner_id: str, person_id: str) -> list[IngestMeeting]:

@@ -56,14 +56,7 @@ def parse(chunks: Iterable[bytes], *, event_id: str | None = None) -> Iterator[I
     if event_id is None and col["event"] is None:
         yield Problem(header_line, "no event given: pass --event or include an Event ID column")
         return
-    numbers: list[int] = []
-
-    def text_lines() -> Iterator[str]:
-        for number, line in lines:
-            numbers.append(number)
-            yield line + "\n"
-
-    for line, row in records(text_lines(), numbers, dialect, header_line):
+    for line, row in records(lines, dialect, header_line):
         if isinstance(row, Problem):
             yield row
             return

@@ -247,15 +247,7 @@ def parse(
         for field, labels in fmt.columns.items()
     }
 
-    # csv needs whole records (quoted fields may span lines): feed it the raw lines.
-    numbers: list[int] = []
-
-    def text_lines() -> Iterator[str]:
-        for number, line in lines:
-            numbers.append(number)
-            yield line + "\n"
-
-    for line, row in records(text_lines(), numbers, dialect, header_line):
+    for line, row in records(lines, dialect, header_line):
         if isinstance(row, Problem):
             yield row
             return
@@ -263,10 +255,18 @@ def parse(
 
 
 def records(
-    lines: Iterator[str], numbers: list[int], dialect: type[csv.Dialect] | csv.Dialect, after: int
+    lines: Iterator[tuple[int, str]], dialect: type[csv.Dialect] | csv.Dialect, after: int
 ) -> Iterator[tuple[int, list[str] | Problem]]:
-    """CSV records with the file line each starts on (a quoted field may span lines)."""
-    reader = csv.reader(lines, dialect)
+    """CSV records from numbered lines, with the line each starts on (a quoted field may span
+    lines, so csv reads the raw lines itself)."""
+    numbers: list[int] = []
+
+    def text_lines() -> Iterator[str]:
+        for number, line in lines:
+            numbers.append(number)
+            yield line + "\n"
+
+    reader = csv.reader(text_lines(), dialect)
     while True:
         start = len(numbers)
         try:
@@ -274,10 +274,8 @@ def records(
         except StopIteration:
             return
         except csv.Error as error:
-            yield (
-                (numbers[-1] if numbers else after),
-                Problem(numbers[-1] if numbers else after, f"unreadable CSV: {error}"),
-            )
+            where = numbers[-1] if numbers else after
+            yield where, Problem(where, f"unreadable CSV: {error}")
             return
         if any(cell.strip() for cell in row):
             yield (numbers[start] if start < len(numbers) else after), row
