@@ -134,6 +134,44 @@ def suggestions(
 
 
 @app.command()
+def evaluate(
+    input_file: Path = typer.Option(..., "--input", help="JSONL: one input envelope a line."),
+    cutoff: str = typer.Option(..., help="ISO time: replay up to here, score what came after."),
+    horizon: str = typer.Option("30d", help="How long after the cut-off counts (30d, 4w…)."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Rank every owner as of a cut-off; NDCG, precision and recall against what happened."""
+    import json
+    from datetime import datetime
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from services.recommender import evaluate as evaluation
+
+    moment = datetime.fromisoformat(cutoff)
+    with input_file.open() as lines:
+        report = evaluation.run(lines, cutoff=moment, horizon=evaluation.parse_horizon(horizon))
+    if json_output:
+        print(json.dumps(report))
+        return
+    table = Table(
+        title=f"Evaluation at {report['cutoff']}, horizon {report['horizon_days']:g} days"
+    )
+    for column in ("kind", "owners", "ranker", *evaluation.METRICS):
+        table.add_column(column)
+    for kind, result in report["kinds"].items():
+        for ranker, metrics in result["rankers"].items():
+            table.add_row(
+                kind,
+                str(result["owners"]),
+                ranker,
+                *(f"{metrics[m]:.3f}" for m in evaluation.METRICS),
+            )
+    Console().print(table)
+
+
+@app.command()
 def merges(
     owner: str = typer.Option(..., "--owner", help="Whose identity merges to list."),
     undo: str | None = typer.Option(None, help="Split this merge (its id) back into two people."),

@@ -1,0 +1,204 @@
+"""Offline evaluation: replay an input stream up to a cut-off, rank, score against what happened.
+
+``springboard evaluate --input FILE.jsonl --cutoff ISO_TIME [--horizon 30d] [--json]``.
+Each line is one input envelope, exactly as on the input topics. Everything with a time
+up to the cut-off is replayed through ingest's identity resolution and the recommender's
+projection (in memory), with attendance of events after the cut-off seen as registration
+only; then every owner is ranked as of the cut-off by the model and by the baselines, and
+each ranking is scored against what happened in the horizon after it:
+
+- reconnect: the contacts the owner met;       introduction: people met for the first time;
+- event: the events the owner attended;        give_back: the people the owner did a favour.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from statistics import mean
+from typing import Any
+
+import numpy as np
+from sqlmodel import Session, select
+
+from services.ingest import canonical
+from services.ingest import store as ingest_store
+from services.ingest.identity import keys_for
+from services.ingest.models import TABLES as INGEST_TABLES
+from services.recommender import baselines, prior
+from services.recommender import store as rec_store
+from services.recommender.candidates import all_candidates
+from services.recommender.metrics import ndcg_at, precision_at, recall_at
+from services.recommender.models import TABLES as REC_TABLES
+from services.recommender.models import RecPerson
+from shared import database
+from shared.messages import envelope_adapter, inputs
+from shared.messages.recommendations import SuggestionKind
+
+METRICS = ("ndcg@5", "ndcg@10", "precision@5", "recall@10")
+
+
+def topic_of(document: dict[str, Any]) -> str | None:
+    from services.ingest.webhooks import TYPE_TOPICS
+
+    kind = document.get("type")
+    return TYPE_TOPICS.get(kind) if isinstance(kind, str) else None
+
+
+@dataclass
+class Truth:
+    met: set[str] = field(default_factory=set)
+    attended: set[str] = field(default_factory=set)
+    helped: set[str] = field(default_factory=set)
+
+
+def _person(session: Session, owner_id: str, email: str) -> str | None:
+    """The person (not the owner themself) an address belonged to at the cut-off."""
+    ids, _ = ingest_store.find_person_ids(session, owner_id=owner_id, keys=keys_for(emails=[email]))
+    person = ingest_store.get_person(session, person_id=ids[0]) if ids else None
+    return person.person_id if person is not None and not person.is_self else None
+
+
+def _is_owner(session: Session, owner_id: str, email: str) -> bool:
+    ids, _ = ingest_store.find_person_ids(session, owner_id=owner_id, keys=keys_for(emails=[email]))
+    person = ingest_store.get_person(session, person_id=ids[0]) if ids else None
+    return person is not None and person.is_self
+
+
+def replay(
+    lines: Iterable[str], *, cutoff: datetime, horizon: timedelta
+) -> tuple[Any, dict[str, Truth], int]:
+    """An in-memory store as of ``cutoff``, what each owner did after it, and bad lines."""
+    engine = database.make_engine("sqlite://")
+    database.create_tables(engine, INGEST_TABLES + REC_TABLES)
+    later: list[Any] = []
+    bad = 0
+    with database.transaction(engine) as session:
+        for line in lines:
+            if not line.strip():
+                continue
+            try:
+                document = json.loads(line)
+                topic = topic_of(document)
+                envelope = envelope_adapter(topic).validate_python(document) if topic else None
+            except ValueError:
+                envelope = None
+            if envelope is None:
+                bad += 1
+                continue
+            if envelope.time > cutoff:
+                later.append(envelope)
+                continue
+            data = envelope.data
+            if isinstance(data, inputs.AttendanceRecorded) and data.status == "attended":
+                data = data.model_copy(update={"status": inputs.AttendanceStatus.REGISTERED})
+            changes = canonical.apply(
+                session, owner_id=envelope.owner_id, source=envelope.source, data=data
+            )
+            rec_store.apply_changes(session, [(envelope.owner_id, c) for c in changes])
+    truth: dict[str, Truth] = defaultdict(Truth)
+    end = cutoff + horizon
+    with database.transaction(engine) as session:
+        for envelope in later:
+            data, owner = envelope.data, envelope.owner_id
+            if (
+                isinstance(data, inputs.MeetingRecorded)
+                and cutoff < data.starts_at <= end
+                and not (data.cancelled or data.owner_declined)
+            ):
+                for attendee in data.attendees:
+                    person = _person(session, owner, attendee.email)
+                    if person:
+                        truth[owner].met.add(person)
+            elif (
+                isinstance(data, inputs.AttendanceRecorded)
+                and data.status == "attended"
+                and _is_owner(session, owner, data.email)
+            ):
+                truth[owner].attended.add(canonical.event_id_for(owner, data.event_external_id))
+            elif (
+                isinstance(data, inputs.FavourRecorded)
+                and data.direction == "given"
+                and cutoff < data.occurred_at <= end
+            ):
+                person = _person(session, owner, data.person_email)
+                if person:
+                    truth[owner].helped.add(person)
+    return engine, dict(truth), bad
+
+
+def relevant_for(kind: SuggestionKind, truth: Truth, contacts: set[str]) -> set[str]:
+    if kind is SuggestionKind.RECONNECT:
+        return truth.met & contacts
+    if kind is SuggestionKind.INTRODUCTION:
+        return truth.met - contacts
+    if kind is SuggestionKind.EVENT:
+        return truth.attended
+    return truth.helped
+
+
+def evaluate(engine: Any, truth: dict[str, Truth], *, cutoff: datetime) -> dict[str, Any]:
+    """Per kind: the model's and each baseline's mean metrics over owners with an outcome."""
+    scores: dict[str, dict[str, dict[str, list[float]]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(list))
+    )
+    with database.transaction(engine) as session:
+        owners = sorted({row.owner_id for row in session.exec(select(RecPerson))} | set(truth))
+        for owner in owners:
+            snapshot = rec_store.load_snapshot(session, owner_id=owner, now=cutoff)
+            contacts = {c.id for c in snapshot.contacts()}
+            for kind, found in all_candidates(snapshot).items():
+                relevant = relevant_for(kind, truth.get(owner, Truth()), contacts)
+                if not found or not relevant:
+                    continue
+                names = prior.FEATURES[kind]
+                matrix = np.array([[c.features[n] for n in names] for c in found])
+                rankers = {"model": prior.prior_for(kind).predict(matrix).tolist()}
+                rankers |= {
+                    name: fn(snapshot, found) for name, fn in baselines.for_kind(kind).items()
+                }
+                for name, values in rankers.items():
+                    order = sorted(
+                        range(len(found)), key=lambda i: (-values[i], found[i].subject_id)
+                    )
+                    ranked = [found[i].subject_id for i in order]
+                    bucket = scores[kind.value][name]
+                    bucket["ndcg@5"].append(ndcg_at(ranked, relevant, 5))
+                    bucket["ndcg@10"].append(ndcg_at(ranked, relevant, 10))
+                    bucket["precision@5"].append(precision_at(ranked, relevant, 5))
+                    bucket["recall@10"].append(recall_at(ranked, relevant, 10))
+    report: dict[str, Any] = {}
+    for kind_name, rankers in scores.items():
+        report[kind_name] = {
+            "owners": len(rankers["model"]["ndcg@10"]),
+            "rankers": {
+                name: {m: round(mean(v), 4) for m, v in metrics.items()}
+                for name, metrics in rankers.items()
+            },
+        }
+    return report
+
+
+def run(lines: Iterable[str], *, cutoff: datetime, horizon: timedelta) -> dict[str, Any]:
+    engine, truth, bad = replay(lines, cutoff=cutoff, horizon=horizon)
+    report = evaluate(engine, truth, cutoff=cutoff)
+    return {
+        "cutoff": cutoff.isoformat(),
+        "horizon_days": horizon.total_seconds() / 86400,
+        "model": prior.PRIOR_VERSION,
+        "unreadable_lines": bad,
+        "kinds": report,
+    }
+
+
+def parse_horizon(text: str) -> timedelta:
+    unit = text[-1]
+    amount = float(text[:-1])
+    return {
+        "d": timedelta(days=amount),
+        "w": timedelta(weeks=amount),
+        "h": timedelta(hours=amount),
+    }[unit]

@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.recommender import evaluate
+from services.recommender.metrics import ndcg_at, precision_at, recall_at
+from shared.messages import encode, wrap
+from shared.messages.inputs import (
+    AttendanceRecorded,
+    Attendee,
+    ContactUpserted,
+    EventAnnounced,
+    GoalsSet,
+    MeetingRecorded,
+)
+
+CUTOFF = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def test_metrics_match_hand_computed_values() -> None:
+    ranked = ["a", "b", "c", "d"]
+    relevant = {"b", "d"}
+    dcg = 1 / math.log2(3) + 1 / math.log2(5)
+    ideal = 1 + 1 / math.log2(3)
+    assert ndcg_at(ranked, relevant, 10) == pytest.approx(dcg / ideal)
+    assert precision_at(ranked, relevant, 2) == 0.5
+    assert recall_at(ranked, relevant, 2) == 0.5
+    assert ndcg_at(["b", "d"], relevant, 10) == pytest.approx(1.0)
+
+
+def lines() -> list[str]:
+    owner, me = "o1", "me@example.com"
+
+    def env(data, time):
+        return encode(wrap(data, owner_id=owner, source="test", time=time)).decode()
+
+    out = [env(GoalsSet(full_name="Me", emails=[me]), CUTOFF - timedelta(days=400))]
+    for name in ("anna", "bo", "cy"):
+        out.append(
+            env(
+                ContactUpserted(
+                    external_id=name, full_name=name.title(), emails=[f"{name}@x.example"]
+                ),
+                CUTOFF - timedelta(days=400),
+            )
+        )
+    # Anna: met every 30 days until 120 days ago (overdue); Bo: met 200 days ago once.
+    for days in (240, 210, 180, 150, 120):
+        at = CUTOFF - timedelta(days=days)
+        out.append(
+            env(
+                MeetingRecorded(
+                    external_id=f"a{days}",
+                    starts_at=at,
+                    organizer_email=me,
+                    attendees=[Attendee(email=me), Attendee(email="anna@x.example")],
+                ),
+                at,
+            )
+        )
+    at = CUTOFF - timedelta(days=200)
+    out.append(
+        env(
+            MeetingRecorded(
+                external_id="b1",
+                starts_at=at,
+                organizer_email=me,
+                attendees=[Attendee(email=me), Attendee(email="bo@x.example")],
+            ),
+            at,
+        )
+    )
+    # After the cut-off: the owner meets Anna again and attends an event.
+    later = CUTOFF + timedelta(days=10)
+    out.append(
+        env(
+            MeetingRecorded(
+                external_id="a-again",
+                starts_at=later,
+                organizer_email=me,
+                attendees=[Attendee(email=me), Attendee(email="anna@x.example")],
+            ),
+            later,
+        )
+    )
+    event_day = CUTOFF + timedelta(days=20)
+    out.append(
+        env(
+            EventAnnounced(external_id="ev", title="Fintech Breakfast", starts_at=event_day),
+            CUTOFF - timedelta(days=30),
+        )
+    )
+    out.append(
+        env(
+            AttendanceRecorded(event_external_id="ev", email="cy@x.example", status="attended"),
+            CUTOFF - timedelta(days=3),
+        )
+    )
+    out.append(
+        env(AttendanceRecorded(event_external_id="ev", email=me, status="attended"), event_day)
+    )
+    return out
+
+
+def test_replay_sees_nothing_after_the_cutoff_and_scores_what_happened() -> None:
+    report = evaluate.run(lines(), cutoff=CUTOFF, horizon=timedelta(days=30))
+    assert report["unreadable_lines"] == 0
+    reconnect = report["kinds"]["reconnect"]
+    assert reconnect["owners"] == 1
+    assert reconnect["rankers"]["model"]["ndcg@10"] == pytest.approx(1.0)  # Anna is first
+    event = report["kinds"]["event"]["rankers"]["model"]
+    assert event["recall@10"] == 1.0
+
+
+def test_attendance_after_the_cutoff_is_not_known_as_attendance_at_the_cutoff() -> None:
+    engine, truth, _ = evaluate.replay(lines(), cutoff=CUTOFF, horizon=timedelta(days=30))
+    [owner_truth] = truth.values()
+    assert len(owner_truth.attended) == 1 and len(owner_truth.met) == 1
+    from services.recommender import store
+    from shared import database
+
+    with database.transaction(engine) as session:
+        snapshot = store.load_snapshot(session, owner_id="o1", now=CUTOFF)
+    statuses = {s for people in snapshot.attendance.values() for s in people.values()}
+    assert statuses <= {"registered"}
+    assert all(i.at <= CUTOFF for i in snapshot.interactions)
+
+
+def test_unreadable_lines_are_counted_not_fatal() -> None:
+    report = evaluate.run(
+        [*lines(), "{not json", '{"type": "nope"}'], cutoff=CUTOFF, horizon=timedelta(days=30)
+    )
+    assert report["unreadable_lines"] == 2
