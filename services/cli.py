@@ -139,6 +139,10 @@ def evaluate(
     cutoff: str = typer.Option(..., help="ISO time: replay up to here, score what came after."),
     horizon: str = typer.Option("30d", help="How long after the cut-off counts (30d, 4w…)."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    train_first: bool = typer.Option(
+        False, "--train", help="First train models on backtests before the cut-off."
+    ),
+    model_dir: Path | None = typer.Option(None, help="Model store to use (and promote into)."),
 ) -> None:
     """Rank every owner as of a cut-off; NDCG, precision and recall against what happened."""
     import json
@@ -151,7 +155,13 @@ def evaluate(
 
     moment = datetime.fromisoformat(cutoff)
     with input_file.open() as lines:
-        report = evaluation.run(lines, cutoff=moment, horizon=evaluation.parse_horizon(horizon))
+        report = evaluation.run(
+            lines,
+            cutoff=moment,
+            horizon=evaluation.parse_horizon(horizon),
+            model_dir=model_dir,
+            train_first=train_first,
+        )
     if json_output:
         print(json.dumps(report))
         return
@@ -169,6 +179,8 @@ def evaluate(
                 *(f"{metrics[m]:.3f}" for m in evaluation.METRICS),
             )
     Console().print(table)
+    for result in report["training"]:
+        Console().print(f"training {result['kind']}: {result['reason']}")
 
 
 @app.command()

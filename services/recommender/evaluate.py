@@ -14,26 +14,28 @@ each ranking is scored against what happened in the horizon after it:
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from statistics import mean
 from typing import Any
 
-import numpy as np
 from sqlmodel import Session, select
 
 from services.ingest import canonical
 from services.ingest import store as ingest_store
 from services.ingest.identity import keys_for
 from services.ingest.models import TABLES as INGEST_TABLES
-from services.recommender import baselines, prior
+from services.recommender import artefacts, backtest, baselines, scoring, train
 from services.recommender import store as rec_store
 from services.recommender.candidates import all_candidates
 from services.recommender.metrics import ndcg_at, precision_at, recall_at
 from services.recommender.models import TABLES as REC_TABLES
 from services.recommender.models import RecPerson
+from services.recommender.pipeline import PriorRanker, Ranker
 from shared import database
 from shared.messages import envelope_adapter, inputs
 from shared.messages.recommendations import SuggestionKind
@@ -140,7 +142,13 @@ def relevant_for(kind: SuggestionKind, truth: Truth, contacts: set[str]) -> set[
     return truth.helped
 
 
-def evaluate(engine: Any, truth: dict[str, Truth], *, cutoff: datetime) -> dict[str, Any]:
+def evaluate(
+    engine: Any,
+    truth: dict[str, Truth],
+    *,
+    cutoff: datetime,
+    models: dict[SuggestionKind, Ranker] | None = None,
+) -> dict[str, Any]:
     """Per kind: the model's and each baseline's mean metrics over owners with an outcome."""
     scores: dict[str, dict[str, dict[str, list[float]]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(list))
@@ -154,9 +162,11 @@ def evaluate(engine: Any, truth: dict[str, Truth], *, cutoff: datetime) -> dict[
                 relevant = relevant_for(kind, truth.get(owner, Truth()), contacts)
                 if not found or not relevant:
                     continue
-                names = prior.FEATURES[kind]
-                matrix = np.array([[c.features[n] for n in names] for c in found])
-                rankers = {"model": prior.prior_for(kind).predict(matrix).tolist()}
+                matrix = backtest.matrix(found)
+                serving = (models or {}).get(kind) or PriorRanker(kind)
+                rankers = {"model": serving.score(matrix).tolist()}
+                if not isinstance(serving, PriorRanker):
+                    rankers["prior"] = PriorRanker(kind).score(matrix).tolist()
                 rankers |= {
                     name: fn(snapshot, found) for name, fn in baselines.for_kind(kind).items()
                 }
@@ -182,13 +192,51 @@ def evaluate(engine: Any, truth: dict[str, Truth], *, cutoff: datetime) -> dict[
     return report
 
 
-def run(lines: Iterable[str], *, cutoff: datetime, horizon: timedelta) -> dict[str, Any]:
+def snapshots_at(engine: Any, moment: datetime) -> list[Any]:
+    with database.transaction(engine) as session:
+        owners = sorted({row.owner_id for row in session.exec(select(RecPerson))})
+        return [rec_store.load_snapshot(session, owner_id=o, now=moment) for o in owners]
+
+
+def run(
+    lines: Iterable[str],
+    *,
+    cutoff: datetime,
+    horizon: timedelta,
+    model_dir: Path | None = None,
+    train_first: bool = False,
+) -> dict[str, Any]:
+    """Evaluate at ``cutoff``. With ``train_first``, models are first trained on backtests
+    of the history before the cut-off (nothing after it) and promoted into ``model_dir``
+    when they beat the prior on their own held-out weeks."""
     engine, truth, bad = replay(lines, cutoff=cutoff, horizon=horizon)
-    report = evaluate(engine, truth, cutoff=cutoff)
+    training: list[dict[str, Any]] = []
+    models: dict[SuggestionKind, Ranker] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        store = model_dir or Path(scratch)
+        if train_first:
+            snapshots = snapshots_at(engine, cutoff)
+            first = min((i.at for s in snapshots for i in s.interactions), default=cutoff)
+            results = train.train(
+                snapshots,
+                start=first + timedelta(days=90),
+                end=cutoff,
+                horizon=horizon,
+                store=store,
+            )
+            training = [
+                {"kind": r.kind.value, "promoted": r.promoted, "reason": r.reason, **r.metrics}
+                for r in results
+            ]
+        if store.exists():
+            models = dict(artefacts.load_current(store))
+        report = evaluate(engine, truth, cutoff=cutoff, models=models)
+    versions = {kind.value: ranker.version for kind, ranker in scoring.rankers(models).items()}
     return {
         "cutoff": cutoff.isoformat(),
         "horizon_days": horizon.total_seconds() / 86400,
-        "model": prior.PRIOR_VERSION,
+        "models": versions,
+        "training": training,
         "unreadable_lines": bad,
         "kinds": report,
     }

@@ -64,8 +64,17 @@ class WeightedPrior(RegressorMixin, BaseEstimator):
     def __init__(self, weights: Sequence[float] | None = None) -> None:
         self.weights = weights
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.regressor_tags.poor_score = True  # set weights, not fitted to the data
+        return tags
+
     def fit(self, X: Any, y: Any = None) -> WeightedPrior:
-        X = validate_data(self, X, reset=True)
+        """Checks the input like any estimator; the weights are set, not learned from ``y``."""
+        if y is None:
+            X = validate_data(self, X, reset=True)
+        else:
+            X, y = validate_data(self, X, y, reset=True, y_numeric=True)
         n = X.shape[1]
         if self.weights is None:
             coef = np.full(n, 1.0 / n)

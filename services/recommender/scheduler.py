@@ -10,15 +10,13 @@ from datetime import UTC, datetime, timedelta
 from prometheus_client import Counter, Gauge, Histogram
 from sqlmodel import Session
 
-from services.recommender import store
+from services.recommender import artefacts, store
 from services.recommender.models import RecOwnerState
-from services.recommender.prior import PRIOR_VERSION
-from services.recommender.scoring import recommend
+from services.recommender.scoring import rankers, recommend
 from services.recommender.settings import RecommenderSettings
 from shared import topics
 from shared.clock import as_utc
 from shared.messages import RecommendationsMade, wrap
-from shared.messages.recommendations import SuggestionKind
 from shared.service import ServiceRuntime
 
 logger = logging.getLogger("springboard.recommender")
@@ -31,6 +29,8 @@ class Scheduler:
         self.runtime = runtime
         self.settings = settings
         self._correlation: dict[str, str | None] = {}
+        store = settings.model_dir or settings.data_dir / "models"
+        self.models = artefacts.load_current(store) if store.exists() else {}
         self.published = Counter(
             "springboard_recommender_recommendations_total",
             "Ranked items published, by kind.",
@@ -43,8 +43,8 @@ class Scheduler:
             ["kind", "version"],
             registry=runtime.registry,
         )
-        for kind in SuggestionKind:
-            self.model.labels(kind.value, PRIOR_VERSION).set(1)
+        for kind, ranker in rankers(self.models).items():
+            self.model.labels(kind.value, ranker.version).set(1)
         # Set by training and evaluation (the prior is neither trained nor evaluated yet).
         self.trained_at = Gauge(
             "springboard_recommender_model_trained_timestamp_seconds",
@@ -68,7 +68,10 @@ class Scheduler:
     def _score(self, session: Session, owner_id: str, now: datetime) -> RecommendationsMade:
         snapshot = store.load_snapshot(session, owner_id=owner_id, now=now)
         made = recommend(
-            snapshot, per_kind=self.settings.per_kind, max_per_company=self.settings.max_per_company
+            snapshot,
+            per_kind=self.settings.per_kind,
+            max_per_company=self.settings.max_per_company,
+            models=self.models,
         )
         state = session.get(RecOwnerState, owner_id)
         oldest = as_utc(state.input_at) if state and state.input_at else None

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Mapping
 
+from services.recommender import backtest, explain, ranking
 from services.recommender import candidates as cand
-from services.recommender import explain, prior, ranking
+from services.recommender.pipeline import PriorRanker, Ranker
 from services.recommender.snapshot import Snapshot
-from shared.messages.recommendations import RankedItem, RecommendationsMade
+from shared.messages.recommendations import RankedItem, RecommendationsMade, SuggestionKind
 
 
-def recommend(snapshot: Snapshot, *, per_kind: int, max_per_company: int) -> RecommendationsMade:
+def rankers(models: Mapping[SuggestionKind, Ranker] | None = None) -> dict[SuggestionKind, Ranker]:
+    """The promoted model of each kind, else the prior."""
+    return {kind: (models or {}).get(kind) or PriorRanker(kind) for kind in SuggestionKind}
+
+
+def recommend(
+    snapshot: Snapshot,
+    *,
+    per_kind: int,
+    max_per_company: int,
+    models: Mapping[SuggestionKind, Ranker] | None = None,
+) -> RecommendationsMade:
+    serving = rankers(models)
     items: list[RankedItem] = []
     for kind, found in cand.all_candidates(snapshot).items():
         if not found:
             continue
-        names = prior.FEATURES[kind]
-        matrix = np.array([[c.features[n] for n in names] for c in found], dtype=float)
-        scores = prior.prior_for(kind).predict(matrix)
+        scores = serving[kind].score(backtest.matrix(found))
         ranked = ranking.rerank(
             found, scores.tolist(), limit=per_kind, max_per_company=max_per_company
         )
@@ -30,11 +41,12 @@ def recommend(snapshot: Snapshot, *, per_kind: int, max_per_company: int) -> Rec
                     subject_name=candidate.subject_name,
                     introducer_id=candidate.introducer_id,
                     introducer_name=candidate.introducer_name,
-                    score=round(float(score), 4),
+                    score=round(min(max(float(score), 0.0), 1.0), 4),
                     rank=rank,
                     reasons=explain.reasons(candidate, snapshot),
                 )
             )
+    versions = sorted({r.version for r in serving.values()})
     return RecommendationsMade(
-        model_version=prior.PRIOR_VERSION, generated_at=snapshot.now, items=items
+        model_version="+".join(versions), generated_at=snapshot.now, items=items
     )

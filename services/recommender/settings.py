@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from shared.settings import SpringboardSettings
@@ -17,6 +19,9 @@ class RecommenderSettings(SpringboardSettings):
     )
     scan_interval_seconds: float = Field(0.25, gt=0)
     per_kind: int = Field(10, ge=1, description="Candidates kept per kind in each ranked list.")
+    model_dir: Path | None = Field(
+        None, description="Model store (default: <data_dir>/models); promoted models serve."
+    )
     max_per_company: int = Field(
         2, ge=1, description="Diversity: at most this many per company and kind."
     )

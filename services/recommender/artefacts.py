@@ -1,0 +1,107 @@
+"""Model artefacts: ``<store>/<kind>/<version>/model.skops`` plus ``metadata.json``, no pickle.
+
+Loading trusts only the types listed here and refuses an artefact written by another
+scikit-learn version. ``<store>/<kind>/CURRENT`` names the promoted version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sklearn
+import skops.io as sio
+
+from services.recommender.pipeline import LearnedRanker
+from shared.messages.recommendations import SuggestionKind
+
+TRUSTED = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
+"""Beyond what skops trusts by default, all a HistGradientBoosting pipeline holds."""
+
+
+class UntrustedArtefact(ValueError):
+    """An artefact with types we do not load, or from another scikit-learn version."""
+
+
+@dataclass(frozen=True)
+class Saved:
+    path: Path
+    metadata: dict[str, Any]
+
+
+def data_hash(x: np.ndarray, y: np.ndarray) -> str:
+    digest = hashlib.sha256(np.ascontiguousarray(x).tobytes())
+    digest.update(np.ascontiguousarray(y).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def save(
+    store: Path,
+    kind: SuggestionKind,
+    pipeline: Any,
+    *,
+    feature_names: list[str],
+    cutoff: datetime,
+    x: np.ndarray,
+    y: np.ndarray,
+    metrics: dict[str, Any],
+) -> Saved:
+    version = (
+        f"hgb-{kind.value}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{data_hash(x, y)[:6]}"
+    )
+    folder = store / kind.value / version
+    folder.mkdir(parents=True, exist_ok=True)
+    sio.dump(pipeline, folder / "model.skops")
+    metadata = {
+        "version": version,
+        "kind": kind.value,
+        "sklearn": sklearn.__version__,
+        "numpy": np.__version__,
+        "skops": package_version("skops"),
+        "feature_names": feature_names,
+        "training_cutoff": cutoff.isoformat(),
+        "rows": len(y),
+        "positives": int(y.sum()),
+        "data_hash": data_hash(x, y),
+        "metrics": metrics,
+        "created_at": datetime.now(UTC).isoformat(),
+    }
+    (folder / "metadata.json").write_text(json.dumps(metadata, indent=2))
+    return Saved(folder, metadata)
+
+
+def promote(store: Path, kind: SuggestionKind, version: str) -> None:
+    pointer = store / kind.value / "CURRENT"
+    temporary = pointer.with_suffix(".tmp")
+    temporary.write_text(version)
+    temporary.replace(pointer)
+
+
+def load(folder: Path) -> LearnedRanker:
+    metadata = json.loads((folder / "metadata.json").read_text())
+    if metadata["sklearn"] != sklearn.__version__:
+        raise UntrustedArtefact(
+            f"{folder.name} was written by scikit-learn {metadata['sklearn']}, "
+            f"this is {sklearn.__version__}: retrain it"
+        )
+    path = folder / "model.skops"
+    unknown = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED]
+    if unknown:
+        raise UntrustedArtefact(f"{folder.name} holds types not trusted here: {unknown}")
+    return LearnedRanker(sio.load(path, trusted=TRUSTED), metadata["version"])
+
+
+def load_current(store: Path) -> dict[SuggestionKind, LearnedRanker]:
+    """The promoted model of each kind that has one."""
+    models = {}
+    for kind in SuggestionKind:
+        pointer = store / kind.value / "CURRENT"
+        if pointer.exists():
+            models[kind] = load(store / kind.value / pointer.read_text().strip())
+    return models

@@ -1,0 +1,120 @@
+"""Training on backtests, a time-split evaluation, and promotion only on improvement.
+
+Cut-offs every two weeks; the last quarter of them (the most recent) is held out. A new
+model of a kind is promoted only when its mean NDCG@10 over the held-out (owner, cut-off)
+groups beats the model serving that kind now (the prior, or the last promoted model).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from statistics import mean
+from typing import Any
+
+import numpy as np
+
+from services.recommender import artefacts, backtest
+from services.recommender.metrics import ndcg_at
+from services.recommender.pipeline import PriorRanker, Ranker, build_pipeline
+from services.recommender.snapshot import Snapshot
+from shared.messages.recommendations import SuggestionKind
+
+MIN_POSITIVES = 20
+STEP = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class KindResult:
+    kind: SuggestionKind
+    promoted: bool
+    reason: str
+    metrics: dict[str, Any]
+    version: str | None = None
+
+
+def cutoffs(start: datetime, end: datetime) -> list[datetime]:
+    out, moment = [], end
+    while moment > start:
+        out.append(moment)
+        moment -= STEP
+    return sorted(out)
+
+
+def mean_ndcg(
+    scores: np.ndarray, y: np.ndarray, groups: Sequence[Any], subjects: Sequence[str]
+) -> float:
+    by_group: dict[Any, list[int]] = defaultdict(list)
+    for index, group in enumerate(groups):
+        by_group[group].append(index)
+    values = []
+    for indices in by_group.values():
+        relevant = {subjects[i] for i in indices if y[i]}
+        if not relevant:
+            continue
+        order = sorted(indices, key=lambda i: (-scores[i], subjects[i]))
+        values.append(ndcg_at([subjects[i] for i in order], relevant, 10))
+    return mean(values) if values else 0.0
+
+
+def train(
+    snapshots: Sequence[Snapshot],
+    *,
+    start: datetime,
+    end: datetime,
+    horizon: timedelta,
+    store: Path,
+    current: dict[SuggestionKind, Ranker] | None = None,
+    random_state: int = 0,
+) -> list[KindResult]:
+    """Train every kind on backtests between ``start`` and ``end - horizon``; promote winners."""
+    moments = cutoffs(start, end - horizon)
+    held_out_from = moments[int(len(moments) * 0.75)] if len(moments) >= 4 else end
+    data = backtest.rows(snapshots, moments, horizon)
+    results = []
+    for kind, (x, y, groups, subjects) in data.items():
+        train_mask = np.array([g[1] < held_out_from for g in groups], dtype=bool)
+        test_mask = ~train_mask
+        if y[train_mask].sum() < MIN_POSITIVES or y[test_mask].sum() == 0:
+            results.append(
+                KindResult(kind, False, f"too few positives ({int(y.sum())})", {"rows": len(y)})
+            )
+            continue
+        model = build_pipeline(kind, random_state=random_state).fit(x[train_mask], y[train_mask])
+        serving = (current or {}).get(kind) or PriorRanker(kind)
+        test_groups = [g for g, keep in zip(groups, test_mask, strict=True) if keep]
+        test_subjects = [s for s, keep in zip(subjects, test_mask, strict=True) if keep]
+        candidate_ndcg = mean_ndcg(
+            model.predict_proba(x[test_mask])[:, 1], y[test_mask], test_groups, test_subjects
+        )
+        serving_ndcg = mean_ndcg(
+            serving.score(x[test_mask]), y[test_mask], test_groups, test_subjects
+        )
+        metrics = {
+            "ndcg@10_candidate": round(candidate_ndcg, 4),
+            "ndcg@10_serving": round(serving_ndcg, 4),
+            "serving": serving.version,
+            "train_rows": int(train_mask.sum()),
+            "test_rows": int(test_mask.sum()),
+        }
+        if candidate_ndcg <= serving_ndcg:
+            results.append(KindResult(kind, False, "did not beat the serving model", metrics))
+            continue
+        saved = artefacts.save(
+            store,
+            kind,
+            model,
+            feature_names=list(backtest.feature_names(kind)),
+            cutoff=end,
+            x=x,
+            y=y,
+            metrics=metrics,
+        )
+        artefacts.promote(store, kind, saved.metadata["version"])
+        results.append(
+            KindResult(kind, True, "beat the serving model", metrics, saved.metadata["version"])
+        )
+    return results

@@ -1,0 +1,126 @@
+"""Backtests without leakage, estimator checks, artefacts without pickle, promotion."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from services.recommender import artefacts, backtest, train
+from services.recommender.pipeline import LearnedRanker, PriorRanker, build_pipeline
+from services.recommender.prior import WeightedPrior
+from services.recommender.scoring import recommend
+from shared.messages.recommendations import SuggestionKind
+from tests.unit.recommender.test_scoring import NOW, SNAPSHOT
+
+HORIZON = timedelta(days=30)
+
+
+@parametrize_with_checks([WeightedPrior()])
+def test_the_prior_follows_scikit_learns_estimator_rules(estimator, check) -> None:
+    check(estimator)
+
+
+def test_a_backtest_snapshot_knows_nothing_after_its_cutoff() -> None:
+    moment = NOW - timedelta(days=200)
+    past = backtest.as_of(SNAPSHOT, moment)
+    assert all(i.at <= moment for i in past.interactions)
+    assert all(f.at <= moment for f in past.favours)
+    own = SNAPSHOT.self_ids
+    for event_id, people in past.attendance.items():
+        if SNAPSHOT.events[event_id].starts_at > moment:
+            assert not own & set(people) and set(people.values()) <= {"registered"}
+    # and its features are the same as those of a snapshot that never saw the future
+    later_free = backtest.as_of(backtest.as_of(SNAPSHOT, moment + timedelta(days=60)), moment)
+    from services.recommender.candidates import all_candidates
+
+    a = {c.subject_id: backtest.vector(c) for c in all_candidates(past)[SuggestionKind.RECONNECT]}
+    b = {
+        c.subject_id: backtest.vector(c)
+        for c in all_candidates(later_free)[SuggestionKind.RECONNECT]
+    }
+    assert a == b
+
+
+def test_labels_are_what_happened_in_the_horizon() -> None:
+    moment = NOW - timedelta(days=200)
+    happened = backtest.outcomes(SNAPSHOT, moment, moment + HORIZON)
+    met = {
+        p for i in SNAPSHOT.interactions if moment < i.at <= moment + HORIZON for p in i.person_ids
+    } - SNAPSHOT.self_ids
+    assert happened[SuggestionKind.RECONNECT] | happened[SuggestionKind.INTRODUCTION] == met
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    store = tmp_path_factory.mktemp("models")
+    results = train.train(
+        [SNAPSHOT], start=NOW - timedelta(days=3 * 365 - 90), end=NOW, horizon=HORIZON, store=store
+    )
+    return store, {r.kind: r for r in results}
+
+
+def test_a_model_is_promoted_only_when_it_beats_the_serving_one(trained) -> None:
+    store, results = trained
+    reconnect = results[SuggestionKind.RECONNECT]
+    assert reconnect.promoted
+    assert reconnect.metrics["ndcg@10_candidate"] > reconnect.metrics["ndcg@10_serving"]
+    assert not results[SuggestionKind.INTRODUCTION].promoted  # no positives in the sample
+    assert (store / "reconnect" / "CURRENT").read_text() == reconnect.version
+
+
+def test_artefacts_round_trip_with_metadata_and_serve_with_their_version(trained) -> None:
+    store, results = trained
+    models = artefacts.load_current(store)
+    metadata = json.loads(
+        (
+            store / "reconnect" / results[SuggestionKind.RECONNECT].version / "metadata.json"
+        ).read_text()
+    )
+    assert metadata["feature_names"] == list(backtest.feature_names(SuggestionKind.RECONNECT))
+    assert metadata["rows"] > 0 and metadata["data_hash"]
+    made = recommend(SNAPSHOT, per_kind=10, max_per_company=2, models=models)
+    assert results[SuggestionKind.RECONNECT].version in made.model_version
+    assert "prior-1" in made.model_version
+
+
+def test_an_artefact_from_another_scikit_learn_version_is_refused(trained, tmp_path) -> None:
+    store, results = trained
+    folder = store / "reconnect" / results[SuggestionKind.RECONNECT].version
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / "model.skops").write_bytes((folder / "model.skops").read_bytes())
+    metadata = json.loads((folder / "metadata.json").read_text()) | {"sklearn": "0.0.1"}
+    (copy / "metadata.json").write_text(json.dumps(metadata))
+    with pytest.raises(artefacts.UntrustedArtefact, match="scikit-learn"):
+        artefacts.load(copy)
+
+
+def test_an_artefact_holding_untrusted_types_is_refused(tmp_path) -> None:
+    import skops.io as sio
+    from sklearn.preprocessing import FunctionTransformer
+
+    folder = tmp_path / "evil"
+    folder.mkdir()
+    sio.dump(FunctionTransformer(func=os.getcwd), folder / "model.skops")
+    (folder / "metadata.json").write_text(
+        json.dumps({"sklearn": __import__("sklearn").__version__, "version": "evil"})
+    )
+    with pytest.raises(artefacts.UntrustedArtefact, match="not trusted"):
+        artefacts.load(folder)
+
+
+def test_rankers_score_the_same_matrix_layout() -> None:
+    from services.recommender.candidates import all_candidates
+
+    found = all_candidates(SNAPSHOT)[SuggestionKind.RECONNECT]
+    matrix = backtest.matrix(found)
+    assert matrix.shape[1] == len(backtest.feature_names(SuggestionKind.RECONNECT))
+    prior_scores = PriorRanker(SuggestionKind.RECONNECT).score(matrix)
+    y = (prior_scores > np.median(prior_scores)).astype(int)
+    model = LearnedRanker(build_pipeline(SuggestionKind.RECONNECT).fit(matrix, y), "t")
+    assert model.score(matrix).shape == (len(found),)
