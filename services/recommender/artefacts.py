@@ -94,7 +94,7 @@ def load(folder: Path) -> LearnedRanker:
     unknown = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED]
     if unknown:
         raise UntrustedArtefact(f"{folder.name} holds types not trusted here: {unknown}")
-    return LearnedRanker(sio.load(path, trusted=TRUSTED), metadata["version"])
+    return LearnedRanker(sio.load(path, trusted=TRUSTED), metadata["version"], metadata)
 
 
 def load_current(store: Path) -> dict[SuggestionKind, LearnedRanker]:

@@ -53,9 +53,10 @@ class PriorRanker:
 class LearnedRanker:
     """A fitted pipeline: its probability of the positive class is the score."""
 
-    def __init__(self, pipeline: Any, version: str) -> None:
+    def __init__(self, pipeline: Any, version: str, metadata: dict[str, Any] | None = None) -> None:
         self.version = version
         self.pipeline = pipeline
+        self.metadata = metadata or {}
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
         return self.pipeline.predict_proba(matrix)[:, 1]

@@ -58,12 +58,32 @@ class Scheduler:
             ["kind", "model"],
             registry=runtime.registry,
         )
+        self.training_seconds = Gauge(
+            "springboard_recommender_training_seconds",
+            "How long the serving model of each kind took to train.",
+            ["kind"],
+            registry=runtime.registry,
+        )
+        self._describe_models()
         self.latency = Histogram(
             "springboard_recommender_scoring_seconds",
             "Time to score one owner.",
             registry=runtime.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
+
+    def _describe_models(self) -> None:
+        """Model age, held-out NDCG and training time of the promoted models, as metrics."""
+        for kind, model in self.models.items():
+            metadata = getattr(model, "metadata", {})
+            metrics = metadata.get("metrics", {})
+            if "created_at" in metadata:
+                created = datetime.fromisoformat(metadata["created_at"])
+                self.trained_at.labels(kind.value).set(created.timestamp())
+            if "ndcg@10_candidate" in metrics:
+                self.ndcg.labels(kind.value, "serving").set(metrics["ndcg@10_candidate"])
+            if "training_seconds" in metrics:
+                self.training_seconds.labels(kind.value).set(metrics["training_seconds"])
 
     def _score(self, session: Session, owner_id: str, now: datetime) -> RecommendationsMade:
         snapshot = store.load_snapshot(session, owner_id=owner_id, now=now)

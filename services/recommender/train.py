@@ -7,6 +7,7 @@ groups beats the model serving that kind now (the prior, or the last promoted mo
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,7 +84,9 @@ def train(
                 KindResult(kind, False, f"too few positives ({int(y.sum())})", {"rows": len(y)})
             )
             continue
+        started = time.perf_counter()
         model = build_pipeline(kind, random_state=random_state).fit(x[train_mask], y[train_mask])
+        seconds = time.perf_counter() - started
         serving = (current or {}).get(kind) or PriorRanker(kind)
         test_groups = [g for g, keep in zip(groups, test_mask, strict=True) if keep]
         test_subjects = [s for s, keep in zip(subjects, test_mask, strict=True) if keep]
@@ -99,6 +102,7 @@ def train(
             "serving": serving.version,
             "train_rows": int(train_mask.sum()),
             "test_rows": int(test_mask.sum()),
+            "training_seconds": round(seconds, 3),
         }
         if candidate_ndcg <= serving_ndcg:
             results.append(KindResult(kind, False, "did not beat the serving model", metrics))
