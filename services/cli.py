@@ -183,6 +183,21 @@ def evaluate(
         Console().print(f"training {result['kind']}: {result['reason']}")
 
 
+@app.command("map")
+def network_map(
+    owner: str = typer.Option(..., "--owner", help="Whose network to map."),
+    png: Path | None = typer.Option(None, help="Also draw it into this PNG file."),
+) -> None:
+    """The owner's network by industry, function, seniority, city and tie strength, and its gaps."""
+    from services.recommender import network_map as mapping
+    from services.recommender.settings import RecommenderSettings
+
+    network = mapping.for_owner(RecommenderSettings(), owner)
+    print(mapping.render_text(network))
+    if png is not None:
+        print(f"picture: {mapping.render_png(network, png)}")
+
+
 @app.command()
 def merges(
     owner: str = typer.Option(..., "--owner", help="Whose identity merges to list."),

@@ -16,6 +16,8 @@ from rich.table import Table
 
 from services.embedded import EmbeddedSystem
 from services.notifier.settings import NotifierSettings
+from services.recommender import network_map as mapping
+from services.recommender.settings import RecommenderSettings
 from shared.client import SuggestionReader, publish
 from shared.messages import Envelope
 from shared.sample_network import generate
@@ -84,6 +86,11 @@ async def run_demo(
             else:
                 render_table(rows, console)
             console.print(f"{len(rows)} suggestions in {time.perf_counter() - started:.1f}s.")
+            if not as_json:
+                settings = RecommenderSettings(data_dir=system.data_dir, database=system.database)
+                console.print(
+                    mapping.render_text(mapping.for_owner(settings, network.owner_id)), markup=False
+                )
             if keep_running:
                 console.print(f"Broker: {kafka.bootstrap_servers}")
                 for service in system.services:

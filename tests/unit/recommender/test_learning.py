@@ -126,7 +126,9 @@ def test_rankers_score_the_same_matrix_layout() -> None:
     assert model.score(matrix).shape == (len(found),)
 
 
-def test_the_recommender_serves_promoted_models_and_reports_them_as_metrics(trained, tmp_path) -> None:
+def test_the_recommender_serves_promoted_models_and_reports_them_as_metrics(
+    trained, tmp_path
+) -> None:
     from services.recommender.main import create_app
     from services.recommender.settings import RecommenderSettings
 
@@ -134,12 +136,24 @@ def test_the_recommender_serves_promoted_models_and_reports_them_as_metrics(trai
     app = create_app(RecommenderSettings(data_dir=tmp_path, model_dir=store))
     registry = app.springboard_runtime.registry
     version = results[SuggestionKind.RECONNECT].version
-    assert registry.get_sample_value("springboard_recommender_model_info",
-                                     {"kind": "reconnect", "version": version}) == 1
-    assert registry.get_sample_value("springboard_recommender_model_info",
-                                     {"kind": "event", "version": "prior-1"}) == 1
-    assert registry.get_sample_value("springboard_recommender_model_trained_timestamp_seconds",
-                                     {"kind": "reconnect"}) > 0
-    assert registry.get_sample_value("springboard_recommender_ndcg_at_10",
-                                     {"kind": "reconnect", "model": "serving"}) == pytest.approx(
-        results[SuggestionKind.RECONNECT].metrics["ndcg@10_candidate"])
+    assert (
+        registry.get_sample_value(
+            "springboard_recommender_model_info", {"kind": "reconnect", "version": version}
+        )
+        == 1
+    )
+    assert (
+        registry.get_sample_value(
+            "springboard_recommender_model_info", {"kind": "event", "version": "prior-1"}
+        )
+        == 1
+    )
+    assert (
+        registry.get_sample_value(
+            "springboard_recommender_model_trained_timestamp_seconds", {"kind": "reconnect"}
+        )
+        > 0
+    )
+    assert registry.get_sample_value(
+        "springboard_recommender_ndcg_at_10", {"kind": "reconnect", "model": "serving"}
+    ) == pytest.approx(results[SuggestionKind.RECONNECT].metrics["ndcg@10_candidate"])
