@@ -1,0 +1,86 @@
+"""Scoring and training speed of the recommender's models, measured in one run.
+
+``python -m bench.scoring [--json] [--quick]`` prints:
+- score_s_<n>: seconds for the learned reconnect model (and prior_score_s_<n> for the
+  prior) to score n candidates of one owner (1k, 10k, 100k, 1M);
+- recommend_s: candidates, features, scores, re-ranking and reasons for the sample owner;
+- train_rows_per_s: backtest rows per second through fitting the reconnect pipeline;
+- rss_mb: peak resident memory of this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from services.ingest import canonical
+from services.ingest.models import TABLES as INGEST_TABLES
+from services.recommender import backtest, store
+from services.recommender.models import TABLES as REC_TABLES
+from services.recommender.pipeline import LearnedRanker, PriorRanker, build_pipeline
+from services.recommender.scoring import recommend
+from shared import database
+from shared.messages.recommendations import SuggestionKind
+from shared.sample_network import generate
+
+NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
+
+
+def sample_snapshot(scale: float):
+    network = generate(now=NOW, scale=scale)
+    engine = database.make_engine("sqlite://")
+    database.create_tables(engine, INGEST_TABLES + REC_TABLES)
+    with database.transaction(engine) as session:
+        for _topic, envelope in network.messages:
+            changes = canonical.apply(session, owner_id=envelope.owner_id,
+                                      source=envelope.source, data=envelope.data)
+            store.apply_changes(session, [(envelope.owner_id, c) for c in changes])
+    with database.transaction(engine) as session:
+        return store.load_snapshot(session, owner_id=network.owner_id, now=NOW)
+
+
+def measure(quick: bool) -> dict[str, float]:
+    snapshot = sample_snapshot(0.5 if quick else 1.0)
+    kind = SuggestionKind.RECONNECT
+    cutoffs = [NOW - timedelta(days=30 + 14 * i) for i in range(20 if quick else 60)]
+    started = time.perf_counter()
+    x, y, _, _ = backtest.rows([snapshot], cutoffs, timedelta(days=30))[kind]
+    pipeline = build_pipeline(kind).fit(x, y)
+    train_s = time.perf_counter() - started
+    model, prior = LearnedRanker(pipeline, "bench"), PriorRanker(kind)
+    results: dict[str, float] = {"train_rows": float(len(y)),
+                                 "train_rows_per_s": round(len(y) / train_s, 1)}
+    rng = np.random.default_rng(0)
+    for n in (1_000, 10_000) if quick else (1_000, 10_000, 100_000, 1_000_000):
+        matrix = rng.random((n, x.shape[1])) * x.max(axis=0)
+        for name, ranker in (("score_s", model), ("prior_score_s", prior)):
+            started = time.perf_counter()
+            ranker.score(matrix)
+            results[f"{name}_{n}"] = round(time.perf_counter() - started, 4)
+    started = time.perf_counter()
+    recommend(snapshot, per_kind=10, max_per_company=2, models={kind: model})
+    results["recommend_s"] = round(time.perf_counter() - started, 4)
+    results["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    results = measure(args.quick)
+    if args.json:
+        print(json.dumps(results))
+    else:
+        for key, value in results.items():
+            print(f"{key:<24} {value}")
+
+
+if __name__ == "__main__":
+    main()
