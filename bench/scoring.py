@@ -37,8 +37,9 @@ def sample_snapshot(scale: float):
     database.create_tables(engine, INGEST_TABLES + REC_TABLES)
     with database.transaction(engine) as session:
         for _topic, envelope in network.messages:
-            changes = canonical.apply(session, owner_id=envelope.owner_id,
-                                      source=envelope.source, data=envelope.data)
+            changes = canonical.apply(
+                session, owner_id=envelope.owner_id, source=envelope.source, data=envelope.data
+            )
             store.apply_changes(session, [(envelope.owner_id, c) for c in changes])
     with database.transaction(engine) as session:
         return store.load_snapshot(session, owner_id=network.owner_id, now=NOW)
@@ -53,8 +54,10 @@ def measure(quick: bool) -> dict[str, float]:
     pipeline = build_pipeline(kind).fit(x, y)
     train_s = time.perf_counter() - started
     model, prior = LearnedRanker(pipeline, "bench"), PriorRanker(kind)
-    results: dict[str, float] = {"train_rows": float(len(y)),
-                                 "train_rows_per_s": round(len(y) / train_s, 1)}
+    results: dict[str, float] = {
+        "train_rows": float(len(y)),
+        "train_rows_per_s": round(len(y) / train_s, 1),
+    }
     rng = np.random.default_rng(0)
     for n in (1_000, 10_000) if quick else (1_000, 10_000, 100_000, 1_000_000):
         matrix = rng.random((n, x.shape[1])) * x.max(axis=0)

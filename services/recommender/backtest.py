@@ -138,3 +138,28 @@ def rows(
             [s for _, _, _, s in items],
         )
     return result
+
+
+POSITIVE = {"accepted", "done"}
+NEGATIVE = {"dismissed"}
+
+
+def feedback_rows(
+    snapshot: Snapshot,
+    judged: Iterable[tuple[str, str, datetime, str]],
+) -> dict[SuggestionKind, tuple[list[list[float]], list[int]]]:
+    """Rows from the owner's answers: the suggestion's features when it was issued, labelled
+    1 if accepted or done and 0 if dismissed (a snooze says nothing)."""
+    out: dict[SuggestionKind, tuple[list[list[float]], list[int]]] = {
+        kind: ([], []) for kind in SuggestionKind
+    }
+    for kind_name, subject_id, issued_at, action in judged:
+        if action not in POSITIVE | NEGATIVE:
+            continue
+        kind = SuggestionKind(kind_name)
+        found = all_candidates(as_of(snapshot, issued_at))[kind]
+        match = next((c for c in found if c.subject_id == subject_id), None)
+        if match is not None:
+            out[kind][0].append(vector(match))
+            out[kind][1].append(int(action in POSITIVE))
+    return out

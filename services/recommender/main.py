@@ -6,6 +6,7 @@ from faststream.asgi import AsgiFastStream
 
 from services.recommender.handlers import build_router
 from services.recommender.models import TABLES
+from services.recommender.retraining import Retrainer
 from services.recommender.scheduler import Scheduler
 from services.recommender.settings import RecommenderSettings
 from shared.service import ServiceRuntime
@@ -16,8 +17,10 @@ def create_app(settings: RecommenderSettings | None = None) -> AsgiFastStream:
     runtime = ServiceRuntime("recommender", settings, TABLES)
     runtime.broker.include_router(build_router(runtime))
     scheduler = Scheduler(runtime, settings)
+    retrainer = Retrainer(runtime, settings, scheduler)
 
     async def start_scheduler() -> None:
         runtime.spawn(scheduler.run_forever())
+        runtime.spawn(retrainer.run_forever())
 
     return runtime.asgi_app(after_startup=[start_scheduler])

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 from sqlmodel import Session
@@ -17,6 +18,7 @@ from services.recommender.settings import RecommenderSettings
 from shared import topics
 from shared.clock import as_utc
 from shared.messages import RecommendationsMade, wrap
+from shared.messages.recommendations import SuggestionKind
 from shared.service import ServiceRuntime
 
 logger = logging.getLogger("springboard.recommender")
@@ -71,6 +73,14 @@ class Scheduler:
             registry=runtime.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
+
+    def use_models(self, models: dict[SuggestionKind, Any]) -> None:
+        """Serve newly promoted models from the next scoring on."""
+        self.models = models
+        self.model.clear()
+        for kind, ranker in rankers(self.models).items():
+            self.model.labels(kind.value, ranker.version).set(1)
+        self._describe_models()
 
     def _describe_models(self) -> None:
         """Model age, held-out NDCG and training time of the promoted models, as metrics."""

@@ -22,6 +22,13 @@ class RecommenderSettings(SpringboardSettings):
     model_dir: Path | None = Field(
         None, description="Model store (default: <data_dir>/models); promoted models serve."
     )
+    retrain_hours: float = Field(24.0, gt=0, description="Retrain this often.")
+    retrain_after_labels: int = Field(
+        50, ge=1, description="Retrain sooner once this many new answers to suggestions came."
+    )
+    label_horizon_days: float = Field(
+        30.0, gt=0, description="Backtest labels: what happened this long after a cut-off."
+    )
     max_per_company: int = Field(
         2, ge=1, description="Diversity: at most this many per company and kind."
     )

@@ -344,3 +344,23 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
         goals=goals,
         suppressed=frozenset(suppressed),
     )
+
+
+def judged_suggestions(session: Session, *, owner_id: str) -> list[tuple[str, str, datetime, str]]:
+    """(kind, subject id, when it was issued, the owner's answer) for answered suggestions."""
+    rows = session.exec(
+        select(RecIssued, RecFeedback).where(
+            RecIssued.owner_id == owner_id,
+            RecFeedback.owner_id == owner_id,
+            RecFeedback.suggestion_id == RecIssued.suggestion_id,
+        )
+    ).all()
+    return [(i.kind, i.subject_id, as_utc(i.issued_at), f.action) for i, f in rows]
+
+
+def owners(session: Session) -> list[str]:
+    return sorted({row.owner_id for row in session.exec(select(RecPerson))})
+
+
+def feedback_count(session: Session) -> int:
+    return len(session.exec(select(RecFeedback.suggestion_id)).all())

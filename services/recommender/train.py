@@ -70,8 +70,10 @@ def train(
     store: Path,
     current: dict[SuggestionKind, Ranker] | None = None,
     random_state: int = 0,
+    feedback: dict[SuggestionKind, tuple[list[list[float]], list[int]]] | None = None,
 ) -> list[KindResult]:
-    """Train every kind on backtests between ``start`` and ``end - horizon``; promote winners."""
+    """Train every kind on backtests between ``start`` and ``end - horizon`` (plus the owners'
+    answers to suggestions, as extra training rows); promote models that beat the serving ones."""
     moments = cutoffs(start, end - horizon)
     held_out_from = moments[int(len(moments) * 0.75)] if len(moments) >= 4 else end
     data = backtest.rows(snapshots, moments, horizon)
@@ -85,7 +87,12 @@ def train(
             )
             continue
         started = time.perf_counter()
-        model = build_pipeline(kind, random_state=random_state).fit(x[train_mask], y[train_mask])
+        x_train, y_train = x[train_mask], y[train_mask]
+        extra_x, extra_y = (feedback or {}).get(kind, ([], []))
+        if extra_y:
+            x_train = np.vstack([x_train, np.array(extra_x, dtype=float)])
+            y_train = np.concatenate([y_train, np.array(extra_y, dtype=int)])
+        model = build_pipeline(kind, random_state=random_state).fit(x_train, y_train)
         seconds = time.perf_counter() - started
         serving = (current or {}).get(kind) or PriorRanker(kind)
         test_groups = [g for g, keep in zip(groups, test_mask, strict=True) if keep]
@@ -103,6 +110,7 @@ def train(
             "train_rows": int(train_mask.sum()),
             "test_rows": int(test_mask.sum()),
             "training_seconds": round(seconds, 3),
+            "feedback_rows": len(extra_y),
         }
         if candidate_ndcg <= serving_ndcg:
             results.append(KindResult(kind, False, "did not beat the serving model", metrics))

@@ -37,8 +37,13 @@ def test_the_ingest_benchmark_runs_on_the_broker_and_prints_its_ratio() -> None:
 
 
 def test_the_scoring_benchmark_runs_and_prints_its_figures() -> None:
-    out = subprocess.run([sys.executable, "-m", "bench.scoring", "--quick", "--json"], check=True,
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.scoring", "--quick", "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     figures = json.loads(out.stdout)
     for key in ("train_rows_per_s", "score_s_1000", "score_s_10000", "recommend_s", "rss_mb"):
         assert figures[key] > 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -157,3 +157,49 @@ def test_the_recommender_serves_promoted_models_and_reports_them_as_metrics(
     assert registry.get_sample_value(
         "springboard_recommender_ndcg_at_10", {"kind": "reconnect", "model": "serving"}
     ) == pytest.approx(results[SuggestionKind.RECONNECT].metrics["ndcg@10_candidate"])
+
+
+def test_answers_to_suggestions_become_training_rows() -> None:
+    from services.recommender.candidates import all_candidates
+
+    issued_at = NOW - timedelta(days=100)
+    found = all_candidates(backtest.as_of(SNAPSHOT, issued_at))[SuggestionKind.RECONNECT]
+    judged = [
+        ("reconnect", found[0].subject_id, issued_at, "accepted"),
+        ("reconnect", found[1].subject_id, issued_at, "dismissed"),
+        ("reconnect", found[2].subject_id, issued_at, "snoozed"),
+    ]
+    rows = backtest.feedback_rows(SNAPSHOT, judged)[SuggestionKind.RECONNECT]
+    assert rows[1] == [1, 0]
+    assert rows[0][0] == backtest.vector(found[0])
+
+
+async def test_the_recommender_retrains_in_service_and_serves_what_it_promoted(tmp_path) -> None:
+    from services.ingest import canonical
+    from services.ingest.models import TABLES as INGEST_TABLES
+    from services.recommender import store
+    from services.recommender.models import TABLES
+    from services.recommender.retraining import Retrainer
+    from services.recommender.scheduler import Scheduler
+    from services.recommender.settings import RecommenderSettings
+    from shared import database
+    from shared.sample_network import generate
+    from shared.service import ServiceRuntime
+
+    settings = RecommenderSettings(data_dir=tmp_path)
+    runtime = ServiceRuntime("recommender", settings, TABLES)
+    engine = runtime.open_database()
+    database.create_tables(engine, INGEST_TABLES)
+    with database.transaction(engine) as session:
+        for _topic, envelope in generate(now=datetime.now(UTC)).messages:
+            changes = canonical.apply(
+                session, owner_id=envelope.owner_id, source=envelope.source, data=envelope.data
+            )
+            store.apply_changes(session, [(envelope.owner_id, c) for c in changes])
+    scheduler = Scheduler(runtime, settings)
+    assert scheduler.models == {}
+    results = await Retrainer(runtime, settings, scheduler).run_once()
+    assert any(r.promoted for r in results)
+    assert SuggestionKind.RECONNECT in scheduler.models
+    assert (tmp_path / "models" / "reconnect" / "CURRENT").exists()
+    engine.dispose()

@@ -9,17 +9,32 @@ NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
 
 def snapshot() -> Snapshot:
-    people = [Person("me", "Maria", is_contact=True, is_self=True),
-              Person("a", "Anna", function="CFO", industry="fintech", city="Göteborg", is_contact=True),
-              Person("b", "Bo", function="CIO", industry="retail", city="Stockholm", is_contact=True),
-              Person("c", "Cy", function="Sales", industry="retail", city="Stockholm", is_contact=True),
-              Person("x", "Stranger", function="CFO", city="Stockholm")]
-    meetings = [Interaction(f"i{k}", datetime(2026, 11, k + 1, tzinfo=UTC), frozenset({"me", "a"}))
-                for k in range(8)]
-    return Snapshot(owner_id="o", now=NOW, people={p.id: p for p in people}, interactions=meetings,
-                    events={}, attendance={}, favours=[],
-                    goals=Goals(home_city="Stockholm", industries=frozenset({"fintech", "retail"}),
-                                functions=frozenset({"CFO", "CIO"}), cities=frozenset({"Stockholm"})))
+    people = [
+        Person("me", "Maria", is_contact=True, is_self=True),
+        Person("a", "Anna", function="CFO", industry="fintech", city="Göteborg", is_contact=True),
+        Person("b", "Bo", function="CIO", industry="retail", city="Stockholm", is_contact=True),
+        Person("c", "Cy", function="Sales", industry="retail", city="Stockholm", is_contact=True),
+        Person("x", "Stranger", function="CFO", city="Stockholm"),
+    ]
+    meetings = [
+        Interaction(f"i{k}", datetime(2026, 11, k + 1, tzinfo=UTC), frozenset({"me", "a"}))
+        for k in range(8)
+    ]
+    return Snapshot(
+        owner_id="o",
+        now=NOW,
+        people={p.id: p for p in people},
+        interactions=meetings,
+        events={},
+        attendance={},
+        favours=[],
+        goals=Goals(
+            home_city="Stockholm",
+            industries=frozenset({"fintech", "retail"}),
+            functions=frozenset({"CFO", "CIO"}),
+            cities=frozenset({"Stockholm"}),
+        ),
+    )
 
 
 def test_the_map_counts_contacts_only_and_names_the_gaps() -> None:
