@@ -21,6 +21,10 @@ PREFERENCES = "springboard.preferences.v1"
 NETWORK_UPDATES = "springboard.network-updates.v1"
 RECOMMENDATIONS = "springboard.recommendations.v1"
 SUGGESTIONS = "springboard.suggestions.v1"
+ERASURES = "springboard.erasures.v1"
+"""Erasures ingest carried out on an owner's request, for the services that keep copies."""
+ERASURE_CONFIRMATIONS = "springboard.erasure-confirmations.v1"
+"""Each service's word that an erasure is done in its stores."""
 
 INPUTS: tuple[str, ...] = (
     CONTACTS,
@@ -48,10 +52,10 @@ def dead_letter(topic: str) -> str:
 
 def consumed() -> tuple[str, ...]:
     """Every topic some service consumes."""
-    return (*INPUTS, FEEDBACK, PREFERENCES, NETWORK_UPDATES, RECOMMENDATIONS)
+    return (*INPUTS, FEEDBACK, PREFERENCES, NETWORK_UPDATES, RECOMMENDATIONS, ERASURES)
 
 
 def all_topics() -> tuple[str, ...]:
     """Every topic the system uses, dead-letter topics included, for creation up front."""
-    main = (*consumed(), SUGGESTIONS)
+    main = (*consumed(), SUGGESTIONS, ERASURE_CONFIRMATIONS)
     return (*main, *(dead_letter(t) for t in (*consumed(), SUGGESTIONS)))

@@ -386,7 +386,7 @@ def apply_erasure(
         session, owner_id=owner_id, emails=[normalise.email(data.email)]
     ):
         store.erase_person(session, owner_id=owner_id, person_id=person_id)
-        changes.append(PersonErased(person_id=person_id))
+        changes.append(PersonErased(person_id=person_id, requested=True))
     return changes
 
 

@@ -18,8 +18,8 @@ from sqlmodel import Session
 from services.ingest import canonical
 from shared import topics
 from shared.broker import Decoded, Rejected
-from shared.messages import Envelope, wrap
-from shared.messages.network import NetworkChange
+from shared.messages import Envelope, inputs, wrap
+from shared.messages.network import ErasureConfirmed, NetworkChange, OwnerErased, PersonErased
 from shared.service import ServiceRuntime
 
 logger = logging.getLogger("springboard.ingest")
@@ -79,10 +79,55 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
         merges_seen.extend(session.info.pop("merges", []))
         return out
 
+    async def confirm_erasures(requests: list[Decoded], updates: list[Envelope[Any]]) -> None:
+        """Erase requests done here: tell the services that keep copies, and confirm —
+        also when no one had that address (an empty list of people)."""
+        erased = [
+            u
+            for u in updates
+            if isinstance(u.data, PersonErased | OwnerErased)
+            and (isinstance(u.data, OwnerErased) or u.data.requested)
+        ]
+        await runtime.publisher.publish_all((topics.ERASURES, u) for u in erased)
+        confirmations = []
+        for request in requests:
+            envelope = request.envelope
+            key = envelope.correlation_id or envelope.id
+            people = [
+                u.data.person_id
+                for u in erased
+                if u.correlation_id == key and isinstance(u.data, PersonErased)
+            ]
+            scope = "owner" if isinstance(envelope.data, inputs.EraseOwner) else "person"
+            confirmations.append(
+                (
+                    topics.ERASURE_CONFIRMATIONS,
+                    wrap(
+                        ErasureConfirmed(
+                            service="ingest", request_id=key, scope=scope, person_ids=people
+                        ),
+                        owner_id=envelope.owner_id,
+                        source=SOURCE,
+                        correlation_id=key,
+                        message_id=f"ingest/{key}",
+                    ),
+                )
+            )
+        await runtime.publisher.publish_all(confirmations)
+
     async def on_inputs(batch: list[Decoded]) -> list[Rejected]:
         updates, failed = await runtime.apply_batch(batch, apply_batch)
         await runtime.publisher.publish_all((topics.NETWORK_UPDATES, u) for u in updates)
         failed_ids = {f.dead_letter.data.offset for f in failed}
+        await confirm_erasures(
+            [
+                i
+                for i in batch
+                if i.record.offset not in failed_ids
+                and isinstance(i.envelope.data, inputs.ErasePerson | inputs.EraseOwner)
+            ],
+            updates,
+        )
         for item in batch:
             outcome = "dead_lettered" if item.record.offset in failed_ids else "applied"
             source = item.envelope.source.split(":", 1)[0][:32]

@@ -21,7 +21,9 @@ from services.notifier.settings import NotifierSettings
 from shared import topics
 from shared.broker import Decoded, Rejected
 from shared.clock import as_utc
+from shared.erasure import confirmations
 from shared.messages import Envelope, PreferencesSet, RecommendationsMade, SuggestionMade, wrap
+from shared.messages.network import OwnerErased, PersonErased
 from shared.service import ServiceRuntime
 
 SOURCE = "springboard.notifier"
@@ -71,6 +73,7 @@ def choose_for_owner(
                 owner_id=owner_id,
                 kind=item.kind.value,
                 subject_id=item.subject_id,
+                introducer_id=item.introducer_id,
                 rank=position,
                 payload=suggestion.model_dump(mode="json"),
                 input_at=made.oldest_input_at,
@@ -126,6 +129,9 @@ def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRo
     def choose_batch(session: Session, batch: list[Decoded]) -> list[str]:
         now = datetime.now(UTC)
         for item in batch:
+            if isinstance(item.envelope.data, PersonErased | OwnerErased):
+                store.erase(session, owner_id=item.envelope.owner_id, change=item.envelope.data)
+                continue
             if isinstance(item.envelope.data, PreferencesSet):
                 store.save_preferences(
                     session, owner_id=item.envelope.owner_id, prefs=item.envelope.data
@@ -172,6 +178,13 @@ def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRo
 
     async def on_recommendations(batch: list[Decoded]) -> list[Rejected]:
         owners, failed = await runtime.apply_batch(batch, choose_batch)
+        failed_offsets = {(f.topic, f.dead_letter.data.offset) for f in failed}
+        await runtime.publisher.publish_all(
+            confirmations(
+                "notifier",
+                [i.envelope for i in batch if (i.topic, i.record.offset) not in failed_offsets],
+            )
+        )
         await publish_pending(owners)
         return failed
 
@@ -179,6 +192,7 @@ def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRo
         router,
         topics.RECOMMENDATIONS,
         topics.PREFERENCES,
+        topics.ERASURES,
         title="notifier-recommendations",
         process=on_recommendations,
     )

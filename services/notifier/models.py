@@ -18,6 +18,7 @@ class NotifySuggestion(SQLModel, table=True):
     owner_id: str = Field(index=True)
     kind: str
     subject_id: str
+    introducer_id: str | None = None
     rank: int = 0
     input_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)

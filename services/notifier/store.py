@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, or_, select
 
 from services.notifier.models import NotifyDelivery, NotifyPreferences, NotifySuggestion
 from shared.database import upsert
 from shared.messages import PreferencesSet
+from shared.messages.network import OwnerErased, PersonErased
 
 
 def chosen_since(session: Session, *, owner_id: str, since: datetime) -> list[NotifySuggestion]:
@@ -76,3 +77,27 @@ def save_preferences(session: Session, *, owner_id: str, prefs: PreferencesSet) 
 def save_deliveries(session: Session, *, rows: Sequence[NotifyDelivery]) -> None:
     """New deliveries only: a replayed suggestion never resets one already under way."""
     upsert(session, NotifyDelivery, [r.model_dump() for r in rows], keys=["delivery_id"], update=[])
+
+
+def erase(session: Session, *, owner_id: str, change: PersonErased | OwnerErased) -> None:
+    """Forget an erased person (every suggestion about them or naming them as introducer,
+    and its deliveries), or everything of an erased owner."""
+    query = select(NotifySuggestion).where(NotifySuggestion.owner_id == owner_id)
+    if isinstance(change, PersonErased):
+        query = query.where(
+            or_(
+                NotifySuggestion.subject_id == change.person_id,
+                NotifySuggestion.introducer_id == change.person_id,
+            )
+        )
+    doomed = list(session.exec(query).all())
+    ids = [row.suggestion_id for row in doomed]
+    if ids:
+        session.exec(delete(NotifyDelivery).where(col(NotifyDelivery.suggestion_id).in_(ids)))
+    for row in doomed:
+        session.delete(row)
+    if isinstance(change, OwnerErased):
+        session.exec(delete(NotifyDelivery).where(col(NotifyDelivery.owner_id) == owner_id))
+        preferences_row = session.get(NotifyPreferences, owner_id)
+        if preferences_row is not None:
+            session.delete(preferences_row)

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from services.recommender import store
 from shared import topics
 from shared.broker import Decoded, Rejected
+from shared.erasure import confirmations
 from shared.messages import Envelope, FeedbackGiven
 from shared.messages.recommendations import RecommendationsMade
 from shared.service import ServiceRuntime
@@ -63,6 +64,13 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
 
     async def on_updates(batch: list[Decoded]) -> list[Rejected]:
         _, failed = await runtime.apply_batch(batch, project)
+        failed_offsets = {(f.topic, f.dead_letter.data.offset) for f in failed}
+        await runtime.publisher.publish_all(
+            confirmations(
+                "recommender",
+                [i.envelope for i in batch if (i.topic, i.record.offset) not in failed_offsets],
+            )
+        )
         for item in batch:
             applied_total.labels(item.topic).inc()
         return failed

@@ -23,7 +23,7 @@ from shared.messages.inputs import (
     PreferencesSet,
     UndoMerge,
 )
-from shared.messages.network import NetworkChange
+from shared.messages.network import ErasureChange, ErasureConfirmed, NetworkChange
 from shared.messages.recommendations import RecommendationsMade, SuggestionMade
 
 TOPIC_PAYLOADS: dict[str, Any] = {
@@ -40,6 +40,8 @@ TOPIC_PAYLOADS: dict[str, Any] = {
     topics.NETWORK_UPDATES: NetworkChange,
     topics.RECOMMENDATIONS: RecommendationsMade,
     topics.SUGGESTIONS: SuggestionMade,
+    topics.ERASURES: ErasureChange,
+    topics.ERASURE_CONFIRMATIONS: ErasureConfirmed,
 }
 """The data type each topic carries (dead-letter topics carry ``DeadLettered``)."""
 

@@ -135,6 +135,11 @@ class PersonErased(Message):
 
     change: Literal["person-erased"] = "person-erased"
     person_id: str = Field(description="The erased person.", examples=["p-3f1c2a"])
+    requested: bool = Field(
+        False,
+        description="Erased on the owner's request (not merged into another record).",
+        examples=[True],
+    )
 
 
 class OwnerErased(Message):
@@ -156,3 +161,22 @@ NetworkChange = Annotated[
     | OwnerErased,
     Field(discriminator="change"),
 ]
+
+
+ErasureChange = Annotated[PersonErased | OwnerErased, Field(discriminator="change")]
+
+
+class ErasureConfirmed(Message):
+    """A service's confirmation that an erase request is carried out in its stores."""
+
+    TYPE = "springboard.erasure.confirmed"
+
+    service: str = Field(description="ingest, recommender or notifier.", examples=["notifier"])
+    request_id: str = Field(
+        description="The erase request's message id.",
+        examples=["5f0c1b9e-8a1e-4a8f-9a51-7d2b8f3c9e10"],
+    )
+    scope: Literal["person", "owner"] = Field(description="What was erased.", examples=["person"])
+    person_ids: list[str] = Field(
+        default_factory=list, description="Who (for a person).", examples=[["p-3f1c2a"]]
+    )

@@ -214,3 +214,82 @@ async def test_a_real_prometheus_scrapes_the_services_and_sees_the_suggestions(
     finally:
         server.terminate()
         server.wait(10)
+
+
+async def test_an_erase_request_clears_every_store_and_each_service_confirms(
+    delivered, system, postgres
+) -> None:
+    import asyncio
+
+    from sqlmodel import select
+
+    from services.ingest.models import IngestPerson
+    from services.notifier.models import NotifySuggestion
+    from services.recommender.models import RecPerson
+    from shared import database
+    from shared.client import publish
+    from shared.messages import wrap
+    from shared.messages.inputs import ErasePerson
+
+    owner = delivered["owner"]
+    network = delivered["network"]
+    reconnect = next(e.data for e in delivered["suggestions"] if e.data.kind.value == "reconnect")
+    person = next(p for p in network.contacts if p.name == reconnect.subject_name)
+    request = wrap(ErasePerson(email=person.email), owner_id=owner, source="app:privacy")
+    await publish(system.kafka, [(topics.ERASURE, request)])
+
+    confirmed: dict[str, dict] = {}
+    consumer = AIOKafkaConsumer(
+        system.kafka.topic_prefix + topics.ERASURE_CONFIRMATIONS,
+        bootstrap_servers=system.kafka.bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        for _ in range(60):
+            batches = await consumer.getmany(timeout_ms=1000)
+            for record in (r for rs in batches.values() for r in rs):
+                letter = json.loads(record.value)
+                if letter["data"]["request_id"] == request.id:
+                    confirmed[letter["data"]["service"]] = letter["data"]
+            if len(confirmed) == 3:
+                break
+    finally:
+        await consumer.stop()
+    assert set(confirmed) == {"ingest", "recommender", "notifier"}
+    erased = confirmed["ingest"]["person_ids"]
+    assert erased and all(c["person_ids"] == erased for c in confirmed.values())
+    if not postgres.url:
+        return
+    engine = database.make_engine(postgres.url, schema_name=postgres.schema_name)
+
+    def remaining() -> tuple[int, int, int]:
+        with database.transaction(engine) as session:
+            return (
+                len(
+                    session.exec(
+                        select(IngestPerson).where(
+                            IngestPerson.owner_id == owner, IngestPerson.person_id.in_(erased)
+                        )
+                    ).all()
+                ),
+                len(
+                    session.exec(
+                        select(RecPerson).where(
+                            RecPerson.owner_id == owner, RecPerson.person_id.in_(erased)
+                        )
+                    ).all()
+                ),
+                len(
+                    session.exec(
+                        select(NotifySuggestion).where(
+                            NotifySuggestion.owner_id == owner,
+                            NotifySuggestion.subject_id.in_(erased),
+                        )
+                    ).all()
+                ),
+            )
+
+    assert await asyncio.to_thread(remaining) == (0, 0, 0)
+    engine.dispose()

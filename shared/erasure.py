@@ -1,0 +1,40 @@
+"""Confirming erasures: each service says, per erase request, that its stores are clean."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from shared import topics
+from shared.messages import Envelope, wrap
+from shared.messages.network import ErasureConfirmed, OwnerErased, PersonErased
+
+
+def confirmations(
+    service: str, envelopes: Iterable[Envelope[Any]]
+) -> list[tuple[str, Envelope[Any]]]:
+    """One confirmation per erase request among ``envelopes`` (erasure changes whose
+    correlation id is the request's id)."""
+    found: dict[tuple[str, str], tuple[str, list[str]]] = {}
+    for envelope in envelopes:
+        data = envelope.data
+        request = envelope.correlation_id or envelope.id
+        if isinstance(data, OwnerErased):
+            found[(envelope.owner_id, request)] = ("owner", [])
+        elif isinstance(data, PersonErased) and data.requested:
+            found.setdefault((envelope.owner_id, request), ("person", []))[1].append(data.person_id)
+    return [
+        (
+            topics.ERASURE_CONFIRMATIONS,
+            wrap(
+                ErasureConfirmed(
+                    service=service, request_id=request, scope=scope, person_ids=people
+                ),
+                owner_id=owner,
+                source=f"springboard.{service}",
+                correlation_id=request,
+                message_id=f"{service}/{request}",
+            ),
+        )
+        for (owner, request), (scope, people) in found.items()
+    ]
