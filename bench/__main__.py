@@ -8,14 +8,13 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import time
 from datetime import UTC, datetime
 
 import numpy as np
 
+from bench import report
 from services.ingest import canonical
 from services.ingest.models import TABLES as INGEST_TABLES
 from services.recommender import prior, store
@@ -72,16 +71,7 @@ def measure(quick: bool) -> dict[str, float | int | str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    args = parser.parse_args()
-    results = measure(args.quick)
-    if args.json:
-        print(json.dumps(results))
-    else:
-        for key, value in results.items():
-            print(f"{key:<28} {value}")
+    report.main(__doc__, measure)
 
 
 if __name__ == "__main__":

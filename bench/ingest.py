@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -23,6 +22,7 @@ import httpx
 import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from bench import report
 from services.embedded import _QuietServer
 from services.ingest.importer import ImportKind, parse
 from services.ingest.main import create_app
@@ -147,16 +147,7 @@ async def measure(quick: bool) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    results = asyncio.run(measure(args.quick))
-    if args.json:
-        print(json.dumps(results))
-    else:
-        for key, value in results.items():
-            print(f"{key:<24} {value}")
+    report.main(__doc__, measure)
 
 
 if __name__ == "__main__":

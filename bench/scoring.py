@@ -10,14 +10,13 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import resource
 import time
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from bench import report
 from services.ingest import canonical
 from services.ingest.models import TABLES as INGEST_TABLES
 from services.recommender import backtest, store
@@ -73,16 +72,7 @@ def measure(quick: bool) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    results = measure(args.quick)
-    if args.json:
-        print(json.dumps(results))
-    else:
-        for key, value in results.items():
-            print(f"{key:<24} {value}")
+    report.main(__doc__, measure)
 
 
 if __name__ == "__main__":
