@@ -73,6 +73,7 @@ async def world(kafka_bootstrap: str, postgres: DatabaseSettings, tmp_path_facto
                         "delivery_max_attempts": 3,
                         "backoff_base_seconds": 0.05,
                         "backoff_max_seconds": 0.5,
+                        "breaker_cooldown_seconds": 0.5,
                     }
                 },
             ) as system,

@@ -78,9 +78,14 @@ def test_the_breaker_opens_after_repeated_failures_and_half_opens_after_the_cool
         breaker.failure("u")
     assert not breaker.allows("u") and breaker.retry_in("u") == 10
     clock[0] = 10.5
+    assert breaker.allows("u")  # one trial call
+    assert not breaker.allows("u")  # and only one, until it is decided
+    breaker.failure("u")  # the trial failed: open again for a full cooldown
+    assert not breaker.allows("u") and breaker.retry_in("u") == 10
+    clock[0] = 21.0
     assert breaker.allows("u")
     breaker.success("u")
-    assert not breaker.is_open("u")
+    assert not breaker.is_open("u") and breaker.allows("u") and breaker.allows("u")
 
 
 def test_digests_escape_markup_in_every_user_provided_string() -> None:
