@@ -170,12 +170,17 @@ class ServiceRuntime:
 
     def open_database(self) -> Engine:
         if self._engine is None:
-            self._engine = database.make_engine(
+            engine = database.make_engine(
                 self.settings.database_url(self.name),
                 schema_name=self.settings.database.schema_name,
                 echo=self.settings.database.echo,
             )
-            database.create_tables(self._engine, self.tables)
+            try:
+                database.create_tables(engine, self.tables)
+            except Exception:
+                engine.dispose()
+                raise
+            self._engine = engine  # only once its tables exist
         return self._engine
 
     async def in_transaction(self, work: Callable[[Session], T]) -> T:
@@ -261,6 +266,26 @@ class ServiceRuntime:
                     )
             await asyncio.sleep(5.0)
 
+    async def until_up(self, what: str, attempt: Callable[[], Awaitable[Any]]) -> None:
+        """Retry ``attempt`` with exponential backoff (capped) until it succeeds."""
+        failures = 0
+        while True:
+            try:
+                await attempt()
+                return
+            except Exception as error:  # connection refused, timeouts, DNS, auth…
+                failures += 1
+                delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** min(failures, 6))
+                logger.warning(
+                    "%s: %s not reachable (%s); retrying in %.1fs",
+                    self.name,
+                    what,
+                    error,
+                    delay,
+                    extra={"service": self.name},
+                )
+                await asyncio.sleep(delay)
+
     def spawn(self, coroutine: Awaitable[None]) -> None:
         """Run a background loop for the app's lifetime (cancelled at shutdown)."""
         self._background.append(asyncio.ensure_future(coroutine))
@@ -305,8 +330,9 @@ class ServiceRuntime:
             )
 
         async def startup() -> None:
-            await asyncio.to_thread(runtime.open_database)
-            await ensure_topics(runtime.settings.kafka)
+            # A database or broker that is not up yet is waited for, not a crash.
+            await runtime.until_up("database", lambda: asyncio.to_thread(runtime.open_database))
+            await runtime.until_up("broker", lambda: ensure_topics(runtime.settings.kafka))
             for hook in on_startup:
                 await hook()
 
