@@ -47,3 +47,18 @@ def test_the_scoring_benchmark_runs_and_prints_its_figures() -> None:
     figures = json.loads(out.stdout)
     for key in ("train_rows_per_s", "score_s_1000", "score_s_10000", "recommend_s", "rss_mb"):
         assert figures[key] > 0
+
+
+def test_the_chaos_run_kills_services_and_loses_nothing() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.chaos", "--quick", "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    figures = json.loads(out.stdout)
+    assert figures["kills"] >= 10 and figures["inputs"] > 0
+    assert figures["lost"] == 0
+    assert figures["dead_lettered"] == figures["invalid"] > 0
+    assert figures["suggestions"] > 0 and "duplicates" in figures

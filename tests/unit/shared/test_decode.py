@@ -80,11 +80,22 @@ def test_an_unreadable_key_still_yields_a_dead_letter() -> None:
 
 def test_deeply_nested_and_wrongly_typed_json_is_dead_lettered_not_raised() -> None:
     nested = b"[" * 100_000 + b"]" * 100_000
-    wrong = json.dumps({"id": 1, "type": [], "source": {}, "time": "yesterday",
-                        "owner_id": "o1", "data": "x"}).encode()
-    formula = encode(wrap(ContactUpserted(external_id="c", full_name='=HYPERLINK("x")'),
-                          owner_id="o1", source="t"))
-    good, bad = decode_records([record(topics.CONTACTS, nested), record(topics.CONTACTS, wrong),
-                                record(topics.CONTACTS, formula)], prefix="", service="ingest")
+    wrong = json.dumps(
+        {"id": 1, "type": [], "source": {}, "time": "yesterday", "owner_id": "o1", "data": "x"}
+    ).encode()
+    formula = encode(
+        wrap(
+            ContactUpserted(external_id="c", full_name='=HYPERLINK("x")'), owner_id="o1", source="t"
+        )
+    )
+    good, bad = decode_records(
+        [
+            record(topics.CONTACTS, nested),
+            record(topics.CONTACTS, wrong),
+            record(topics.CONTACTS, formula),
+        ],
+        prefix="",
+        service="ingest",
+    )
     assert len(bad) == 2 and all(b.category == "invalid" for b in bad)
     assert good[0].envelope.data.full_name == '=HYPERLINK("x")'  # kept as text, never evaluated
