@@ -323,6 +323,9 @@ class ServiceRuntime:
         @get(include_in_schema=False)
         async def ready(scope: Any) -> AsgiResponse:
             state = await asyncio.to_thread(runtime.readiness)
+            broker_ok = await runtime.broker.ping(timeout=2.0)
+            state["broker"] = "ok" if broker_ok else "unreachable"
+            state["ready"] = state["ready"] and broker_ok
             return AsgiResponse(
                 json.dumps(state).encode(),
                 200 if state["ready"] else 503,

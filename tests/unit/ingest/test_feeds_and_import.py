@@ -88,3 +88,34 @@ def test_a_feed_url_imports_and_reports_when_unchanged(feed_url, tmp_path) -> No
     assert first["counts"]["events"] == 1
     again = run_import("ics", feed_url, "--owner", "o1", "--dry-run", env_dir=tmp_path)
     assert again["unchanged"] and again["counts"]["events"] == 0
+
+
+def test_odd_file_names_import_like_any_other(tmp_path) -> None:
+    path = tmp_path / "-kontakter för Åsa ✓ (1).vcf"
+    path.write_text(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Åsa Ek\r\nEMAIL:asa@x.example\r\nEND:VCARD\r\n"
+    )
+    summary = run_import("vcard", str(path), "--owner", "o1", "--dry-run", env_dir=tmp_path)
+    assert summary["counts"]["contacts"] == 1 and summary["source"] == str(path)
+
+
+def test_a_missing_file_is_a_clear_error_not_a_traceback(tmp_path) -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "services.cli",
+            "import",
+            "vcard",
+            str(tmp_path / "nope.vcf"),
+            "--owner",
+            "o1",
+            "--dry-run",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"SPRINGBOARD_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert out.returncode == 2 and "cannot import" in out.stdout + out.stderr
+    assert "Traceback" not in out.stderr

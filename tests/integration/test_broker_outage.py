@@ -1,0 +1,123 @@
+"""The broker away (paused, as a hung broker looks) at start-up and while working:
+ingest waits, says it is not ready, and carries on by itself with nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import httpx
+import pytest
+import uvicorn
+from sqlmodel import select
+
+from services.embedded import _QuietServer
+from services.ingest.main import create_app
+from services.ingest.models import IngestPerson
+from services.ingest.settings import IngestSettings
+from shared import database, topics
+from shared.client import publish
+from shared.embedded_broker import EmbeddedBroker, free_port
+from shared.messages import wrap
+from shared.messages.inputs import ContactUpserted
+from shared.settings import KafkaSettings
+from tests.conftest import unique
+
+pytestmark = pytest.mark.integration
+
+
+async def eventually(check, timeout: float = 90.0):
+    deadline = time.monotonic() + timeout
+    while not (value := await check()):
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.25)
+    return value
+
+
+async def test_ingest_waits_for_the_broker_and_recovers_after_it_hangs(tmp_path) -> None:
+    owner = unique("hung-")
+    with EmbeddedBroker() as broker:
+        kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers, topic_prefix="hung.")
+        settings = IngestSettings(kafka=kafka, data_dir=tmp_path, http_port=free_port())
+        server = _QuietServer(
+            uvicorn.Config(
+                create_app(settings),
+                host="127.0.0.1",
+                port=settings.http_port,
+                log_level="critical",
+            )
+        )
+        base = f"http://127.0.0.1:{settings.http_port}"
+        engine = database.make_engine(settings.database_url("ingest"))
+
+        async def stored() -> int:
+            def count() -> int:
+                with database.transaction(engine) as session:
+                    return len(
+                        session.exec(
+                            select(IngestPerson).where(IngestPerson.owner_id == owner)
+                        ).all()
+                    )
+
+            try:
+                return await asyncio.to_thread(count)
+            except Exception:  # tables not created yet
+                return 0
+
+        def contacts(start: int, count: int) -> list:
+            return [
+                (
+                    topics.CONTACTS,
+                    wrap(
+                        ContactUpserted(
+                            external_id=f"c{i}",
+                            full_name=f"Person {i}",
+                            emails=[f"person{i}@x.example"],
+                        ),
+                        owner_id=owner,
+                        source="test",
+                    ),
+                )
+                for i in range(start, start + count)
+            ]
+
+        broker.pause()  # hung at start-up
+        task = asyncio.create_task(server.serve())
+        try:
+            async with httpx.AsyncClient(timeout=5) as client:
+
+                async def ready_status() -> int:
+                    try:
+                        return (await client.get(f"{base}/ready")).status_code
+                    except httpx.HTTPError:
+                        return 0
+
+                await asyncio.sleep(4)
+                assert not server.started  # waiting for the broker, not crashed
+                broker.resume()
+                await eventually(lambda: _equals(ready_status(), 200))
+                await publish(kafka, contacts(0, 10))
+                await eventually(lambda: _at_least(stored(), 10))
+
+                broker.pause()  # hangs while working
+                await eventually(lambda: _equals(ready_status(), 503), 30)
+                broker.resume()
+                await publish(kafka, contacts(10, 10))
+                await eventually(lambda: _at_least(stored(), 20))
+                await eventually(lambda: _equals(ready_status(), 200))
+                assert await stored() == 20
+        finally:
+            broker.resume()
+            server.should_exit = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, 20)
+            engine.dispose()
+
+
+async def _equals(value, expected) -> bool:
+    return (await value) == expected
+
+
+async def _at_least(value, expected) -> bool:
+    return (await value) >= expected
