@@ -245,25 +245,33 @@ class ServiceRuntime:
             raise
         self._failures = 0
 
-    async def measure_lag(self) -> None:
-        """Consumer lag per assigned partition: the high-water mark minus our position."""
-        while True:
-            for subscriber in self.broker.subscribers:
-                consumer = getattr(subscriber, "consumer", None)
-                if consumer is None:
+    async def partition_lags(self) -> dict[tuple[str, int], int]:
+        """(topic, partition) -> messages not consumed yet, for this instance's partitions."""
+        lags: dict[tuple[str, int], int] = {}
+        for subscriber in self.broker.subscribers:
+            consumer = getattr(subscriber, "consumer", None)
+            if consumer is None:
+                continue
+            for partition in consumer.assignment():
+                highwater = consumer.highwater(partition)
+                if highwater is None:
                     continue
-                for partition in consumer.assignment():
-                    highwater = consumer.highwater(partition)
-                    if highwater is None:
-                        continue
-                    try:
-                        position = await consumer.position(partition)
-                    except Exception:  # rebalancing: measured next time
-                        continue
-                    topic = partition.topic.removeprefix(self.prefix)
-                    self.consumer_lag.labels(topic, str(partition.partition)).set(
-                        max(highwater - position, 0)
-                    )
+                try:
+                    position = await consumer.position(partition)
+                except Exception:  # rebalancing: measured next time
+                    continue
+                topic = partition.topic.removeprefix(self.prefix)
+                lags[(topic, partition.partition)] = max(highwater - position, 0)
+        return lags
+
+    async def unread_messages(self) -> int:
+        return sum((await self.partition_lags()).values())
+
+    async def measure_lag(self) -> None:
+        """Consumer lag per assigned partition, as a gauge, every few seconds."""
+        while True:
+            for (topic, partition), lag in (await self.partition_lags()).items():
+                self.consumer_lag.labels(topic, str(partition)).set(lag)
             await asyncio.sleep(5.0)
 
     async def until_up(self, what: str, attempt: Callable[[], Awaitable[Any]]) -> None:

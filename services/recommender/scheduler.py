@@ -150,6 +150,11 @@ class Scheduler:
                 refresh=timedelta(hours=self.settings.refresh_hours),
             )
         )
+        if due and await self.runtime.unread_messages() > 0:
+            # Updates are still queued: wait for them (up to max_wait) rather than spend an
+            # owner's budget on a half-imported network.
+            limit = now - timedelta(seconds=self.settings.max_wait_seconds)
+            due = [s for s in due if s.changed_at is not None and as_utc(s.changed_at) <= limit]
         for state in due:
             await self.score_owner(state.owner_id)
         return len(due)

@@ -12,6 +12,12 @@ class RecommenderSettings(SpringboardSettings):
     debounce_seconds: float = Field(
         3.0, ge=0, description="Re-score an owner this long after their last update."
     )
+    max_wait_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Score at the latest this long after a change, even while "
+        "more updates are still queued.",
+    )
     refresh_hours: float = Field(
         24.0,
         gt=0,

@@ -40,7 +40,7 @@ async def delivered(system: EmbeddedSystem) -> dict[str, Any]:
         await publish(system.kafka, network.messages)
         # A producer that sends garbage on an input topic must not stop anything.
         await _send_raw(system, topics.CONTACTS, owner, b'{"id": "broken", "data": ')
-        found = await reader.collect(owner_id=None, want=5, timeout=120, quiet=8)
+        found = await reader.collect(owner_id=None, want=5, timeout=180, quiet=20)
     return {"owner": owner, "network": network, "suggestions": found}
 
 
