@@ -79,6 +79,7 @@ async def run_demo(
                     owner_id=network.owner_id,
                     want=NotifierSettings().weekly_budget,
                     timeout=timeout,
+                    quiet=10.0,
                 )
             rows = suggestion_rows(found)
             if as_json:
