@@ -256,3 +256,14 @@ class Publisher:
         return await self.publish_all(
             (topics.dead_letter(item.topic), item.dead_letter) for item in rejected
         )
+
+
+def applied(batch: Iterable[Decoded], failed: Iterable[Rejected]) -> list[Decoded]:
+    """The records of ``batch`` that were not rejected (matched by topic, partition, offset)."""
+    refused = {
+        (r.dead_letter.data.original_topic, r.dead_letter.data.partition, r.dead_letter.data.offset)
+        for r in failed
+    }
+    return [
+        d for d in batch if (d.record.topic, d.record.partition, d.record.offset) not in refused
+    ]

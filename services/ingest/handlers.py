@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from services.ingest import canonical
 from shared import topics
-from shared.broker import Decoded, Rejected
+from shared.broker import Decoded, Rejected, applied
 from shared.messages import Envelope, inputs, wrap
 from shared.messages.network import ErasureConfirmed, NetworkChange, OwnerErased, PersonErased
 from shared.service import ServiceRuntime
@@ -118,18 +118,17 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
     async def on_inputs(batch: list[Decoded]) -> list[Rejected]:
         updates, failed = await runtime.apply_batch(batch, apply_batch)
         await runtime.publisher.publish_all((topics.NETWORK_UPDATES, u) for u in updates)
-        failed_ids = {f.dead_letter.data.offset for f in failed}
+        done = applied(batch, failed)
         await confirm_erasures(
             [
                 i
-                for i in batch
-                if i.record.offset not in failed_ids
-                and isinstance(i.envelope.data, inputs.ErasePerson | inputs.EraseOwner)
+                for i in done
+                if isinstance(i.envelope.data, inputs.ErasePerson | inputs.EraseOwner)
             ],
             updates,
         )
         for item in batch:
-            outcome = "dead_lettered" if item.record.offset in failed_ids else "applied"
+            outcome = "applied" if item in done else "dead_lettered"
             source = item.envelope.source.split(":", 1)[0][:32]
             inputs_total.labels(item.topic, source, outcome).inc()
         for how in merges_seen:

@@ -19,7 +19,7 @@ from services.notifier.dispatcher import due_at_for
 from services.notifier.models import NotifyDelivery, NotifyPreferences, NotifySuggestion
 from services.notifier.settings import NotifierSettings
 from shared import topics
-from shared.broker import Decoded, Rejected
+from shared.broker import Decoded, Rejected, applied
 from shared.clock import as_utc
 from shared.erasure import confirmations
 from shared.messages import Envelope, PreferencesSet, RecommendationsMade, SuggestionMade, wrap
@@ -178,12 +178,8 @@ def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRo
 
     async def on_recommendations(batch: list[Decoded]) -> list[Rejected]:
         owners, failed = await runtime.apply_batch(batch, choose_batch)
-        failed_offsets = {(f.topic, f.dead_letter.data.offset) for f in failed}
         await runtime.publisher.publish_all(
-            confirmations(
-                "notifier",
-                [i.envelope for i in batch if (i.topic, i.record.offset) not in failed_offsets],
-            )
+            confirmations("notifier", [i.envelope for i in applied(batch, failed)])
         )
         await publish_pending(owners)
         return failed

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from services.recommender import store
 from shared import topics
-from shared.broker import Decoded, Rejected
+from shared.broker import Decoded, Rejected, applied
 from shared.erasure import confirmations
 from shared.messages import Envelope, FeedbackGiven
 from shared.messages.recommendations import RecommendationsMade
@@ -64,12 +64,8 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
 
     async def on_updates(batch: list[Decoded]) -> list[Rejected]:
         _, failed = await runtime.apply_batch(batch, project)
-        failed_offsets = {(f.topic, f.dead_letter.data.offset) for f in failed}
         await runtime.publisher.publish_all(
-            confirmations(
-                "recommender",
-                [i.envelope for i in batch if (i.topic, i.record.offset) not in failed_offsets],
-            )
+            confirmations("recommender", [i.envelope for i in applied(batch, failed)])
         )
         for item in batch:
             applied_total.labels(item.topic).inc()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 
 import httpx
 import pytest
@@ -16,23 +15,14 @@ from services.embedded import _QuietServer
 from services.ingest.main import create_app
 from services.ingest.models import IngestPerson
 from services.ingest.settings import IngestSettings
-from shared import database, topics
+from shared import database
 from shared.client import publish
 from shared.embedded_broker import EmbeddedBroker, free_port
-from shared.messages import wrap
-from shared.messages.inputs import ContactUpserted
 from shared.settings import KafkaSettings
 from tests.conftest import unique
+from tests.outage_helpers import at_least, contacts, equals, eventually
 
 pytestmark = pytest.mark.integration
-
-
-async def eventually(check, timeout: float = 90.0):
-    deadline = time.monotonic() + timeout
-    while not (value := await check()):
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.25)
-    return value
 
 
 async def test_ingest_waits_for_the_broker_and_recovers_after_it_hangs(tmp_path) -> None:
@@ -65,23 +55,6 @@ async def test_ingest_waits_for_the_broker_and_recovers_after_it_hangs(tmp_path)
             except Exception:  # tables not created yet
                 return 0
 
-        def contacts(start: int, count: int) -> list:
-            return [
-                (
-                    topics.CONTACTS,
-                    wrap(
-                        ContactUpserted(
-                            external_id=f"c{i}",
-                            full_name=f"Person {i}",
-                            emails=[f"person{i}@x.example"],
-                        ),
-                        owner_id=owner,
-                        source="test",
-                    ),
-                )
-                for i in range(start, start + count)
-            ]
-
         broker.pause()  # hung at start-up
         task = asyncio.create_task(server.serve())
         try:
@@ -96,16 +69,16 @@ async def test_ingest_waits_for_the_broker_and_recovers_after_it_hangs(tmp_path)
                 await asyncio.sleep(4)
                 assert not server.started  # waiting for the broker, not crashed
                 broker.resume()
-                await eventually(lambda: _equals(ready_status(), 200))
-                await publish(kafka, contacts(0, 10))
-                await eventually(lambda: _at_least(stored(), 10))
+                await eventually(lambda: equals(ready_status(), 200))
+                await publish(kafka, contacts(owner, 0, 10))
+                await eventually(lambda: at_least(stored(), 10))
 
                 broker.pause()  # hangs while working
-                await eventually(lambda: _equals(ready_status(), 503), 30)
+                await eventually(lambda: equals(ready_status(), 503), 30)
                 broker.resume()
-                await publish(kafka, contacts(10, 10))
-                await eventually(lambda: _at_least(stored(), 20))
-                await eventually(lambda: _equals(ready_status(), 200))
+                await publish(kafka, contacts(owner, 10, 10))
+                await eventually(lambda: at_least(stored(), 20))
+                await eventually(lambda: equals(ready_status(), 200))
                 assert await stored() == 20
         finally:
             broker.resume()
@@ -113,11 +86,3 @@ async def test_ingest_waits_for_the_broker_and_recovers_after_it_hangs(tmp_path)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, 20)
             engine.dispose()
-
-
-async def _equals(value, expected) -> bool:
-    return (await value) == expected
-
-
-async def _at_least(value, expected) -> bool:
-    return (await value) >= expected

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from typing import Any
 
 import httpx
 import pytest
@@ -17,14 +15,13 @@ from services.embedded import _QuietServer
 from services.ingest.main import create_app
 from services.ingest.models import IngestPerson
 from services.ingest.settings import IngestSettings
-from shared import database, topics
+from shared import database
 from shared.broker import ensure_topics
 from shared.client import publish
 from shared.embedded_broker import free_port
-from shared.messages import wrap
-from shared.messages.inputs import ContactUpserted
 from shared.settings import DatabaseSettings, KafkaSettings
 from tests.conftest import unique
+from tests.outage_helpers import at_least, contacts, equals, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -69,16 +66,6 @@ class TcpProxy:
         self._writers.clear()
 
 
-async def eventually(check, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.25)
-
-
 async def test_ingest_waits_for_postgres_and_recovers_from_an_outage(
     kafka_bootstrap: str, postgres: DatabaseSettings, tmp_path
 ) -> None:
@@ -103,23 +90,6 @@ async def test_ingest_waits_for_postgres_and_recovers_from_an_outage(
     owner = unique("outage-")
     engine = database.make_engine(postgres.url, schema_name=postgres.schema_name)
 
-    def contacts(start: int, count: int) -> list:
-        return [
-            (
-                topics.CONTACTS,
-                wrap(
-                    ContactUpserted(
-                        external_id=f"c{i}",
-                        full_name=f"Person {i}",
-                        emails=[f"person{i}@x.example"],
-                    ),
-                    owner_id=owner,
-                    source="test",
-                ),
-            )
-            for i in range(start, start + count)
-        ]
-
     async def stored() -> int:
         def count() -> int:
             with database.transaction(engine) as session:
@@ -142,19 +112,19 @@ async def test_ingest_waits_for_postgres_and_recovers_from_an_outage(
             await asyncio.sleep(3)
             assert not task.done() and not server.started
             await proxy.accept()
-            await eventually(lambda: _is(ready(), 200), 90)
+            await eventually(lambda: equals(ready(), 200), 90)
 
-            await publish(kafka, contacts(0, 20))
-            await eventually(lambda: _at_least(stored(), 20))
+            await publish(kafka, contacts(owner, 0, 20))
+            await eventually(lambda: at_least(stored(), 20))
 
             await proxy.refuse()
-            await publish(kafka, contacts(20, 10))
-            await eventually(lambda: _is(ready(), 503), 30)
+            await publish(kafka, contacts(owner, 20, 10))
+            await eventually(lambda: equals(ready(), 503), 30)
             assert await stored() == 20  # nothing applied while the database is away
 
             await proxy.accept()
-            await eventually(lambda: _at_least(stored(), 30), 90)
-            await eventually(lambda: _is(ready(), 200), 90)
+            await eventually(lambda: at_least(stored(), 30), 90)
+            await eventually(lambda: equals(ready(), 200), 90)
             assert await stored() == 30
         finally:
             server.should_exit = True
@@ -162,11 +132,3 @@ async def test_ingest_waits_for_postgres_and_recovers_from_an_outage(
                 await asyncio.wait_for(task, 20)
             await proxy.refuse()
             engine.dispose()
-
-
-async def _is(value, expected) -> bool:
-    return (await value) == expected
-
-
-async def _at_least(value, expected) -> bool:
-    return (await value) >= expected
