@@ -8,6 +8,7 @@ event loop that keeps the Kafka consumer's heartbeats going.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -97,17 +98,26 @@ def upsert(
     """Insert ``rows``, or update the non-key columns where the key already exists."""
     if not rows:
         return
-    sa_table = table.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     columns = update if update is not None else [c for c in rows[0] if c not in keys]
-    # One statement executed with many parameter sets: its compiled form is cached.
+    statement = _upsert_statement(table, dialect, tuple(keys), tuple(columns))
+    # A write needs no pending ORM objects flushed first (no foreign keys between tables):
+    # skipping autoflush saves a flush per row written.
+    with session.no_autoflush:
+        session.execute(statement, list(rows))
+
+
+@functools.cache
+def _upsert_statement(
+    table: type[SQLModel], dialect: str, keys: tuple[str, ...], columns: tuple[str, ...]
+) -> Any:
+    """One statement per shape, built once: building ``excluded`` costs more than the insert."""
+    sa_table = table.__table__  # type: ignore[attr-defined]
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(sa_table)
     if columns:
-        statement = statement.on_conflict_do_update(
+        return statement.on_conflict_do_update(
             index_elements=list(keys),
             set_={c: statement.excluded[c] for c in columns},
         )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=list(keys))
-    session.execute(statement, list(rows))
+    return statement.on_conflict_do_nothing(index_elements=list(keys))

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from services.ingest import merges, normalise, store
 from services.ingest.identity import Key, keys_for, person_id_for, stable_id
-from services.ingest.models import IngestEvent, IngestMeeting, IngestPerson
+from services.ingest.models import IngestEvent, IngestPerson
 from shared.messages import inputs
 from shared.messages.network import (
     AttendanceChanged,
@@ -139,22 +139,26 @@ def resolve_person(
         )
     owner = store.get_owner(session, owner_id=owner_id)
     own_emails = {normalise.email(e) for e in owner.emails} if owner else set()
+    updates: dict[str, Any] = {}
     if facts.full_name:
-        person.full_name = " ".join(facts.full_name.split())
+        updates["full_name"] = " ".join(facts.full_name.split())
     if facts.company:
-        person.company = normalise.company(facts.company)
+        updates["company"] = normalise.company(facts.company)
     if facts.title:
-        person.title = facts.title.strip()
-        person.function, person.seniority = normalise.title_function(facts.title)
+        updates["title"] = facts.title.strip()
+        updates["function"], updates["seniority"] = normalise.title_function(facts.title)
     if facts.industry:
-        person.industry = normalise.industry(facts.industry)
+        updates["industry"] = normalise.industry(facts.industry)
     if facts.city:
-        person.city = normalise.city(facts.city)
-    person.is_contact = person.is_contact or facts.is_contact
-    person.is_customer = person.is_customer or facts.is_customer
-    person.is_self = person.is_self or any(k == "email" and v in own_emails for k, v in keys)
+        updates["city"] = normalise.city(facts.city)
+    updates["is_contact"] = person.is_contact or facts.is_contact
+    updates["is_customer"] = person.is_customer or facts.is_customer
+    updates["is_self"] = person.is_self or any(k == "email" and v in own_emails for k, v in keys)
     if facts.introduced_by and facts.introduced_by != person.person_id:
-        person.introduced_by = facts.introduced_by
+        updates["introduced_by"] = facts.introduced_by
+    for field, value in updates.items():
+        if getattr(person, field) != value:  # an unchanged person stays clean: no UPDATE
+            setattr(person, field, value)
     if person not in session:
         store.save_person(session, person=person)
     store.add_keys(
@@ -237,16 +241,14 @@ def apply_meeting(
     cancelled = data.cancelled or data.owner_declined
     store.save_meeting(
         session,
-        meeting=IngestMeeting(
-            interaction_id=interaction_id,
-            owner_id=owner_id,
-            external_id=data.external_id,
-            title=data.title,
-            starts_at=data.starts_at,
-            organizer_id=organizer_id,
-            person_ids=list(people),
-            cancelled=cancelled,
-        ),
+        interaction_id=interaction_id,
+        owner_id=owner_id,
+        external_id=data.external_id,
+        title=data.title,
+        starts_at=data.starts_at,
+        organizer_id=organizer_id,
+        person_ids=list(people),
+        cancelled=cancelled,
     )
     changes.append(
         InteractionRecorded(

@@ -25,8 +25,17 @@ from shared.database import upsert
 T = TypeVar("T", bound=SQLModel)
 
 
+def _owners(session: Session) -> dict[str, IngestOwner | None]:
+    """Owners read in this transaction: every input of a batch asks for its owner."""
+    cache: dict[str, IngestOwner | None] = session.info.setdefault("owners", {})
+    return cache
+
+
 def get_owner(session: Session, *, owner_id: str) -> IngestOwner | None:
-    return session.get(IngestOwner, owner_id)
+    owners = _owners(session)
+    if owner_id not in owners:
+        owners[owner_id] = session.get(IngestOwner, owner_id)
+    return owners[owner_id]
 
 
 def save_owner(
@@ -45,6 +54,9 @@ def save_owner(
         ],
         keys=["owner_id"],
     )
+    stale = _owners(session).pop(owner_id, None)
+    if stale is not None:
+        session.expire(stale)  # the upsert went around the ORM
 
 
 def find_person_ids(
@@ -135,12 +147,20 @@ def add_keys(session: Session, *, owner_id: str, person_id: str, keys: Sequence[
     )
 
 
+def _pin(session: Session, person: IngestPerson) -> IngestPerson:
+    """Hold a strong reference for the transaction: SQLAlchemy's identity map is weak, so
+    without it the same person is read from the database again for every input naming them."""
+    session.info.setdefault("pinned_people", {})[person.person_id] = person
+    return person
+
+
 def get_person(session: Session, *, person_id: str) -> IngestPerson | None:
-    return session.get(IngestPerson, person_id)
+    person = session.get(IngestPerson, person_id)
+    return _pin(session, person) if person is not None else None
 
 
 def save_person(session: Session, *, person: IngestPerson) -> None:
-    session.add(person)
+    session.add(_pin(session, person))
 
 
 def person_ids_with_email(session: Session, *, owner_id: str, emails: Sequence[str]) -> list[str]:
@@ -155,8 +175,31 @@ def person_ids_with_email(session: Session, *, owner_id: str, emails: Sequence[s
     )
 
 
-def save_meeting(session: Session, *, meeting: IngestMeeting) -> None:
-    upsert(session, IngestMeeting, [meeting.model_dump()], keys=["interaction_id"])
+def save_meeting(
+    session: Session,
+    *,
+    interaction_id: str,
+    owner_id: str,
+    external_id: str,
+    title: str,
+    starts_at: datetime,
+    organizer_id: str | None,
+    person_ids: list[str],
+    cancelled: bool,
+) -> None:
+    """Written as a plain row: building an ORM object per meeting only to dump it costs more
+    than the insert."""
+    row = {
+        "interaction_id": interaction_id,
+        "owner_id": owner_id,
+        "external_id": external_id,
+        "title": title,
+        "starts_at": starts_at,
+        "organizer_id": organizer_id,
+        "person_ids": person_ids,
+        "cancelled": cancelled,
+    }
+    upsert(session, IngestMeeting, [row], keys=["interaction_id"])
 
 
 def save_event(session: Session, *, event: IngestEvent) -> None:
@@ -230,6 +273,7 @@ def erase_person(session: Session, *, owner_id: str, person_id: str) -> None:
 
 
 def erase_owner(session: Session, *, owner_id: str) -> None:
+    _owners(session).pop(owner_id, None)
     for table in TABLES:
         column: Any = table.owner_id  # type: ignore[attr-defined]
         session.exec(delete(table).where(column == owner_id))  # type: ignore[call-overload]
