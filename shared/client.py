@@ -71,6 +71,7 @@ class SuggestionReader:
             group_id=None,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
+            fetch_max_wait_ms=kafka.fetch_max_wait_ms,
             **aiokafka_options(kafka),
         )
 

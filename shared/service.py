@@ -15,6 +15,7 @@ from functools import partial
 from importlib.metadata import version
 from typing import Any, TypeVar
 
+from aiokafka.partitioner import DefaultPartitioner
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream, AsgiResponse, AsyncAPIRoute, get
 from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
@@ -40,6 +41,7 @@ from shared.settings import SpringboardSettings
 logger = logging.getLogger("springboard")
 
 MAX_BACKOFF_SECONDS = 30.0
+_PARTITIONER = DefaultPartitioner()
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -109,6 +111,7 @@ class ServiceRuntime:
             group_id=self.group_id,
             batch=True,
             max_records=self.settings.kafka.batch_max_records,
+            fetch_max_wait_ms=self.settings.kafka.fetch_max_wait_ms,
             batch_timeout_ms=100,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
@@ -141,6 +144,23 @@ class ServiceRuntime:
                 return 0
             total += len(assignment)
         return total
+
+    def owned_keys(self, topic: str, keys: Sequence[str]) -> list[str]:
+        """The keys whose partition of ``topic`` this instance is assigned (Kafka's default
+        partitioner, as producers key by owner): each instance of a consumer group acts for
+        its own owners only. Nothing while the group is rebalancing."""
+        name = self.prefix + topic
+        for subscriber in self.broker.subscribers:
+            consumer = getattr(subscriber, "consumer", None)
+            if consumer is None:
+                continue
+            mine = {p.partition for p in consumer.assignment() if p.topic == name}
+            every = consumer.partitions_for_topic(name)
+            if not mine or not every:
+                continue
+            partitions = sorted(every)
+            return [k for k in keys if _PARTITIONER(k.encode(), partitions, partitions) in mine]
+        return []
 
     async def dead_letter(self, rejected: list[Rejected]) -> None:
         for item in rejected:

@@ -42,6 +42,12 @@ class KafkaSettings(BaseModel):
     )
     partitions: int = Field(4, ge=1, description="Partitions for topics this system creates.")
     batch_max_records: int = Field(1000, ge=1, description="Largest batch a consumer handles.")
+    fetch_max_wait_ms: int = Field(
+        50,
+        ge=1,
+        description="Longest a fetch waits for data. Brokers that do not answer a waiting "
+        "fetch when data arrives (Tansu) add up to this much latency per hop.",
+    )
 
     @model_validator(mode="after")
     def _sasl_needs_credentials(self) -> KafkaSettings:

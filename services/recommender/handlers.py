@@ -6,6 +6,7 @@ one fresh ranked list instead of hundreds of stale ones.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from faststream.kafka import KafkaRouter
@@ -21,7 +22,10 @@ from shared.messages.recommendations import RecommendationsMade
 from shared.service import ServiceRuntime
 
 
-def build_router(runtime: ServiceRuntime) -> KafkaRouter:
+def build_router(
+    runtime: ServiceRuntime, on_applied: Callable[[], None] = lambda: None
+) -> KafkaRouter:
+    """``on_applied`` is told after each applied batch (the scheduler wakes up)."""
     router = runtime.router()
     applied_total = Counter(
         "springboard_recommender_updates_total",
@@ -69,6 +73,7 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
         )
         for item in batch:
             applied_total.labels(item.topic).inc()
+        on_applied()
         return failed
 
     runtime.consume(

@@ -15,8 +15,8 @@ from shared.service import ServiceRuntime
 def create_app(settings: RecommenderSettings | None = None) -> AsgiFastStream:
     settings = settings or RecommenderSettings()
     runtime = ServiceRuntime("recommender", settings, TABLES)
-    runtime.broker.include_router(build_router(runtime))
     scheduler = Scheduler(runtime, settings)
+    runtime.broker.include_router(build_router(runtime, on_applied=scheduler.wake))
     retrainer = Retrainer(runtime, settings, scheduler)
 
     async def start_scheduler() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ class Scheduler:
         self.runtime = runtime
         self.settings = settings
         self._correlation: dict[str, str | None] = {}
+        self._woken = asyncio.Event()
         store = settings.model_dir or settings.data_dir / "models"
         self.models = artefacts.load_current(store) if store.exists() else {}
         self.published = Counter(
@@ -150,6 +152,9 @@ class Scheduler:
                 refresh=timedelta(hours=self.settings.refresh_hours),
             )
         )
+        # Each instance of the group scores the owners of its own partitions.
+        mine = set(self.runtime.owned_keys(topics.NETWORK_UPDATES, [s.owner_id for s in due]))
+        due = [s for s in due if s.owner_id in mine]
         if due and await self.runtime.unread_messages() > 0:
             # Updates are still queued: wait for them (up to max_wait) rather than spend an
             # owner's budget on a half-imported network.
@@ -159,8 +164,13 @@ class Scheduler:
             await self.score_owner(state.owner_id)
         return len(due)
 
+    def wake(self) -> None:
+        """Updates were applied: look for due owners now, not at the next scan."""
+        self._woken.set()
+
     async def run_forever(self) -> None:
         while True:
+            self._woken.clear()  # a wake-up while scoring is kept for the next round
             try:
                 await self.run_once()
             except asyncio.CancelledError:
@@ -168,4 +178,5 @@ class Scheduler:
             except Exception:
                 logger.exception("re-scoring failed; trying again")
                 await asyncio.sleep(1.0)
-            await asyncio.sleep(self.settings.scan_interval_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), self.settings.scan_interval_seconds)

@@ -1,0 +1,139 @@
+"""The services as separate processes, as they run in production, for the benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import httpx
+import psycopg
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import TopicPartition
+
+from shared.embedded_broker import free_port
+from shared.settings import KafkaSettings
+
+POSTGRES = os.environ.get(
+    "SPRINGBOARD_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+class ServiceProcess:
+    """``springboard run NAME`` in its own process, with its own HTTP port."""
+
+    def __init__(self, name: str, env: dict[str, str]) -> None:
+        self.name = name
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "run", name],
+            env={**env, "SPRINGBOARD_HTTP_PORT": str(self.port)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def peak_rss_mb(self) -> float:
+        """The process's peak resident memory (VmHWM), in MB."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmHWM in /proc (Linux only)")
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+def service_env(kafka: KafkaSettings, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SPRINGBOARD_KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "SPRINGBOARD_KAFKA__TOPIC_PREFIX": kafka.topic_prefix,
+        "SPRINGBOARD_LOG_LEVEL": "ERROR",
+        **extra,
+    }
+
+
+async def wait_ready(services: Iterable[ServiceProcess], timeout: float = 120.0) -> None:
+    async with httpx.AsyncClient(timeout=2) as client:
+        for service in services:
+            for _ in range(int(timeout / 0.1)):
+                if service.process.poll() is not None:
+                    raise RuntimeError(f"{service.name} exited with {service.process.returncode}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{service.url}/ready")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            else:
+                raise TimeoutError(f"{service.name} was not ready in {timeout} s")
+
+
+class GroupProgress:
+    """How far consumer groups have committed, against the end of their topics."""
+
+    def __init__(self, kafka: KafkaSettings) -> None:
+        self.kafka = kafka
+        self.offsets = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
+        self._readers: dict[str, AIOKafkaConsumer] = {}
+
+    async def __aenter__(self) -> GroupProgress:
+        await self.offsets.start()
+        await self.offsets.topics()  # metadata for every topic, created before this
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for reader in self._readers.values():
+            await reader.stop()
+        await self.offsets.stop()
+
+    async def _reader(self, group: str) -> AIOKafkaConsumer:
+        """A consumer in ``group`` that never subscribes: it only reads committed offsets."""
+        if group not in self._readers:
+            reader = AIOKafkaConsumer(
+                bootstrap_servers=self.kafka.bootstrap_servers,
+                group_id=group,
+                enable_auto_commit=False,
+            )
+            await reader.start()
+            self._readers[group] = reader
+        return self._readers[group]
+
+    async def behind(self, group: str, topic_names: Iterable[str]) -> int:
+        """Messages of ``topic_names`` the group has not committed yet."""
+        partitions = []
+        for name in topic_names:
+            full = self.kafka.topic_prefix + name
+            for partition in self.offsets.partitions_for_topic(full) or set():
+                partitions.append(TopicPartition(full, partition))
+        if not partitions:
+            return 0
+        ends = await self.offsets.end_offsets(partitions)
+        reader = await self._reader(group)
+        behind = 0
+        for partition, end in ends.items():
+            committed = await reader.committed(partition) or 0
+            behind += max(end - committed, 0)
+        return behind
+
+
+def drop_schema(schema: str) -> None:
+    with psycopg.connect(POSTGRES.replace("+psycopg", ""), autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def owners_waiting(schema: str) -> int:
+    """Owners whose latest changes the recommender has not scored yet."""
+    with psycopg.connect(POSTGRES.replace("+psycopg", ""), autocommit=True) as connection:
+        row = connection.execute(
+            f'SELECT count(*) FROM "{schema}".rec_owner_state '
+            "WHERE scored_at IS NULL OR changed_at > scored_at"
+        ).fetchone()
+    return int(row[0]) if row else 0
