@@ -2,7 +2,7 @@
 
 ``python -m bench.scoring [--json] [--quick]`` prints:
 - score_s_<n>: seconds for the learned reconnect model (and prior_score_s_<n> for the
-  prior) to score n candidates of one owner (1k, 10k, 100k, 1M);
+  prior) to score n candidates of one owner (n = 1k, 10k, 100k, 1m);
 - recommend_s: candidates, features, scores, re-ranking and reasons for the sample owner;
 - train_rows_per_s: backtest rows per second through fitting the reconnect pipeline;
 - rss_mb: peak resident memory of this process.
@@ -58,12 +58,13 @@ def measure(quick: bool) -> dict[str, float]:
         "train_rows_per_s": round(len(y) / train_s, 1),
     }
     rng = np.random.default_rng(0)
-    for n in (1_000, 10_000) if quick else (1_000, 10_000, 100_000, 1_000_000):
+    sizes = {"1k": 1_000, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+    for label, n in sizes.items():
         matrix = rng.random((n, x.shape[1])) * x.max(axis=0)
         for name, ranker in (("score_s", model), ("prior_score_s", prior)):
             started = time.perf_counter()
             ranker.score(matrix)
-            results[f"{name}_{n}"] = round(time.perf_counter() - started, 4)
+            results[f"{name}_{label}"] = round(time.perf_counter() - started, 4)
     started = time.perf_counter()
     recommend(snapshot, per_kind=10, max_per_company=2, models={kind: model})
     results["recommend_s"] = round(time.perf_counter() - started, 4)

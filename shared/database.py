@@ -107,6 +107,35 @@ def upsert(
         session.execute(statement, list(rows))
 
 
+def upsert_later(
+    session: Session, table: type[SQLModel], rows: Sequence[dict[str, Any]], *, keys: Sequence[str]
+) -> None:
+    """Queue rows for one bulk upsert per table when the transaction commits (or when
+    ``write_pending`` is called before reading them back): one round trip per batch of
+    messages instead of one per message. A later row with the same key replaces an earlier."""
+    pending = session.info.setdefault("pending_upserts", {})
+    queued = pending.setdefault((table, tuple(keys)), {})
+    for row in rows:
+        queued[tuple(row[k] for k in keys)] = row
+
+
+def write_pending(session: Session) -> None:
+    """Write the rows ``upsert_later`` queued in this session."""
+    pending = session.info.pop("pending_upserts", {})
+    for (table, keys), rows in pending.items():
+        upsert(session, table, list(rows.values()), keys=keys)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending_before_commit(session: Session) -> None:
+    write_pending(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending_after_rollback(session: Session) -> None:
+    session.info.pop("pending_upserts", None)
+
+
 @functools.cache
 def _upsert_statement(
     table: type[SQLModel], dialect: str, keys: tuple[str, ...], columns: tuple[str, ...]

@@ -18,6 +18,7 @@ from services.ingest import normalise, store
 from services.ingest.identity import stable_id
 from services.ingest.models import IngestMeeting, IngestMerge, IngestPerson, IngestPersonKey
 from shared.clock import as_utc
+from shared.database import write_pending
 from shared.messages.network import (
     AttendanceChanged,
     FavourChanged,
@@ -197,6 +198,7 @@ def undo(session: Session, *, owner_id: str, merge_id: str) -> list[Any]:
                         occurred_at=as_utc(favour.occurred_at),
                     )
                 )  # type: ignore[arg-type]
+    write_pending(session)  # meetings queued in this transaction are read back below
     for interaction_id, (person_ids, organizer_id) in record.moved["meetings"].items():
         meeting = session.get(IngestMeeting, interaction_id)
         if meeting is not None:

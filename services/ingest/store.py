@@ -20,7 +20,7 @@ from services.ingest.models import (
     IngestPerson,
     IngestPersonKey,
 )
-from shared.database import upsert
+from shared.database import upsert, upsert_later, write_pending
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -87,6 +87,7 @@ def people_at_company(session: Session, *, owner_id: str, company: str) -> list[
 
 
 def _of_person(session: Session, table: type[T], *, owner_id: str, person_id: str) -> list[T]:
+    write_pending(session)
     columns: Any = table
     return list(
         session.exec(
@@ -110,6 +111,7 @@ def favours_of(session: Session, *, owner_id: str, person_id: str) -> list[Inges
 
 
 def meetings_with(session: Session, *, owner_id: str, person_id: str) -> list[IngestMeeting]:
+    write_pending(session)
     rows = session.exec(select(IngestMeeting).where(IngestMeeting.owner_id == owner_id)).all()
     return [m for m in rows if person_id in m.person_ids or m.organizer_id == person_id]
 
@@ -199,17 +201,17 @@ def save_meeting(
         "person_ids": person_ids,
         "cancelled": cancelled,
     }
-    upsert(session, IngestMeeting, [row], keys=["interaction_id"])
+    upsert_later(session, IngestMeeting, [row], keys=["interaction_id"])
 
 
 def save_event(session: Session, *, event: IngestEvent) -> None:
-    upsert(session, IngestEvent, [event.model_dump()], keys=["event_id"])
+    upsert_later(session, IngestEvent, [event.model_dump()], keys=["event_id"])
 
 
 def save_attendance(
     session: Session, *, owner_id: str, event_id: str, person_id: str, status: str
 ) -> None:
-    upsert(
+    upsert_later(
         session,
         IngestAttendance,
         [{"event_id": event_id, "person_id": person_id, "owner_id": owner_id, "status": status}],
@@ -227,7 +229,7 @@ def save_favour(
     kind: str,
     occurred_at: datetime,
 ) -> None:
-    upsert(
+    upsert_later(
         session,
         IngestFavour,
         [
@@ -245,6 +247,7 @@ def save_favour(
 
 
 def erase_person(session: Session, *, owner_id: str, person_id: str) -> None:
+    write_pending(session)
     session.exec(
         delete(IngestPersonKey).where(
             col(IngestPersonKey.owner_id) == owner_id, col(IngestPersonKey.person_id) == person_id
@@ -273,6 +276,7 @@ def erase_person(session: Session, *, owner_id: str, person_id: str) -> None:
 
 
 def erase_owner(session: Session, *, owner_id: str) -> None:
+    write_pending(session)
     _owners(session).pop(owner_id, None)
     for table in TABLES:
         column: Any = table.owner_id  # type: ignore[attr-defined]

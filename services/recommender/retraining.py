@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,7 +41,13 @@ class Retrainer:
         feedback: dict[SuggestionKind, tuple[list[list[float]], list[int]]] = {
             kind: ([], []) for kind in SuggestionKind
         }
-        for owner in store.owners(session):
+        owners = store.owners(session)
+        if len(owners) > self.settings.train_max_owners:
+            # Training memory stays bounded however large the store: a sample of owners.
+            owners = sorted(
+                random.Random(now.date().isoformat()).sample(owners, self.settings.train_max_owners)
+            )
+        for owner in owners:
             snapshot = store.load_snapshot(session, owner_id=owner, now=now)
             snapshots.append(snapshot)
             for kind, (xs, ys) in backtest.feedback_rows(

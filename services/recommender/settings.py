@@ -32,6 +32,9 @@ class RecommenderSettings(SpringboardSettings):
     retrain_after_labels: int = Field(
         50, ge=1, description="Retrain sooner once this many new answers to suggestions came."
     )
+    train_max_owners: int = Field(
+        300, ge=1, description="Train on at most this many owners' networks (a daily sample)."
+    )
     label_horizon_days: float = Field(
         30.0, gt=0, description="Backtest labels: what happened this long after a cut-off."
     )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, delete, or_, select
+from sqlmodel import Session, col, delete, func, or_, select
 
 from services.recommender.models import (
     TABLES,
@@ -359,8 +359,10 @@ def judged_suggestions(session: Session, *, owner_id: str) -> list[tuple[str, st
 
 
 def owners(session: Session) -> list[str]:
-    return sorted({row.owner_id for row in session.exec(select(RecPerson))})
+    return list(
+        session.exec(select(RecPerson.owner_id).distinct().order_by(col(RecPerson.owner_id)))
+    )
 
 
 def feedback_count(session: Session) -> int:
-    return len(session.exec(select(RecFeedback.suggestion_id)).all())
+    return session.exec(select(func.count()).select_from(RecFeedback)).one()

@@ -1,21 +1,26 @@
-"""Stage benchmarks on one machine, measured in one run.
+"""Stage benchmarks on one machine, measured in one run, without a broker.
 
+``python -m bench.stages [--json] [--quick]`` prints:
 - ingest_msgs_per_s: raw input messages turned into canonical changes (SQLite in memory)
 - projection_changes_per_s: canonical changes projected into the recommender's tables
 - score_owner_s: load one owner's snapshot, generate candidates, score, re-rank, explain
 - prior_score_s_<n>: the prior scoring n candidates (one owner)
+- import_rows_per_s: Outlook CSV rows parsed by the importer (dry run)
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 
 from bench import report
 from services.ingest import canonical
+from services.ingest.importer import ImportKind, parse
 from services.ingest.models import TABLES as INGEST_TABLES
 from services.recommender import prior, store
 from services.recommender.models import TABLES as REC_TABLES
@@ -23,6 +28,26 @@ from services.recommender.scoring import recommend
 from shared import database
 from shared.messages.recommendations import SuggestionKind
 from shared.sample_network import generate
+
+
+def import_rows_per_s(rows: int) -> float:
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "outlook.csv"
+        with path.open("w") as handle:
+            handle.write(
+                "First Name,Last Name,Company,Job Title,Business Phone,E-mail Address,Business City\n"
+            )
+            for i in range(rows):
+                handle.write(
+                    f"Anna{i},Berg,Nordbank AB,CFO,+46 70 123 {i % 100:02d} {i % 97:02d},"
+                    f"anna{i}@nordbank.example,Stockholm\n"
+                )
+        started = time.perf_counter()
+        with path.open("rb") as handle:
+            parsed = sum(1 for _ in parse(ImportKind.csv, handle))
+        elapsed = time.perf_counter() - started
+    assert parsed == rows
+    return rows / elapsed
 
 
 def measure(quick: bool) -> dict[str, float | int | str]:
@@ -67,6 +92,7 @@ def measure(quick: bool) -> dict[str, float | int | str]:
         started = time.perf_counter()
         model.predict(matrix)
         results[f"prior_score_s_{n}"] = round(time.perf_counter() - started, 5)
+    results["import_rows_per_s"] = round(import_rows_per_s(5_000 if quick else 50_000), 1)
     return results
 
 
