@@ -127,8 +127,9 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
             ],
             updates,
         )
+        done_ids = {id(item) for item in done}  # identity: comparing records is slow
         for item in batch:
-            outcome = "applied" if item in done else "dead_lettered"
+            outcome = "applied" if id(item) in done_ids else "dead_lettered"
             source = item.envelope.source.split(":", 1)[0][:32]
             inputs_total.labels(item.topic, source, outcome).inc()
         for how in merges_seen:

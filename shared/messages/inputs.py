@@ -10,8 +10,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, EmailStr, Field
+from pydantic import AwareDatetime, Field
 
+from shared.messages.email import EmailStr
 from shared.messages.envelope import Message
 
 Name = Annotated[str, Field(max_length=200)]
