@@ -21,9 +21,9 @@ from services.recommender.snapshot import Snapshot
 from shared.messages.recommendations import SuggestionKind
 
 EXTRA = {
-    SuggestionKind.RECONNECT: ("log_days_since", "log_cadence", "log_meetings", "ratio"),
+    SuggestionKind.RECONNECT: ("log_days_since", "log_cadence", "log_meetings", "ratio", "alive"),
     SuggestionKind.INTRODUCTION: ("log_mutual",),
-    SuggestionKind.EVENT: ("log_contacts", "log_targets"),
+    SuggestionKind.EVENT: ("log_contacts", "log_targets", "log_companions"),
     SuggestionKind.GIVE_BACK: ("log_received", "log_given"),
 }
 """Raw facts behind the prior's scaled features, which a learned model may weigh differently."""
@@ -40,9 +40,11 @@ def vector(candidate: Candidate) -> list[float]:
         "log_cadence": math.log1p(ctx.get("cadence", 0.0)),
         "log_meetings": math.log1p(ctx.get("meetings", 0.0)),
         "ratio": min(ctx.get("overdue_ratio", 0.0), 50.0),
+        "alive": ctx.get("alive", 0.0),
         "log_mutual": math.log1p(ctx.get("mutual", 0.0)),
         "log_contacts": math.log1p(ctx.get("contacts", 0.0)),
         "log_targets": math.log1p(ctx.get("targets", 0.0)),
+        "log_companions": math.log1p(ctx.get("companions", 0.0)),
         "log_received": math.log1p(ctx.get("received", 0.0)),
         "log_given": math.log1p(ctx.get("given", 0.0)),
     }

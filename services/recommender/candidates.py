@@ -82,13 +82,14 @@ def introduction(snapshot: Snapshot) -> list[Candidate]:
 
 def event(snapshot: Snapshot) -> list[Candidate]:
     own = snapshot.self_ids
+    went_with = f.companions(snapshot)
     out = []
     for item in snapshot.events.values():
         if not snapshot.now < item.starts_at <= snapshot.now + EVENT_HORIZON:
             continue
         if own & snapshot.registered(item.id):
             continue  # already going
-        features, context = f.event_features(snapshot, item)
+        features, context = f.event_features(snapshot, item, went_with)
         out.append(
             Candidate(
                 SuggestionKind.EVENT,

@@ -45,7 +45,7 @@ def _matched_goals(person: Person | None, snapshot: Snapshot) -> str:
 def _reconnect(c: Candidate, s: Snapshot, feature: str) -> str:
     person = s.people.get(c.subject_id)
     ctx = c.context
-    if feature == "overdue":
+    if feature in ("due", "overdue"):
         days = round(ctx["days_since"])
         if ctx["cadence"]:
             return (
@@ -82,6 +82,9 @@ def _event(c: Candidate, s: Snapshot, feature: str) -> str:
             f"{contacts} of your contacts and {targets} people matching your targets "
             f"are registered."
         )
+    if feature == "companions":
+        n = int(c.context["companions"])
+        return f"People you went to events with before are going ({n} shared events)."
     if feature == "topic_fit":
         wanted = {t.casefold() for t in (*s.goals.interests, *s.goals.industries)}
         hits = sorted(t for t in event.topics if t.casefold() in wanted)

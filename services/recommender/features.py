@@ -21,10 +21,16 @@ DEFAULT_CADENCE_DAYS = 90.0
 """Assumed rhythm with someone met only once: a quarterly check-in."""
 TIE_HALF_LIFE_DAYS = 365.0
 FAVOUR_WINDOW_DAYS = 730.0
+DUE_HORIZON_DAYS = 30.0
+"""The window of "due": the chance of meeting within the next month."""
+ALIVE_PRIOR = 0.9
+"""Before any silence, the chance a tie is still active rather than lapsed for good."""
+MIN_LOG_SPREAD = 0.25
+"""Rhythms are never exact: at least this spread (log days) between meetings."""
 
-RECONNECT = ("overdue", "tie_strength", "goal_fit", "is_customer", "same_city")
+RECONNECT = ("due", "overdue", "tie_strength", "goal_fit", "is_customer", "same_city")
 INTRODUCTION = ("mutual_contacts", "introducer_tie", "goal_fit", "same_city")
-EVENT = ("contacts_registered", "targets_registered", "city_fit", "topic_fit")
+EVENT = ("contacts_registered", "targets_registered", "companions", "city_fit", "topic_fit")
 GIVE_BACK = ("balance", "recency", "tie_strength")
 
 
@@ -47,6 +53,37 @@ def usual_cadence_days(times: list[datetime]) -> float | None:
         return None
     gaps = [days_between(a, b) for a, b in itertools.pairwise(times)]
     return max(statistics.median(gaps), 1.0)
+
+
+def meeting_chance(
+    times: list[datetime], now: datetime, horizon_days: float = DUE_HORIZON_DAYS
+) -> tuple[float, float]:
+    """(chance of meeting within ``horizon_days``, chance the tie is still active).
+
+    The gaps between meetings follow a log-normal fitted to this contact's own history
+    (a quarterly rhythm with a wide spread when there is too little of it); a tie may
+    also have lapsed for good, the more likely the longer the silence runs past the usual
+    gaps. This is the "alive or gone" reasoning of customer-base models (Pareto/NBD,
+    BG/NBD): a contact twice as overdue as ever before is probably not about to call.
+    """
+    gaps = [max(days_between(a, b), 1.0) for a, b in itertools.pairwise(times)]
+    logs = [math.log(g) for g in gaps]
+    if len(logs) >= 2:
+        rhythm = statistics.NormalDist(
+            statistics.fmean(logs), max(statistics.stdev(logs), MIN_LOG_SPREAD)
+        )
+    elif logs:
+        rhythm = statistics.NormalDist(logs[0], 0.5)
+    else:
+        rhythm = statistics.NormalDist(math.log(DEFAULT_CADENCE_DAYS), 0.75)
+    silence = max(days_between(times[-1], now), 0.5)
+
+    def still_waiting(days: float) -> float:  # P(next gap > days)
+        return 1.0 - rhythm.cdf(math.log(days))
+
+    waiting, after = still_waiting(silence), still_waiting(silence + horizon_days)
+    unexplained = ALIVE_PRIOR * waiting + (1.0 - ALIVE_PRIOR)
+    return ALIVE_PRIOR * (waiting - after) / unexplained, ALIVE_PRIOR * waiting / unexplained
 
 
 def tie_strength(times: Iterable[datetime], now: datetime) -> float:
@@ -92,7 +129,9 @@ def reconnect_features(
     days_since = days_between(times[-1], snapshot.now)
     cadence = usual_cadence_days(times)
     ratio = days_since / (cadence or DEFAULT_CADENCE_DAYS)
+    due, alive = meeting_chance(times, snapshot.now)
     features = {
+        "due": due,
         "overdue": min(max((ratio - 1.0) / 3.0, 0.0), 1.0),
         "tie_strength": tie_strength(times, snapshot.now),
         "goal_fit": goal_fit(person, snapshot.goals),
@@ -104,6 +143,7 @@ def reconnect_features(
         "cadence": cadence or 0.0,
         "meetings": float(len(times)),
         "overdue_ratio": ratio,
+        "alive": alive,
     }
     return features, context
 
@@ -147,7 +187,24 @@ def introduction_features(
     return features, {"mutual": float(len(mutual))}, snapshot.people[introducer_id]
 
 
-def event_features(snapshot: Snapshot, event: Event) -> tuple[dict[str, float], dict[str, float]]:
+def companions(snapshot: Snapshot) -> dict[str, int]:
+    """Person id -> how many past events they attended along with the owner."""
+    own = snapshot.self_ids
+    counts: dict[str, int] = {}
+    for event_id, people in snapshot.attendance.items():
+        event = snapshot.events.get(event_id)
+        if event is None or event.starts_at > snapshot.now or not own & people.keys():
+            continue
+        for person_id in people.keys() - own:
+            counts[person_id] = counts.get(person_id, 0) + 1
+    return counts
+
+
+def event_features(
+    snapshot: Snapshot, event: Event, went_with: dict[str, int] | None = None
+) -> tuple[dict[str, float], dict[str, float]]:
+    """``went_with``: ``companions(snapshot)``, computed once for all events."""
+    went_with = companions(snapshot) if went_with is None else went_with
     registered = snapshot.registered(event.id)
     people = [snapshot.people[p] for p in registered if p in snapshot.people]
     contacts = [p for p in people if p.is_contact and not p.is_self]
@@ -156,9 +213,12 @@ def event_features(snapshot: Snapshot, event: Event) -> tuple[dict[str, float], 
     wanted_cities = _folded([*goals.cities, goals.home_city])
     wanted_topics = _folded([*goals.interests, *goals.industries])
     topic_hits = len(_folded(event.topics) & wanted_topics)
+    # The people the owner usually goes along with: each shared past event counts.
+    together = sum(went_with.get(p.id, 0) for p in people if not p.is_self)
     features = {
         "contacts_registered": saturate(len(contacts), 3.0),
         "targets_registered": saturate(len(targets), 5.0),
+        "companions": saturate(together, 6.0),
         "city_fit": float(bool(event.city and event.city.casefold() in wanted_cities)),
         "topic_fit": min(topic_hits / 2.0, 1.0),
     }
@@ -166,6 +226,7 @@ def event_features(snapshot: Snapshot, event: Event) -> tuple[dict[str, float], 
         "contacts": float(len(contacts)),
         "targets": float(len(targets)),
         "topic_hits": float(topic_hits),
+        "companions": float(together),
     }
 
 

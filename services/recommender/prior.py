@@ -3,10 +3,13 @@
 It serves before any model is trained, so serving never asks "trained yet?". Each kind's
 weights sum to 1 and every feature lies in [0, 1], so scores lie in [0, 1].
 
-reconnect     overdue 0.40 (days since last meeting against the usual cadence),
-              tie_strength 0.25, goal_fit 0.20, is_customer 0.10, same_city 0.05
+reconnect     due 0.35 (chance of meeting within a month, from the contact's own rhythm
+              and the chance the tie has lapsed), overdue 0.10 (days since the last
+              meeting against the usual cadence), tie_strength 0.20, goal_fit 0.20,
+              is_customer 0.10, same_city 0.05
 introduction  mutual_contacts 0.30, introducer_tie 0.30, goal_fit 0.30, same_city 0.10
-event         targets_registered 0.35, contacts_registered 0.30, topic_fit 0.20, city_fit 0.15
+event         targets_registered 0.30, contacts_registered 0.20, companions 0.20 (the
+              people the owner went to past events with), topic_fit 0.20, city_fit 0.10
 give_back     balance 0.50 (favours received minus given), recency 0.25, tie_strength 0.25
 """
 
@@ -22,12 +25,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from services.recommender import features as f
 from shared.messages.recommendations import SuggestionKind
 
-PRIOR_VERSION = "prior-1"
+PRIOR_VERSION = "prior-2"
 
 PRIOR_WEIGHTS: dict[SuggestionKind, dict[str, float]] = {
     SuggestionKind.RECONNECT: {
-        "overdue": 0.40,
-        "tie_strength": 0.25,
+        "due": 0.35,
+        "overdue": 0.10,
+        "tie_strength": 0.20,
         "goal_fit": 0.20,
         "is_customer": 0.10,
         "same_city": 0.05,
@@ -39,9 +43,10 @@ PRIOR_WEIGHTS: dict[SuggestionKind, dict[str, float]] = {
         "same_city": 0.10,
     },
     SuggestionKind.EVENT: {
-        "contacts_registered": 0.30,
-        "targets_registered": 0.35,
-        "city_fit": 0.15,
+        "contacts_registered": 0.20,
+        "targets_registered": 0.30,
+        "companions": 0.20,
+        "city_fit": 0.10,
         "topic_fit": 0.20,
     },
     SuggestionKind.GIVE_BACK: {"balance": 0.50, "recency": 0.25, "tie_strength": 0.25},

@@ -20,7 +20,7 @@ import numpy as np
 
 from services.recommender import artefacts, backtest
 from services.recommender.metrics import ndcg_at
-from services.recommender.pipeline import PriorRanker, Ranker, build_pipeline
+from services.recommender.pipeline import PIPELINES, PriorRanker, Ranker, build_pipeline
 from services.recommender.snapshot import Snapshot
 from shared.messages.recommendations import SuggestionKind
 
@@ -61,6 +61,37 @@ def mean_ndcg(
     return mean(values) if values else 0.0
 
 
+def choose_recipe(
+    kind: SuggestionKind,
+    x: np.ndarray,
+    y: np.ndarray,
+    groups: Sequence[tuple[str, datetime]],
+    subjects: Sequence[str],
+    folds: int = 3,
+) -> str:
+    """The recipe that ranks best on later weeks when fitted on the weeks before them,
+    averaged over expanding time-split folds inside the training window."""
+    moments = sorted({moment for _, moment in groups})
+    if len(moments) < folds + 1:
+        return PIPELINES[0]
+    bounds = [moments[len(moments) * i // (folds + 1)] for i in range(1, folds + 2)[:folds]]
+    when = np.array([moment for _, moment in groups])
+    totals = dict.fromkeys(PIPELINES, 0.0)
+    for index, start in enumerate(bounds):
+        end = bounds[index + 1] if index + 1 < len(bounds) else None
+        fit = when < start
+        check = (when >= start) & ((when < end) if end is not None else True)
+        if len(set(y[fit])) < 2 or y[check].sum() == 0:
+            continue
+        check_groups = [g for g, keep in zip(groups, check, strict=True) if keep]
+        check_subjects = [s for s, keep in zip(subjects, check, strict=True) if keep]
+        for recipe in PIPELINES:
+            model = build_pipeline(kind, recipe=recipe).fit(x[fit], y[fit])
+            predicted = model.predict_proba(x[check])[:, 1]
+            totals[recipe] += mean_ndcg(predicted, y[check], check_groups, check_subjects)
+    return max(PIPELINES, key=lambda recipe: totals[recipe])  # ties: the simpler, first
+
+
 def train(
     snapshots: Sequence[Snapshot],
     *,
@@ -92,7 +123,11 @@ def train(
         if extra_y:
             x_train = np.vstack([x_train, np.array(extra_x, dtype=float)])
             y_train = np.concatenate([y_train, np.array(extra_y, dtype=int)])
-        model = build_pipeline(kind, random_state=random_state).fit(x_train, y_train)
+        train_groups = [g for g, keep in zip(groups, train_mask, strict=True) if keep]
+        train_subjects = [s for s, keep in zip(subjects, train_mask, strict=True) if keep]
+        recipe = choose_recipe(kind, x[train_mask], y[train_mask], train_groups, train_subjects)
+        model = build_pipeline(kind, recipe=recipe, random_state=random_state)
+        model.fit(x_train, y_train)
         seconds = time.perf_counter() - started
         serving = (current or {}).get(kind) or PriorRanker(kind)
         test_groups = [g for g, keep in zip(groups, test_mask, strict=True) if keep]
@@ -107,6 +142,7 @@ def train(
             "ndcg@10_candidate": round(candidate_ndcg, 4),
             "ndcg@10_serving": round(serving_ndcg, 4),
             "serving": serving.version,
+            "recipe": recipe,
             "train_rows": int(train_mask.sum()),
             "test_rows": int(test_mask.sum()),
             "training_seconds": round(seconds, 3),

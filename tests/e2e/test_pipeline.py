@@ -11,6 +11,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from services.embedded import EmbeddedSystem
+from services.recommender.prior import PRIOR_VERSION
 from shared import topics
 from shared.client import SuggestionReader, publish
 from shared.sample_network import generate
@@ -64,7 +65,7 @@ async def test_suggestions_of_three_kinds_with_reasons_arrive_for_the_sample_own
     for envelope in mine:
         suggestion = envelope.data
         assert suggestion.reasons and all(r.strip() for r in suggestion.reasons)
-        assert suggestion.model_version == "prior-1"
+        assert suggestion.model_version == PRIOR_VERSION
         assert envelope.id == suggestion.suggestion_id
     assert len({e.data.suggestion_id for e in mine}) == len(mine)
 

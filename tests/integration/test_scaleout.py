@@ -91,4 +91,3 @@ async def test_two_instances_score_each_owner_once(
         for server in servers:
             server.should_exit = True
         await asyncio.gather(*tasks)
-

@@ -129,12 +129,42 @@ def test_event_features_count_contacts_and_target_people_registered() -> None:
         "Stockholm",
         ("payments", "fintech"),
     )
+    before = [Event(f"p{i}", "Earlier", days_ago(30 * i + 10), "Stockholm") for i in (1, 2)]
     snap = snapshot(
-        [anna, target], events=[event], attendance={"e1": {"anna": "registered", "t": "registered"}}
+        [anna, target],
+        events=[event, *before],
+        attendance={
+            "e1": {"anna": "registered", "t": "registered"},
+            # Anna went to both past events with the owner; Sara only to one, without her.
+            "p1": {"me": "attended", "anna": "attended"},
+            "p2": {"me": "attended", "anna": "attended", "t": "attended"},
+        },
     )
     values, context = features.event_features(snap, event)
-    assert context == {"contacts": 1.0, "targets": 1.0, "topic_hits": 2.0}
+    assert context == {"contacts": 1.0, "targets": 1.0, "topic_hits": 2.0, "companions": 3.0}
     assert values["city_fit"] == 1.0 and values["topic_fit"] == 1.0
+    assert values["companions"] == pytest.approx(1 - np.exp(-3 / 6))
+
+
+def test_meeting_chance_of_a_regular_contact_matches_a_hand_computed_case() -> None:
+    """Every 30 days (spread at its floor of 0.25 log-days), last met 30 days ago:
+    P(still waiting) = 1 - Phi(0) = 0.5; P(waiting past 60 days) = 1 - Phi(ln 2 / 0.25);
+    with 0.9 a priori alive: due = 0.9 (0.5 - that) / (0.9 * 0.5 + 0.1), alive = 0.45 / 0.55."""
+    from statistics import NormalDist
+
+    times = [days_ago(30 * k) for k in range(6, 0, -1)]
+    due, alive = features.meeting_chance(times, NOW)
+    later = 1 - NormalDist().cdf(np.log(2) / 0.25)
+    assert due == pytest.approx(0.9 * (0.5 - later) / 0.55)
+    assert alive == pytest.approx(0.45 / 0.55)
+
+
+def test_a_tie_silent_for_many_of_its_usual_gaps_has_probably_lapsed() -> None:
+    regular = [days_ago(150 + 30 * k) for k in range(6, 0, -1)]  # silent for 5 gaps
+    due, alive = features.meeting_chance(regular, NOW)
+    assert due < 0.01 and alive < 0.01
+    slow = [days_ago(150 + 180 * k) for k in range(4, -1, -1)]  # silent for under one gap
+    assert features.meeting_chance(slow, NOW)[1] > 0.8
 
 
 def test_events_the_owner_already_registered_for_or_that_passed_are_not_suggested() -> None:
@@ -173,6 +203,7 @@ def test_prior_weights_sum_to_one_per_kind_and_scores_stay_in_range() -> None:
 def test_prior_scores_are_the_documented_weighted_sum() -> None:
     model = prior.prior_for(SuggestionKind.RECONNECT)
     row = {
+        "due": 0.6,
         "overdue": 0.5,
         "tie_strength": 0.8,
         "goal_fit": 0.4,
@@ -180,7 +211,8 @@ def test_prior_scores_are_the_documented_weighted_sum() -> None:
         "same_city": 0.0,
     }
     x = np.array([[row[n] for n in prior.FEATURES[SuggestionKind.RECONNECT]]])
-    assert model.predict(x)[0] == pytest.approx(0.4 * 0.5 + 0.25 * 0.8 + 0.2 * 0.4 + 0.1 * 1.0)
+    expected = 0.35 * 0.6 + 0.1 * 0.5 + 0.2 * 0.8 + 0.2 * 0.4 + 0.1 * 1.0
+    assert model.predict(x)[0] == pytest.approx(expected)
 
 
 def test_prior_refuses_the_wrong_number_of_weights() -> None:

@@ -12,12 +12,22 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from services.recommender import artefacts, backtest, train
 from services.recommender.pipeline import LearnedRanker, PriorRanker, build_pipeline
-from services.recommender.prior import WeightedPrior
+from services.recommender.prior import PRIOR_VERSION, WeightedPrior
 from services.recommender.scoring import recommend
 from shared.messages.recommendations import SuggestionKind
 from tests.unit.recommender.test_scoring import NOW, SNAPSHOT
 
 HORIZON = timedelta(days=30)
+
+
+class Flat:
+    """A serving model that ranks nothing (every score equal): any learned model beats it,
+    so promotion and serving can be tested whatever the prior achieves."""
+
+    version = "flat"
+
+    def score(self, matrix: np.ndarray) -> np.ndarray:
+        return np.zeros(len(matrix))
 
 
 @parametrize_with_checks([WeightedPrior()])
@@ -59,18 +69,40 @@ def test_labels_are_what_happened_in_the_horizon() -> None:
 def trained(tmp_path_factory):
     store = tmp_path_factory.mktemp("models")
     results = train.train(
-        [SNAPSHOT], start=NOW - timedelta(days=3 * 365 - 90), end=NOW, horizon=HORIZON, store=store
+        [SNAPSHOT],
+        start=NOW - timedelta(days=3 * 365 - 90),
+        end=NOW,
+        horizon=HORIZON,
+        store=store,
+        current={SuggestionKind.RECONNECT: Flat()},
     )
     return store, {r.kind: r for r in results}
 
 
-def test_a_model_is_promoted_only_when_it_beats_the_serving_one(trained) -> None:
+def test_a_model_is_promoted_only_when_it_beats_the_serving_one(trained, tmp_path) -> None:
     store, results = trained
     reconnect = results[SuggestionKind.RECONNECT]
     assert reconnect.promoted
     assert reconnect.metrics["ndcg@10_candidate"] > reconnect.metrics["ndcg@10_serving"]
+    assert reconnect.metrics["recipe"] in ("logistic", "boosted")
     assert not results[SuggestionKind.INTRODUCTION].promoted  # no positives in the sample
     assert (store / "reconnect" / "CURRENT").read_text() == reconnect.version
+    # Against the prior, the decision follows the held-out comparison either way.
+    [against_prior] = [
+        r
+        for r in train.train(
+            [SNAPSHOT],
+            start=NOW - timedelta(days=3 * 365 - 90),
+            end=NOW,
+            horizon=HORIZON,
+            store=tmp_path,
+        )
+        if r.kind is SuggestionKind.RECONNECT
+    ]
+    metrics = against_prior.metrics
+    assert metrics["serving"] == PRIOR_VERSION
+    assert against_prior.promoted == (metrics["ndcg@10_candidate"] > metrics["ndcg@10_serving"])
+    assert (tmp_path / "reconnect" / "CURRENT").exists() == against_prior.promoted
 
 
 def test_artefacts_round_trip_with_metadata_and_serve_with_their_version(trained) -> None:
@@ -85,7 +117,7 @@ def test_artefacts_round_trip_with_metadata_and_serve_with_their_version(trained
     assert metadata["rows"] > 0 and metadata["data_hash"]
     made = recommend(SNAPSHOT, per_kind=10, max_per_company=2, models=models)
     assert results[SuggestionKind.RECONNECT].version in made.model_version
-    assert "prior-1" in made.model_version
+    assert PRIOR_VERSION in made.model_version
 
 
 def test_an_artefact_from_another_scikit_learn_version_is_refused(trained, tmp_path) -> None:
@@ -144,7 +176,7 @@ def test_the_recommender_serves_promoted_models_and_reports_them_as_metrics(
     )
     assert (
         registry.get_sample_value(
-            "springboard_recommender_model_info", {"kind": "event", "version": "prior-1"}
+            "springboard_recommender_model_info", {"kind": "event", "version": PRIOR_VERSION}
         )
         == 1
     )
@@ -198,8 +230,11 @@ async def test_the_recommender_retrains_in_service_and_serves_what_it_promoted(t
             store.apply_changes(session, [(envelope.owner_id, c) for c in changes])
     scheduler = Scheduler(runtime, settings)
     assert scheduler.models == {}
+    scheduler.use_models({SuggestionKind.RECONNECT: Flat()})  # a model any training beats
     results = await Retrainer(runtime, settings, scheduler).run_once()
-    assert any(r.promoted for r in results)
-    assert SuggestionKind.RECONNECT in scheduler.models
+    assert [r.kind for r in results if r.promoted] == [SuggestionKind.RECONNECT]
+    assert scheduler.models[SuggestionKind.RECONNECT].version == next(
+        r.version for r in results if r.promoted
+    )
     assert (tmp_path / "models" / "reconnect" / "CURRENT").exists()
     engine.dispose()
