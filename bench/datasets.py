@@ -1,13 +1,17 @@
 """Data sets for ``springboard evaluate``, written as JSONL input envelopes.
 
-``python -m bench.datasets simulator --out sim.jsonl [--scale 1] [--seed 7] [--now ISO]``
+``python -m bench.datasets simulator --out sim.jsonl [--scale 1] [--owners 1] [--seed 7] [--now ISO]``
+
+simulator: the sample network (``shared.sample_network``); with ``--owners N``, N owners,
+each with their own network drawn from seed, seed + 1, …
 ``python -m bench.datasets davis --out davis.jsonl``
 
 davis: the Southern Women event-attendance data (Davis, Gardner and Gardner, 1941) as
 networkx ships it: 18 women, 14 social events. Each woman is an owner whose contacts are
 the other women; events are dated two weeks apart in their published order (the data
-set carries no dates). A woman's own attendance is recorded on the event's day; the
-others' registrations a week before, as an attendee list would show them.
+set carries no dates) and announced three weeks ahead, with their attendee list (as on a
+Meetup or Eventbrite page): the others' registrations are known from the announcement,
+a woman's own attendance only on the event's day.
 """
 
 from __future__ import annotations
@@ -90,7 +94,7 @@ def davis() -> list[Any]:
                         ),
                         owner_id=owner,
                         source="dataset:davis",
-                        time=dates[event] if own else dates[event] - timedelta(days=7),
+                        time=dates[event] if own else dates[event] - timedelta(days=21),
                     )
                 )
     return out
@@ -102,6 +106,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--owners", type=int, default=1)
     parser.add_argument(
         "--now", type=datetime.fromisoformat, default=datetime(2026, 11, 28, tzinfo=UTC)
     )
@@ -109,9 +114,13 @@ def main() -> None:
     if args.name == "davis":
         envelopes = davis()
     else:
-        envelopes = [
-            e for _, e in generate(seed=args.seed, scale=args.scale, now=args.now).messages
-        ]
+        envelopes = []
+        for index in range(args.owners):
+            owner = "maria.lindqvist" if args.owners == 1 else f"owner-{index}"
+            network = generate(
+                seed=args.seed + index, scale=args.scale, now=args.now, owner_id=owner
+            )
+            envelopes += [e for _, e in network.messages]
     with args.out.open("wb") as handle:
         for envelope in envelopes:
             handle.write(encode(envelope) + b"\n")

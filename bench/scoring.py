@@ -1,8 +1,9 @@
 """Scoring and training speed of the recommender's models, measured in one run.
 
 ``python -m bench.scoring [--json] [--quick]`` prints:
-- score_s_<n>: seconds for the learned reconnect model (and prior_score_s_<n> for the
-  prior) to score n candidates of one owner (n = 1k, 10k, 100k, 1m);
+- score_s_<n>: seconds for the learned reconnect model, logistic recipe (boosted_score_s_<n>
+  for the boosted recipe, prior_score_s_<n> for the prior) to score n candidates of one
+  owner (n = 1k, 10k, 100k, 1m); training picks the recipe per kind;
 - recommend_s: candidates, features, scores, re-ranking and reasons for the sample owner;
 - train_rows_per_s: backtest rows per second through fitting the reconnect pipeline;
 - rss_mb: peak resident memory of this process.
@@ -50,9 +51,10 @@ def measure(quick: bool) -> dict[str, float]:
     cutoffs = [NOW - timedelta(days=30 + 14 * i) for i in range(20 if quick else 60)]
     started = time.perf_counter()
     x, y, _, _ = backtest.rows([snapshot], cutoffs, timedelta(days=30))[kind]
-    pipeline = build_pipeline(kind).fit(x, y)
+    pipeline = build_pipeline(kind, recipe="logistic").fit(x, y)
     train_s = time.perf_counter() - started
     model, prior = LearnedRanker(pipeline, "bench"), PriorRanker(kind)
+    boosted = LearnedRanker(build_pipeline(kind, recipe="boosted").fit(x, y), "bench-boosted")
     results: dict[str, float] = {
         "train_rows": float(len(y)),
         "train_rows_per_s": round(len(y) / train_s, 1),
@@ -61,7 +63,8 @@ def measure(quick: bool) -> dict[str, float]:
     sizes = {"1k": 1_000, "10k": 10_000, "100k": 100_000, "1m": 1_000_000}
     for label, n in sizes.items():
         matrix = rng.random((n, x.shape[1])) * x.max(axis=0)
-        for name, ranker in (("score_s", model), ("prior_score_s", prior)):
+        rankers = (("score_s", model), ("boosted_score_s", boosted), ("prior_score_s", prior))
+        for name, ranker in rankers:
             started = time.perf_counter()
             ranker.score(matrix)
             results[f"{name}_{label}"] = round(time.perf_counter() - started, 4)

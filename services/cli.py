@@ -179,6 +179,12 @@ def evaluate(
                 *(f"{metrics[m]:.3f}" for m in evaluation.METRICS),
             )
     Console().print(table)
+    for kind, result in report["kinds"].items():
+        if result["owners_without_a_relevant_candidate"]:
+            Console().print(
+                f"{kind}: {result['owners_without_a_relevant_candidate']} owner(s) left out: "
+                "what they did was not among the candidates, so no ranking can score"
+            )
     for result in report["training"]:
         Console().print(f"training {result['kind']}: {result['reason']}")
 

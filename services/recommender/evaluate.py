@@ -153,6 +153,7 @@ def evaluate(
     scores: dict[str, dict[str, dict[str, list[float]]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(list))
     )
+    unrankable: dict[str, int] = defaultdict(int)
     with database.transaction(engine) as session:
         owners = sorted({row.owner_id for row in session.exec(select(RecPerson))} | set(truth))
         for owner in owners:
@@ -161,6 +162,10 @@ def evaluate(
             for kind, found in all_candidates(snapshot).items():
                 relevant = relevant_for(kind, truth.get(owner, Truth()), contacts)
                 if not found or not relevant:
+                    continue
+                if not relevant & {c.subject_id for c in found}:
+                    # Every ranking of these candidates scores 0: nothing to compare.
+                    unrankable[kind.value] += 1
                     continue
                 matrix = backtest.matrix(found)
                 serving = (models or {}).get(kind) or PriorRanker(kind)
@@ -181,9 +186,11 @@ def evaluate(
                     bucket["precision@5"].append(precision_at(ranked, relevant, 5))
                     bucket["recall@10"].append(recall_at(ranked, relevant, 10))
     report: dict[str, Any] = {}
-    for kind_name, rankers in scores.items():
+    for kind_name in sorted(set(scores) | set(unrankable)):
+        rankers = scores.get(kind_name, {})
         report[kind_name] = {
-            "owners": len(rankers["model"]["ndcg@10"]),
+            "owners": len(rankers["model"]["ndcg@10"]) if rankers else 0,
+            "owners_without_a_relevant_candidate": unrankable.get(kind_name, 0),
             "rankers": {
                 name: {m: round(mean(v), 4) for m, v in metrics.items()}
                 for name, metrics in rankers.items()
@@ -216,7 +223,7 @@ def run(
         store = model_dir or Path(scratch)
         if train_first:
             snapshots = snapshots_at(engine, cutoff)
-            first = min((i.at for s in snapshots for i in s.interactions), default=cutoff)
+            first = train.first_fact(snapshots, default=cutoff)
             results = train.train(
                 snapshots,
                 start=first + timedelta(days=90),

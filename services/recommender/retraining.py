@@ -62,7 +62,7 @@ class Retrainer:
         snapshots, feedback = await self.runtime.in_transaction(lambda s: self._gather(s, now))
         if not snapshots:
             return []
-        first = min((i.at for s in snapshots for i in s.interactions), default=now)
+        first = train.first_fact(snapshots, default=now)
         results = await asyncio.to_thread(
             train.train,
             snapshots,
