@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import time
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,7 @@ class Scheduler:
         self.settings = settings
         self._correlation: dict[str, str | None] = {}
         self._woken = asyncio.Event()
+        self._settling: list[float] = []  # when owners changed lately become due (monotonic)
         store = settings.model_dir or settings.data_dir / "models"
         self.models = artefacts.load_current(store) if store.exists() else {}
         self.published = Counter(
@@ -165,8 +167,17 @@ class Scheduler:
         return len(due)
 
     def wake(self) -> None:
-        """Updates were applied: look for due owners now, not at the next scan."""
+        """Updates were applied: their owners are due once the debounce has passed."""
+        heapq.heappush(self._settling, time.monotonic() + self.settings.debounce_seconds)
         self._woken.set()
+
+    def _until_next_look(self) -> float:
+        """Seconds to the next scan, or sooner to the moment a changed owner becomes due."""
+        now = time.monotonic()
+        while self._settling and self._settling[0] <= now:
+            heapq.heappop(self._settling)
+        wait = self.settings.scan_interval_seconds
+        return min(wait, self._settling[0] - now) if self._settling else wait
 
     async def run_forever(self) -> None:
         while True:
@@ -178,5 +189,7 @@ class Scheduler:
             except Exception:
                 logger.exception("re-scoring failed; trying again")
                 await asyncio.sleep(1.0)
+            if self.settings.debounce_seconds > 0:
+                self._woken.clear()  # with a debounce, a fresh change is never due at once
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._woken.wait(), self.settings.scan_interval_seconds)
+                await asyncio.wait_for(self._woken.wait(), self._until_next_look())
