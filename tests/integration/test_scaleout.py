@@ -64,7 +64,7 @@ async def test_two_instances_score_each_owner_once(
             database=postgres,
             data_dir=tmp_path / str(index),
             http_port=free_port(),
-            debounce_seconds=1.0,
+            debounce_seconds=3.0,  # the whole burst is applied before anyone scores
             log_level="WARNING",
         )
         server = _QuietServer(
