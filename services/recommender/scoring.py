@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.recommender import backtest, explain, ranking
+from services.recommender import backtest, drivers, explain, ranking
 from services.recommender import candidates as cand
 from services.recommender.pipeline import PriorRanker, Ranker
 from services.recommender.snapshot import Snapshot
@@ -28,11 +28,17 @@ def recommend(
     for kind, found in cand.all_candidates(snapshot).items():
         if not found:
             continue
-        scores = serving[kind].score(backtest.matrix(found))
+        matrix = backtest.matrix(found)
+        scores = serving[kind].score(matrix)
         ranked = ranking.rerank(
             found, scores.tolist(), limit=per_kind, max_per_company=max_per_company
         )
-        for rank, (candidate, score) in enumerate(ranked, start=1):
+        if isinstance(serving[kind], PriorRanker):
+            why: list[dict[str, float] | None] = [None] * len(ranked)
+        else:
+            row = {id(c): i for i, c in enumerate(found)}
+            why = list(drivers.pushes(kind, serving[kind], matrix, [row[id(c)] for c, _ in ranked]))
+        for rank, ((candidate, score), pushes) in enumerate(zip(ranked, why, strict=True), 1):
             items.append(
                 RankedItem(
                     suggestion_id=candidate.suggestion_id(snapshot.owner_id),
@@ -43,7 +49,7 @@ def recommend(
                     introducer_name=candidate.introducer_name,
                     score=round(min(max(float(score), 0.0), 1.0), 4),
                     rank=rank,
-                    reasons=explain.reasons(candidate, snapshot),
+                    reasons=explain.reasons(candidate, snapshot, pushes),
                 )
             )
     versions = sorted({r.version for r in serving.values()})
