@@ -302,7 +302,7 @@ def generate(
             target_cities=["Stockholm"],
             interests=["payments", "e-commerce", "fintech", "retail"],
         ),
-        now - timedelta(days=30),
+        moved,  # she set her goals when she moved
         "app:onboarding",
     )
 
@@ -420,13 +420,32 @@ def generate(
             "import:eventbrite",
         )
 
+    # How people behave (a stream of its own, so the network above stays the same): the
+    # regularities the recommender relies on, as studies of networks report them.
+    behave = random.Random(seed * 7919 + 1)
+    interests = {"payments", "e-commerce", "fintech", "retail"}
     stockholm_contacts = [p for p in contacts if p.city == "Stockholm"]
+    events += _extra_past_events(behave, now, n(30), add)
+    # Stranger -> the contacts seen at the same events (the first time each).
+    seen_with: dict[str, dict[str, datetime]] = {}
     for external_id, when, event_topics in events:
-        relevant = [s for s in strangers if s.industry in event_topics or rng.random() < 0.15]
-        attendees = rng.sample(stockholm_contacts, min(len(stockholm_contacts), rng.randint(0, 6)))
-        attendees += rng.sample(relevant, min(len(relevant), rng.randint(1, 10)))
+        draw = behave if external_id.startswith("earlier-") else rng
+        relevant = [s for s in strangers if s.industry in event_topics or draw.random() < 0.15]
+        attendees = draw.sample(
+            stockholm_contacts, min(len(stockholm_contacts), draw.randint(0, 6))
+        )
+        attendees += draw.sample(relevant, min(len(relevant), draw.randint(1, 10)))
         status = "attended" if when < now else "registered"
+        # Social influence and interest: more likely to go where close contacts go, on
+        # topics she follows (Zhang et al., event-based social networks).
+        friends = sum(1 for a in attendees if a.cadence_days and a.cadence_days <= 45)
+        goes = min(0.05 + 0.15 * friends + 0.3 * bool(interests & set(event_topics)), 0.9)
+        known = [a for a in attendees if a.cadence_days]
         for person in attendees:
+            if when < now and not person.cadence_days:
+                mutual = seen_with.setdefault(person.email, {})
+                for contact in known:
+                    mutual[contact.email] = min(mutual.get(contact.email, when), when)
             add(
                 topics.ATTENDANCE,
                 AttendanceRecorded(
@@ -437,10 +456,10 @@ def generate(
                     title=person.title,
                     status=status,
                 ),
-                when - timedelta(days=2),
+                when - timedelta(days=behave.uniform(1, 21)),  # registrations trickle in
                 "import:attendees",
             )
-        if when < now and rng.random() < 0.3:
+        if when < now and draw.random() < goes:
             add(
                 topics.ATTENDANCE,
                 AttendanceRecorded(
@@ -491,4 +510,116 @@ def generate(
             at,
             "crm:hubspot",
         )
+    _reciprocity(behave, now, contacts, n(10), add)
+    _introductions(behave, now, owner_email, contacts, strangers, seen_with, add)
     return net
+
+
+Add = Any  # the generator's add(topic, data, at, source)
+
+
+def _extra_past_events(
+    rng: random.Random, now: datetime, count: int, add: Add
+) -> list[tuple[str, datetime, tuple[str, ...]]]:
+    """Two years of events before the ones above: a history to learn attendance from."""
+    out: list[tuple[str, datetime, tuple[str, ...]]] = []
+    for k in range(count):
+        title, organizer, subjects = rng.choice(EVENT_SERIES)
+        when = now - timedelta(days=rng.randint(30, 730))
+        out.append((f"earlier-{k}", when, subjects))
+        add(
+            topics.EVENTS,
+            EventAnnounced(
+                external_id=f"earlier-{k}",
+                title=title,
+                starts_at=when.replace(hour=17),
+                city="Stockholm",
+                venue=rng.choice(STOCKHOLM_VENUES),
+                topics=list(subjects),
+                series=title,
+                organizer=organizer,
+            ),
+            when - timedelta(days=30),
+            "import:meetup",
+        )
+    return out
+
+
+def _reciprocity(
+    rng: random.Random, now: datetime, contacts: list[SamplePerson], count: int, add: Add
+) -> None:
+    """More contacts who help; Maria returns most favours within a few months (the norm of
+    reciprocity: Gouldner 1960), a few she never does."""
+    for k, p in enumerate(rng.sample(contacts, min(len(contacts), count))):
+        for j in range(rng.randint(1, 3)):
+            received = now - timedelta(days=rng.randint(15, 700))
+            add(
+                topics.FAVOURS,
+                FavourRecorded(
+                    external_id=f"fav-r2-{k}-{j}",
+                    person_email=p.email,
+                    direction="received",
+                    kind=rng.choice((FavourKind.REFERRAL, FavourKind.INTRODUCTION)),
+                    occurred_at=received,
+                ),
+                received,
+                "crm:hubspot",
+            )
+            returned = received + timedelta(days=rng.expovariate(1 / 45))
+            if rng.random() < 0.7 and returned < now:
+                add(
+                    topics.FAVOURS,
+                    FavourRecorded(
+                        external_id=f"fav-g2-{k}-{j}",
+                        person_email=p.email,
+                        direction="given",
+                        kind=FavourKind.HELP,
+                        occurred_at=returned,
+                    ),
+                    returned,
+                    "crm:hubspot",
+                )
+
+
+def _introductions(
+    rng: random.Random,
+    now: datetime,
+    owner_email: str,
+    contacts: list[SamplePerson],
+    strangers: list[SamplePerson],
+    seen_with: dict[str, dict[str, datetime]],
+    add: Add,
+) -> None:
+    """First meetings with people she did not know, through mutual contacts (colleagues of
+    theirs, or contacts seen at the same events): the more mutual contacts, the likelier
+    (triadic closure: Kossinets and Watts 2006). The closest of them comes along to
+    introduce."""
+    by_email = {c.email: c for c in contacts}
+    start = now - timedelta(days=700)
+    for index, person in enumerate(strangers):
+        mutual = {c.email: start for c in contacts if c.company == person.company}
+        mutual |= seen_with.get(person.email, {})
+        if not mutual or rng.random() >= min(0.12 * len(mutual), 0.7):
+            continue
+        since = max(min(mutual.values()), start)
+        if (now - since).days < 10:
+            continue
+        first = since + timedelta(days=rng.uniform(5, (now - since).days))
+        introducer = min((by_email[e] for e in mutual), key=lambda c: c.cadence_days)
+        add(
+            topics.MEETINGS,
+            MeetingRecorded(
+                external_id=f"intro-{index}@calendar.example",
+                title=f"Introduction: {person.name}",
+                starts_at=first.replace(hour=12),
+                ends_at=first.replace(hour=13),
+                organizer_email=introducer.email,
+                attendees=[
+                    Attendee(email=owner_email, name="Maria Lindqvist", response="accepted"),
+                    Attendee(email=person.email, name=person.name, response="accepted"),
+                    Attendee(email=introducer.email, name=introducer.name, response="accepted"),
+                ],
+            ),
+            first,
+            "import:ics",
+        )
