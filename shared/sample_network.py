@@ -599,12 +599,14 @@ def _introductions(
     for index, person in enumerate(strangers):
         mutual = {c.email: start for c in contacts if c.company == person.company}
         mutual |= seen_with.get(person.email, {})
-        if not mutual or rng.random() >= min(0.12 * len(mutual), 0.7):
+        if not mutual:
             continue
+        # A steady chance per day, proportional to the mutual contacts: whoever has not
+        # been met yet is as likely as ever to be met tomorrow.
         since = max(min(mutual.values()), start)
-        if (now - since).days < 10:
+        first = since + timedelta(days=rng.expovariate(len(mutual) / 1500))
+        if first >= now:
             continue
-        first = since + timedelta(days=rng.uniform(5, (now - since).days))
         introducer = min((by_email[e] for e in mutual), key=lambda c: c.cadence_days)
         add(
             topics.MEETINGS,

@@ -52,9 +52,9 @@ def save(
     y: np.ndarray,
     metrics: dict[str, Any],
 ) -> Saved:
-    version = (
-        f"hgb-{kind.value}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{data_hash(x, y)[:6]}"
-    )
+    recipe = metrics.get("recipe", "model")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    version = f"{recipe}-{kind.value}-{stamp}-{data_hash(x, y)[:6]}"
     folder = store / kind.value / version
     folder.mkdir(parents=True, exist_ok=True)
     sio.dump(pipeline, folder / "model.skops")

@@ -18,27 +18,34 @@ def quick_run(module: str) -> dict[str, Any]:
     return json.loads(out.stdout)
 
 
-def test_the_benchmark_runs_and_prints_every_figure() -> None:
+def test_the_suite_runs_on_the_broker_and_prints_every_key() -> None:
+    from bench.__main__ import SUITE_KEYS
+
     figures = quick_run("bench")
-    for key in (
-        "ingest_msgs_per_s",
-        "projection_changes_per_s",
-        "score_owner_s",
-        "prior_score_s_1000",
-    ):
+    for key in SUITE_KEYS:
+        assert isinstance(figures[key], int | float) and figures[key] > 0, key
+    assert figures["cpu_count"] > 0 and figures["store_persons"] > 0
+
+
+def test_the_stage_benchmark_runs_without_a_broker() -> None:
+    figures = quick_run("bench.stages")
+    for key in ("ingest_msgs_per_s", "projection_changes_per_s", "import_rows_per_s"):
         assert figures[key] > 0
 
 
-def test_the_ingest_benchmark_runs_on_the_broker_and_prints_its_ratio() -> None:
-    figures = quick_run("bench.ingest")
-    for key in ("ingest_msgs_per_s", "passthrough_msgs_per_s", "ratio", "import_rows_per_s"):
-        assert figures[key] > 0
-
-
-def test_the_scoring_benchmark_runs_and_prints_its_figures() -> None:
-    figures = quick_run("bench.scoring")
-    for key in ("train_rows_per_s", "score_s_1000", "score_s_10000", "recommend_s", "rss_mb"):
-        assert figures[key] > 0
+def test_the_evaluation_table_covers_the_simulator_and_southern_women() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.evaluation", "--quick", "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert {r["data_set"] for r in rows} >= {"Southern Women (networkx)"}
+    assert any(r["data_set"].startswith("simulator") for r in rows)
+    for row in rows:
+        assert 0.0 <= row["ndcg@10"]["model"] <= 1.0 and "random" in row["ndcg@10"]
 
 
 def test_the_chaos_run_kills_services_and_loses_nothing() -> None:

@@ -1,0 +1,122 @@
+"""Every evaluation data set, ranked by the model and the baselines, in one table.
+
+``python -m bench.evaluation [--json] [--quick]`` writes each data set (as
+``python -m bench.datasets`` does), runs ``springboard evaluate --train`` on it at its
+cut-off, and prints NDCG@10 per kind: the model (the promoted learned model of a kind, or
+the prior where none was promoted), each baseline, and whether the model beats them all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench import datasets
+from services.recommender import evaluate
+from shared.messages import encode
+from shared.sample_network import generate
+
+NOW = datetime(2026, 11, 28, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class DataSet:
+    name: str
+    cutoff: datetime
+    horizon: timedelta
+    owners: int = 1
+    scale: float = 1.0
+
+    def envelopes(self) -> list[Any]:
+        if self.name == "davis":
+            return datasets.davis()
+        out = []
+        for index in range(self.owners):
+            owner = "maria.lindqvist" if self.owners == 1 else f"owner-{index}"
+            network = generate(seed=7 + index, scale=self.scale, now=NOW, owner_id=owner)
+            out += [e for _, e in network.messages]
+        return out
+
+    @property
+    def label(self) -> str:
+        if self.name == "davis":
+            return "Southern Women (networkx)"
+        return (
+            f"simulator, {self.owners} owner{'s' if self.owners > 1 else ''}, scale {self.scale:g}"
+        )
+
+
+SIMULATOR_CUTOFF = NOW - timedelta(days=60)
+DATA_SETS = (
+    DataSet("simulator", SIMULATOR_CUTOFF, timedelta(days=30)),
+    DataSet("simulator", SIMULATOR_CUTOFF, timedelta(days=30), owners=50, scale=0.5),
+    DataSet("simulator", SIMULATOR_CUTOFF, timedelta(days=30), owners=25),
+    DataSet("simulator", SIMULATOR_CUTOFF, timedelta(days=30), owners=12, scale=2.0),
+    DataSet("davis", datetime(2020, 4, 27, tzinfo=UTC), timedelta(days=60)),
+)
+
+
+def run(data_set: DataSet) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "data.jsonl"
+        path.write_bytes(b"".join(encode(e) + b"\n" for e in data_set.envelopes()))
+        with path.open() as lines:
+            return evaluate.run(
+                lines, cutoff=data_set.cutoff, horizon=data_set.horizon, train_first=True
+            )
+
+
+def rows(data_set: DataSet, report: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for kind, result in sorted(report["kinds"].items()):
+        if not result["owners"]:
+            continue
+        ndcg = {name: m["ndcg@10"] for name, m in result["rankers"].items()}
+        baselines = {n: v for n, v in ndcg.items() if n not in ("model", "prior")}
+        out.append(
+            {
+                "data_set": data_set.label,
+                "cutoff": data_set.cutoff.date().isoformat(),
+                "horizon_days": data_set.horizon.days,
+                "kind": kind,
+                "owners": result["owners"],
+                "model_version": report["models"][kind],
+                "ndcg@10": ndcg,
+                "beats_every_baseline": all(ndcg["model"] > v for v in baselines.values()),
+            }
+        )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").strip().splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="one JSON object per row")
+    parser.add_argument("--quick", action="store_true", help="the smallest data sets only")
+    args = parser.parse_args()
+    chosen = [d for d in DATA_SETS if not args.quick or d.owners * d.scale <= 1]
+    table = [row for d in chosen for row in rows(d, run(d))]
+    if args.json:
+        for row in table:
+            print(json.dumps(row))
+        return
+    names = sorted({n for row in table for n in row["ndcg@10"]} - {"model", "prior"})
+    print("| data set | kind | owners | model | " + " | ".join(names) + " | beats all |")
+    print("|---|---|---|---|" + "---|" * len(names) + "---|")
+    for row in table:
+        values = [f"{row['ndcg@10'][n]:.3f}" if n in row["ndcg@10"] else "-" for n in names]
+        model = f"{row['ndcg@10']['model']:.3f} ({row['model_version']})"
+        verdict = "yes" if row["beats_every_baseline"] else "no"
+        print(
+            f"| {row['data_set']} | {row['kind']} | {row['owners']} | {model} | "
+            + " | ".join(values)
+            + f" | {verdict} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
