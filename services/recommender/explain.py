@@ -78,6 +78,8 @@ def _introduction(c: Candidate, s: Snapshot, feature: str) -> str:
 
 def _event(c: Candidate, s: Snapshot, feature: str) -> str:
     event = s.events[c.subject_id]
+    if feature == "close_contacts_registered":
+        return f"Contacts you meet often are going ({int(c.context['contacts'])} contacts in all)."
     if feature in ("contacts_registered", "targets_registered"):
         contacts, targets = int(c.context["contacts"]), int(c.context["targets"])
         return (

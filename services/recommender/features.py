@@ -30,7 +30,14 @@ MIN_LOG_SPREAD = 0.25
 
 RECONNECT = ("due", "overdue", "tie_strength", "goal_fit", "is_customer", "same_city")
 INTRODUCTION = ("mutual_contacts", "introducer_tie", "goal_fit", "same_city")
-EVENT = ("contacts_registered", "targets_registered", "companions", "city_fit", "topic_fit")
+EVENT = (
+    "contacts_registered",
+    "close_contacts_registered",
+    "targets_registered",
+    "companions",
+    "city_fit",
+    "topic_fit",
+)
 GIVE_BACK = ("balance", "recency", "tie_strength")
 
 
@@ -215,8 +222,11 @@ def event_features(
     topic_hits = len(_folded(event.topics) & wanted_topics)
     # The people the owner usually goes along with: each shared past event counts.
     together = sum(went_with.get(p.id, 0) for p in people if not p.is_self)
+    # Friends count for more than acquaintances: each contact weighs by their tie.
+    closeness = sum(tie_strength(past_meetings(snapshot, p.id), snapshot.now) for p in contacts)
     features = {
         "contacts_registered": saturate(len(contacts), 3.0),
+        "close_contacts_registered": saturate(closeness, 1.5),
         "targets_registered": saturate(len(targets), 5.0),
         "companions": saturate(together, 6.0),
         "city_fit": float(bool(event.city and event.city.casefold() in wanted_cities)),
@@ -227,6 +237,7 @@ def event_features(
         "targets": float(len(targets)),
         "topic_hits": float(topic_hits),
         "companions": float(together),
+        "closeness": closeness,
     }
 
 

@@ -8,7 +8,8 @@ reconnect     due 0.35 (chance of meeting within a month, from the contact's own
               meeting against the usual cadence), tie_strength 0.20, goal_fit 0.20,
               is_customer 0.10, same_city 0.05
 introduction  mutual_contacts 0.30, introducer_tie 0.30, goal_fit 0.30, same_city 0.10
-event         targets_registered 0.30, contacts_registered 0.20, companions 0.20 (the
+event         targets_registered 0.25, close_contacts_registered 0.20 (contacts going,
+              each weighed by the tie), contacts_registered 0.10, companions 0.15 (the
               people the owner went to past events with), topic_fit 0.20, city_fit 0.10
 give_back     balance 0.50 (favours received minus given), recency 0.25, tie_strength 0.25
 """
@@ -43,9 +44,10 @@ PRIOR_WEIGHTS: dict[SuggestionKind, dict[str, float]] = {
         "same_city": 0.10,
     },
     SuggestionKind.EVENT: {
-        "contacts_registered": 0.20,
-        "targets_registered": 0.30,
-        "companions": 0.20,
+        "contacts_registered": 0.10,
+        "close_contacts_registered": 0.20,
+        "targets_registered": 0.25,
+        "companions": 0.15,
         "city_fit": 0.10,
         "topic_fit": 0.20,
     },

@@ -132,6 +132,7 @@ def test_event_features_count_contacts_and_target_people_registered() -> None:
     before = [Event(f"p{i}", "Earlier", days_ago(30 * i + 10), "Stockholm") for i in (1, 2)]
     snap = snapshot(
         [anna, target],
+        meetings("anna", 10),
         events=[event, *before],
         attendance={
             "e1": {"anna": "registered", "t": "registered"},
@@ -141,7 +142,11 @@ def test_event_features_count_contacts_and_target_people_registered() -> None:
         },
     )
     values, context = features.event_features(snap, event)
+    anna_tie = 1 - np.exp(-(0.5 ** (10 / 365)) / 4.0)  # one meeting 10 days ago
+    closeness = context.pop("closeness")
+    assert closeness == pytest.approx(anna_tie)
     assert context == {"contacts": 1.0, "targets": 1.0, "topic_hits": 2.0, "companions": 3.0}
+    assert values["close_contacts_registered"] == pytest.approx(1 - np.exp(-anna_tie / 1.5))
     assert values["city_fit"] == 1.0 and values["topic_fit"] == 1.0
     assert values["companions"] == pytest.approx(1 - np.exp(-3 / 6))
 
