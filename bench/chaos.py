@@ -145,7 +145,13 @@ async def measure(quick: bool) -> dict[str, Any]:
                     break
                 await asyncio.sleep(2)
             engine.dispose()
-            await asyncio.sleep(10)  # last re-scoring and publications
+            # The last re-scoring and publications, after the last restart: until every
+            # owner has suggestions (at most a minute), then a little longer for the rest.
+            for _ in range(30):
+                suggestions = await read_all(kafka, topics.SUGGESTIONS)
+                if {r.key.decode() for r in suggestions} >= set(owners):
+                    break
+            await asyncio.sleep(5)
             suggestions = await read_all(kafka, topics.SUGGESTIONS)
             ids = [json.loads(r.value)["data"]["suggestion_id"] for r in suggestions]
             letters = await read_all(kafka, topics.dead_letter(topics.CONTACTS))

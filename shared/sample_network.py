@@ -379,26 +379,7 @@ def generate(
             )
 
     # Events: past ones (co-attendance shows who knows whom) and ~20 upcoming in Stockholm.
-    events: list[tuple[str, datetime, tuple[str, ...]]] = []  # (id, start, topics)
-    for k in range(n(12)):
-        title, organizer, subjects = rng.choice(EVENT_SERIES)
-        when = now - timedelta(days=rng.randint(10, 360))
-        events.append((f"past-{k}", when, subjects))
-        add(
-            topics.EVENTS,
-            EventAnnounced(
-                external_id=f"past-{k}",
-                title=title,
-                starts_at=when.replace(hour=17),
-                city="Stockholm",
-                venue=rng.choice(STOCKHOLM_VENUES),
-                topics=list(subjects),
-                series=title,
-                organizer=organizer,
-            ),
-            when - timedelta(days=30),
-            "import:meetup",
-        )
+    events = _past_events(rng, now, add, count=n(12), name="past", days_ago=(10, 360))
     for k in range(n(20)):
         title, organizer, subjects = EVENT_SERIES[k % len(EVENT_SERIES)]
         when = now + timedelta(days=rng.randint(3, 60))
@@ -425,7 +406,8 @@ def generate(
     behave = random.Random(seed * 7919 + 1)
     interests = {"payments", "e-commerce", "fintech", "retail"}
     stockholm_contacts = [p for p in contacts if p.city == "Stockholm"]
-    events += _extra_past_events(behave, now, n(30), add)
+    # Two years of events before those: a history to learn attendance from.
+    events += _past_events(behave, now, add, count=n(30), name="earlier", days_ago=(30, 730))
     # Stranger -> the contacts seen at the same events (the first time each).
     seen_with: dict[str, dict[str, datetime]] = {}
     for external_id, when, event_topics in events:
@@ -518,19 +500,25 @@ def generate(
 Add = Any  # the generator's add(topic, data, at, source)
 
 
-def _extra_past_events(
-    rng: random.Random, now: datetime, count: int, add: Add
+def _past_events(
+    rng: random.Random,
+    now: datetime,
+    add: Add,
+    *,
+    count: int,
+    name: str,
+    days_ago: tuple[int, int],
 ) -> list[tuple[str, datetime, tuple[str, ...]]]:
-    """Two years of events before the ones above: a history to learn attendance from."""
+    """Events in Stockholm that took place ``days_ago`` days back: (id, start, topics)."""
     out: list[tuple[str, datetime, tuple[str, ...]]] = []
     for k in range(count):
         title, organizer, subjects = rng.choice(EVENT_SERIES)
-        when = now - timedelta(days=rng.randint(30, 730))
-        out.append((f"earlier-{k}", when, subjects))
+        when = now - timedelta(days=rng.randint(*days_ago))
+        out.append((f"{name}-{k}", when, subjects))
         add(
             topics.EVENTS,
             EventAnnounced(
-                external_id=f"earlier-{k}",
+                external_id=f"{name}-{k}",
                 title=title,
                 starts_at=when.replace(hour=17),
                 city="Stockholm",
