@@ -45,7 +45,8 @@ async def measure(quick: bool) -> dict[str, Any]:
     figures.update(scoring.measure(quick))
     figures.update(await memory.measure(quick))
     ordered = {key: figures[key] for key in SUITE_KEYS}
-    return {**ordered, "store_persons": figures["persons"], **machine()}
+    extra = {"pipeline_inputs": figures["input_messages"], "store_persons": figures["persons"]}
+    return {**ordered, **extra, **machine()}
 
 
 def main() -> None:
