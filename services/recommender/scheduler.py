@@ -190,6 +190,8 @@ class Scheduler:
                 logger.exception("re-scoring failed; trying again")
                 await asyncio.sleep(1.0)
             if self.settings.debounce_seconds > 0:
-                self._woken.clear()  # with a debounce, a fresh change is never due at once
+                # A fresh change is never due at once, but the next applied batch is the
+                # moment nothing is queued, when owners due wait no longer (see run_once).
+                self._woken.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._woken.wait(), self._until_next_look())
