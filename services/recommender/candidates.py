@@ -82,14 +82,14 @@ def introduction(snapshot: Snapshot) -> list[Candidate]:
 
 def event(snapshot: Snapshot) -> list[Candidate]:
     own = snapshot.self_ids
-    went_with = f.companions(snapshot)
+    went_with, ties = f.companions(snapshot), f.contact_ties(snapshot)
     out = []
     for item in snapshot.events.values():
         if not snapshot.now < item.starts_at <= snapshot.now + EVENT_HORIZON:
             continue
         if own & snapshot.registered(item.id):
             continue  # already going
-        features, context = f.event_features(snapshot, item, went_with)
+        features, context = f.event_features(snapshot, item, went_with, ties)
         out.append(
             Candidate(
                 SuggestionKind.EVENT,

@@ -207,11 +207,23 @@ def companions(snapshot: Snapshot) -> dict[str, int]:
     return counts
 
 
+def contact_ties(snapshot: Snapshot) -> dict[str, float]:
+    """Contact id -> tie strength as of ``snapshot.now``."""
+    return {
+        p.id: tie_strength(past_meetings(snapshot, p.id), snapshot.now) for p in snapshot.contacts()
+    }
+
+
 def event_features(
-    snapshot: Snapshot, event: Event, went_with: dict[str, int] | None = None
+    snapshot: Snapshot,
+    event: Event,
+    went_with: dict[str, int] | None = None,
+    ties: dict[str, float] | None = None,
 ) -> tuple[dict[str, float], dict[str, float]]:
-    """``went_with``: ``companions(snapshot)``, computed once for all events."""
+    """``went_with`` (``companions``) and ``ties`` (``contact_ties``) are the same for every
+    event of a snapshot: computed once when given."""
     went_with = companions(snapshot) if went_with is None else went_with
+    ties = contact_ties(snapshot) if ties is None else ties
     registered = snapshot.registered(event.id)
     people = [snapshot.people[p] for p in registered if p in snapshot.people]
     contacts = [p for p in people if p.is_contact and not p.is_self]
@@ -223,7 +235,7 @@ def event_features(
     # The people the owner usually goes along with: each shared past event counts.
     together = sum(went_with.get(p.id, 0) for p in people if not p.is_self)
     # Friends count for more than acquaintances: each contact weighs by their tie.
-    closeness = sum(tie_strength(past_meetings(snapshot, p.id), snapshot.now) for p in contacts)
+    closeness = sum(ties.get(p.id, 0.0) for p in contacts)
     features = {
         "contacts_registered": saturate(len(contacts), 3.0),
         "close_contacts_registered": saturate(closeness, 1.5),
