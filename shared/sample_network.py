@@ -459,38 +459,30 @@ def generate(
     for k, p in enumerate(generous):
         for j in range(rng.randint(1, 3)):
             at = now - timedelta(days=rng.randint(20, 400))
-            add(
-                topics.FAVOURS,
-                FavourRecorded(
-                    external_id=f"fav-r-{k}-{j}",
-                    person_email=p.email,
-                    direction="received",
-                    kind=rng.choice(
-                        (
-                            FavourKind.REFERRAL,
-                            FavourKind.REFERRAL,
-                            FavourKind.INTRODUCTION,
-                            FavourKind.HELP,
-                        )
-                    ),
-                    occurred_at=at,
+            _favour(
+                add,
+                f"fav-r-{k}-{j}",
+                p.email,
+                "received",
+                rng.choice(
+                    (
+                        FavourKind.REFERRAL,
+                        FavourKind.REFERRAL,
+                        FavourKind.INTRODUCTION,
+                        FavourKind.HELP,
+                    )
                 ),
                 at,
-                "crm:hubspot",
             )
     for k, p in enumerate(rng.sample(contacts, min(len(contacts), n(5)))):
         at = now - timedelta(days=rng.randint(20, 400))
-        add(
-            topics.FAVOURS,
-            FavourRecorded(
-                external_id=f"fav-g-{k}",
-                person_email=p.email,
-                direction="given",
-                kind=FavourKind.HELP,
-                occurred_at=at,
-            ),
+        _favour(
+            add,
+            f"fav-g-{k}",
+            p.email,
+            "given",
+            FavourKind.HELP,
             at,
-            "crm:hubspot",
         )
     _reciprocity(behave, now, contacts, n(10), add)
     _introductions(behave, now, owner_email, contacts, strangers, seen_with, add)
@@ -498,6 +490,24 @@ def generate(
 
 
 Add = Any  # the generator's add(topic, data, at, source)
+
+
+def _favour(
+    add: Add, external_id: str, email: str, direction: str, kind: FavourKind, at: datetime
+) -> None:
+    """A favour as a CRM records it."""
+    add(
+        topics.FAVOURS,
+        FavourRecorded(
+            external_id=external_id,
+            person_email=email,
+            direction=direction,
+            kind=kind,
+            occurred_at=at,
+        ),
+        at,
+        "crm:hubspot",
+    )
 
 
 def _past_events(
@@ -541,31 +551,23 @@ def _reciprocity(
     for k, p in enumerate(rng.sample(contacts, min(len(contacts), count))):
         for j in range(rng.randint(1, 3)):
             received = now - timedelta(days=rng.randint(15, 700))
-            add(
-                topics.FAVOURS,
-                FavourRecorded(
-                    external_id=f"fav-r2-{k}-{j}",
-                    person_email=p.email,
-                    direction="received",
-                    kind=rng.choice((FavourKind.REFERRAL, FavourKind.INTRODUCTION)),
-                    occurred_at=received,
-                ),
+            _favour(
+                add,
+                f"fav-r2-{k}-{j}",
+                p.email,
+                "received",
+                rng.choice((FavourKind.REFERRAL, FavourKind.INTRODUCTION)),
                 received,
-                "crm:hubspot",
             )
             returned = received + timedelta(days=rng.expovariate(1 / 45))
             if rng.random() < 0.7 and returned < now:
-                add(
-                    topics.FAVOURS,
-                    FavourRecorded(
-                        external_id=f"fav-g2-{k}-{j}",
-                        person_email=p.email,
-                        direction="given",
-                        kind=FavourKind.HELP,
-                        occurred_at=returned,
-                    ),
+                _favour(
+                    add,
+                    f"fav-g2-{k}-{j}",
+                    p.email,
+                    "given",
+                    FavourKind.HELP,
                     returned,
-                    "crm:hubspot",
                 )
 
 
