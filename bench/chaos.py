@@ -13,41 +13,25 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
 import random
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from typing import Any
 
-import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlmodel import select
 
 from bench import report
+from bench.processes import POSTGRES, ServiceProcess, drop_schema, service_env
 from services.ingest.models import IngestPersonKey
 from shared import database, topics
 from shared.broker import ensure_topics
 from shared.client import Producer
-from shared.embedded_broker import EmbeddedBroker, free_port
+from shared.embedded_broker import EmbeddedBroker
 from shared.sample_network import generate
 from shared.settings import KafkaSettings
 
-POSTGRES = os.environ.get(
-    "SPRINGBOARD_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 SERVICES = ("ingest", "recommender", "notifier")
-
-
-def start(service: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "run", service],
-        env={**env, "SPRINGBOARD_HTTP_PORT": str(free_port())},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 async def read_all(kafka: KafkaSettings, topic: str) -> list[Any]:
@@ -74,16 +58,13 @@ async def measure(quick: bool) -> dict[str, Any]:
     with EmbeddedBroker() as broker:
         kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers, topic_prefix="chaos.")
         await ensure_topics(kafka)
-        env = {
-            **os.environ,
-            "SPRINGBOARD_KAFKA__BOOTSTRAP_SERVERS": broker.bootstrap_servers,
-            "SPRINGBOARD_KAFKA__TOPIC_PREFIX": kafka.topic_prefix,
-            "SPRINGBOARD_DATABASE__URL": POSTGRES,
-            "SPRINGBOARD_DATABASE__SCHEMA_NAME": schema,
-            "SPRINGBOARD_LOG_LEVEL": "ERROR",
-            "SPRINGBOARD_DEBOUNCE_SECONDS": "1",
-        }
-        processes = {name: start(name, env) for name in SERVICES}
+        env = service_env(
+            kafka,
+            SPRINGBOARD_DATABASE__URL=POSTGRES,
+            SPRINGBOARD_DATABASE__SCHEMA_NAME=schema,
+            SPRINGBOARD_DEBOUNCE_SECONDS="1",
+        )
+        processes = {name: ServiceProcess(name, env) for name in SERVICES}
         sent: list[tuple[str, str]] = []
         invalid: list[bytes] = []
         kills = 0
@@ -116,9 +97,8 @@ async def measure(quick: bool) -> dict[str, Any]:
                         await asyncio.sleep(0.2)  # a steady trickle, not one burst
                     if time.monotonic() >= next_kill:
                         victim = rng.choice(SERVICES)
-                        processes[victim].send_signal(signal.SIGKILL)
-                        processes[victim].wait()
-                        processes[victim] = start(victim, env)
+                        processes[victim].kill()
+                        processes[victim] = ServiceProcess(victim, env)
                         kills += 1
                         next_kill = time.monotonic() + rng.uniform(2, 5)
             await raw.stop()
@@ -126,9 +106,8 @@ async def measure(quick: bool) -> dict[str, Any]:
                 await asyncio.sleep(rng.uniform(2, 5))
                 if kills < 10:
                     victim = rng.choice(SERVICES)
-                    processes[victim].send_signal(signal.SIGKILL)
-                    processes[victim].wait()
-                    processes[victim] = start(victim, env)
+                    processes[victim].kill()
+                    processes[victim] = ServiceProcess(victim, env)
                     kills += 1
             engine = database.make_engine(POSTGRES, schema_name=schema)
             lost: set[tuple[str, str]] = set(sent)
@@ -162,9 +141,7 @@ async def measure(quick: bool) -> dict[str, Any]:
         finally:
             for process in processes.values():
                 process.kill()
-                process.wait()
-            with psycopg.connect(POSTGRES.replace("+psycopg", ""), autocommit=True) as connection:
-                connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            drop_schema(schema)
     return {
         "kills": kills,
         "inputs": len(sent),

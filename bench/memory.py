@@ -22,9 +22,8 @@ from typing import Any
 
 from bench import report
 from bench.processes import ServiceProcess, service_env, wait_ready
-from services.ingest import canonical
 from services.ingest.models import TABLES as INGEST_TABLES
-from services.recommender import store
+from services.recommender.evaluate import project
 from services.recommender.models import TABLES as REC_TABLES
 from services.recommender.models import RecOwnerState
 from shared import database
@@ -44,10 +43,7 @@ def build_store(path: Path, persons: int, due: int, now: datetime) -> tuple[int,
     database.create_tables(engine, INGEST_TABLES + REC_TABLES)
     with database.transaction(engine) as session:
         for _topic, envelope in generate(owner_id=TEMPLATE, now=now, scale=2.0).messages:
-            changes = canonical.apply(
-                session, owner_id=TEMPLATE, source=envelope.source, data=envelope.data
-            )
-            store.apply_changes(session, [(TEMPLATE, c) for c in changes])
+            project(session, owner_id=TEMPLATE, source=envelope.source, data=envelope.data)
     engine.dispose()
     with sqlite3.connect(path) as db:
         per_owner = db.execute("SELECT count(*) FROM rec_person").fetchone()[0]

@@ -48,6 +48,7 @@ class ServiceProcess:
         raise RuntimeError("no VmHWM in /proc (Linux only)")
 
     def kill(self) -> None:
+        """SIGKILL: no chance to commit or clean up, as in a crash."""
         self.process.kill()
         self.process.wait()
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from services.ingest import canonical
 from services.ingest import store as ingest_store
@@ -34,7 +34,6 @@ from services.recommender import store as rec_store
 from services.recommender.candidates import all_candidates
 from services.recommender.metrics import ndcg_at, precision_at, recall_at
 from services.recommender.models import TABLES as REC_TABLES
-from services.recommender.models import RecPerson
 from services.recommender.pipeline import PriorRanker, Ranker
 from shared import database
 from shared.messages import envelope_adapter, inputs
@@ -70,6 +69,24 @@ def _is_owner(session: Session, owner_id: str, email: str) -> bool:
     return person is not None and person.is_self
 
 
+def project(session: Session, *, owner_id: str, source: str, data: Any) -> None:
+    """One input applied as ingest would, its changes projected as the recommender would
+    (both services' tables in one store: for evaluation, benchmarks and tests)."""
+    changes = canonical.apply(session, owner_id=owner_id, source=source, data=data)
+    rec_store.apply_changes(session, [(owner_id, c) for c in changes])
+
+
+def in_memory_snapshot(envelopes: Iterable[Any], *, owner_id: str, now: datetime) -> Any:
+    """The snapshot of ``owner_id`` as of ``now`` after projecting ``envelopes`` in memory."""
+    engine = database.make_engine("sqlite://")
+    database.create_tables(engine, INGEST_TABLES + REC_TABLES)
+    with database.transaction(engine) as session:
+        for envelope in envelopes:
+            project(session, owner_id=envelope.owner_id, source=envelope.source, data=envelope.data)
+    with database.transaction(engine) as session:
+        return rec_store.load_snapshot(session, owner_id=owner_id, now=now)
+
+
 def replay(
     lines: Iterable[str], *, cutoff: datetime, horizon: timedelta
 ) -> tuple[Any, dict[str, Truth], int]:
@@ -97,10 +114,7 @@ def replay(
             data = envelope.data
             if isinstance(data, inputs.AttendanceRecorded) and data.status == "attended":
                 data = data.model_copy(update={"status": inputs.AttendanceStatus.REGISTERED})
-            changes = canonical.apply(
-                session, owner_id=envelope.owner_id, source=envelope.source, data=data
-            )
-            rec_store.apply_changes(session, [(envelope.owner_id, c) for c in changes])
+            project(session, owner_id=envelope.owner_id, source=envelope.source, data=data)
     truth: dict[str, Truth] = defaultdict(Truth)
     end = cutoff + horizon
     with database.transaction(engine) as session:
@@ -155,7 +169,7 @@ def evaluate(
     )
     unrankable: dict[str, int] = defaultdict(int)
     with database.transaction(engine) as session:
-        owners = sorted({row.owner_id for row in session.exec(select(RecPerson))} | set(truth))
+        owners = sorted(set(rec_store.owners(session)) | set(truth))
         for owner in owners:
             snapshot = rec_store.load_snapshot(session, owner_id=owner, now=cutoff)
             contacts = {c.id for c in snapshot.contacts()}
@@ -201,7 +215,7 @@ def evaluate(
 
 def snapshots_at(engine: Any, moment: datetime) -> list[Any]:
     with database.transaction(engine) as session:
-        owners = sorted({row.owner_id for row in session.exec(select(RecPerson))})
+        owners = rec_store.owners(session)
         return [rec_store.load_snapshot(session, owner_id=o, now=moment) for o in owners]
 
 

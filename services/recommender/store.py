@@ -322,14 +322,7 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
         else Goals()
     )
     suppressed = set()
-    feedback = session.exec(
-        select(RecFeedback, RecIssued).where(
-            RecFeedback.owner_id == owner_id,
-            RecIssued.owner_id == owner_id,
-            RecIssued.suggestion_id == RecFeedback.suggestion_id,
-        )
-    ).all()
-    for fb, issued in feedback:
+    for issued, fb in _answered(session, owner_id=owner_id):
         window = SUPPRESS_AFTER.get(fb.action)
         if window and as_utc(fb.given_at) > now - window:
             suppressed.add(issued.subject_id)
@@ -346,15 +339,22 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
     )
 
 
+def _answered(session: Session, *, owner_id: str) -> list[tuple[RecIssued, RecFeedback]]:
+    """The owner's suggestions that got an answer, with the answer."""
+    return list(
+        session.exec(
+            select(RecIssued, RecFeedback).where(
+                RecIssued.owner_id == owner_id,
+                RecFeedback.owner_id == owner_id,
+                RecFeedback.suggestion_id == RecIssued.suggestion_id,
+            )
+        ).all()
+    )
+
+
 def judged_suggestions(session: Session, *, owner_id: str) -> list[tuple[str, str, datetime, str]]:
     """(kind, subject id, when it was issued, the owner's answer) for answered suggestions."""
-    rows = session.exec(
-        select(RecIssued, RecFeedback).where(
-            RecIssued.owner_id == owner_id,
-            RecFeedback.owner_id == owner_id,
-            RecFeedback.suggestion_id == RecIssued.suggestion_id,
-        )
-    ).all()
+    rows = _answered(session, owner_id=owner_id)
     return [(i.kind, i.subject_id, as_utc(i.issued_at), f.action) for i, f in rows]
 
 

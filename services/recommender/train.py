@@ -85,7 +85,7 @@ def choose_recipe(
     moments = sorted({moment for _, moment in groups})
     if len(moments) < folds + 1:
         return PIPELINES[0]
-    bounds = [moments[len(moments) * i // (folds + 1)] for i in range(1, folds + 2)[:folds]]
+    bounds = [moments[len(moments) * i // (folds + 1)] for i in range(1, folds + 1)]
     when = np.array([moment for _, moment in groups])
     totals = dict.fromkeys(PIPELINES, 0.0)
     for index, start in enumerate(bounds):

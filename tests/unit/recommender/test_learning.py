@@ -207,9 +207,8 @@ def test_answers_to_suggestions_become_training_rows() -> None:
 
 
 async def test_the_recommender_retrains_in_service_and_serves_what_it_promoted(tmp_path) -> None:
-    from services.ingest import canonical
     from services.ingest.models import TABLES as INGEST_TABLES
-    from services.recommender import store
+    from services.recommender.evaluate import project
     from services.recommender.models import TABLES
     from services.recommender.retraining import Retrainer
     from services.recommender.scheduler import Scheduler
@@ -224,10 +223,7 @@ async def test_the_recommender_retrains_in_service_and_serves_what_it_promoted(t
     database.create_tables(engine, INGEST_TABLES)
     with database.transaction(engine) as session:
         for _topic, envelope in generate(now=datetime.now(UTC)).messages:
-            changes = canonical.apply(
-                session, owner_id=envelope.owner_id, source=envelope.source, data=envelope.data
-            )
-            store.apply_changes(session, [(envelope.owner_id, c) for c in changes])
+            project(session, owner_id=envelope.owner_id, source=envelope.source, data=envelope.data)
     scheduler = Scheduler(runtime, settings)
     assert scheduler.models == {}
     scheduler.use_models({SuggestionKind.RECONNECT: Flat()})  # a model any training beats

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.ingest import canonical
 from services.ingest.models import TABLES as INGEST_TABLES
 from services.recommender import network_map, store
+from services.recommender.evaluate import project
 from services.recommender.models import TABLES as REC_TABLES
 from services.recommender.scoring import recommend
 from shared import database
@@ -79,8 +79,7 @@ def test_no_owner_sees_another_owners_people_or_events(worlds) -> None:
             )
             inputs += [AttendanceRecorded(event_external_id="ev", email=e) for e in registered]
             for data in inputs:
-                changes = canonical.apply(session, owner_id=owner, source="test", data=data)
-                store.apply_changes(session, [(owner, c) for c in changes])
+                project(session, owner_id=owner, source="test", data=data)
     with database.transaction(engine) as session:
         snapshots = {o: store.load_snapshot(session, owner_id=o, now=NOW) for o in owners}
     for owner, snapshot in snapshots.items():

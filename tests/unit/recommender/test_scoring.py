@@ -2,12 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.ingest import canonical
-from services.ingest.models import TABLES as INGEST_TABLES
-from services.recommender import store
-from services.recommender.models import TABLES as REC_TABLES
+from services.recommender.evaluate import in_memory_snapshot
 from services.recommender.scoring import recommend
-from shared import database
 from shared.sample_network import generate
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
@@ -15,16 +11,7 @@ NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
 def sample_snapshot():
     network = generate(now=NOW)
-    engine = database.make_engine("sqlite://")
-    database.create_tables(engine, INGEST_TABLES + REC_TABLES)
-    with database.transaction(engine) as session:
-        for _topic, envelope in network.messages:
-            changes = canonical.apply(
-                session, owner_id=envelope.owner_id, source=envelope.source, data=envelope.data
-            )
-            store.apply_changes(session, [(envelope.owner_id, c) for c in changes])
-    with database.transaction(engine) as session:
-        return store.load_snapshot(session, owner_id=network.owner_id, now=NOW)
+    return in_memory_snapshot((e for _, e in network.messages), owner_id=network.owner_id, now=NOW)
 
 
 SNAPSHOT = sample_snapshot()
