@@ -80,29 +80,20 @@ def resolve_person(
     new record with a close name at the same company joins the existing person.
     """
     changes = changes if changes is not None else []
-    # Keys resolved earlier in this transaction skip the look-up (a calendar names the
-    # same people, the owner first of all, over and over).
-    resolved: dict[tuple[str, Key], str] = session.info.setdefault("resolved_keys", {})
-    cached = next((resolved[(owner_id, k)] for k in keys if (owner_id, k) in resolved), None)
-    if cached is not None:
-        person_id: str | None = cached
-        known = {k for k in keys if (owner_id, k) in resolved}
-    else:
-        ids, known = store.find_person_ids(session, owner_id=owner_id, keys=keys)
-        person_id = ids[0] if ids else None
-        for other_id in ids[1:]:
-            kept, other = (store.get_person(session, person_id=i) for i in (ids[0], other_id))
-            if kept is not None and other is not None:
-                shared = ", ".join(f"{k} {v}" for k, v in keys if (k, v) in known)
-                changes += merges.merge(
-                    session,
-                    owner_id=owner_id,
-                    kept=kept,
-                    merged=other,
-                    reason=f"one record names both ({shared})",
-                )
-        resolved = session.info.setdefault("resolved_keys", {})
-        known = {k for k in keys if k in known}
+    ids, known = store.find_person_ids(session, owner_id=owner_id, keys=keys)
+    person_id = ids[0] if ids else None
+    for other_id in ids[1:]:
+        kept, other = (store.get_person(session, person_id=i) for i in (ids[0], other_id))
+        if kept is not None and other is not None:
+            shared = ", ".join(f"{k} {v}" for k, v in keys if (k, v) in known)
+            changes += merges.merge(
+                session,
+                owner_id=owner_id,
+                kept=kept,
+                merged=other,
+                reason=f"one record names both ({shared})",
+            )
+    known = {k for k in keys if k in known}
     person = store.get_person(session, person_id=person_id) if person_id else None
     if person is None and facts.full_name and facts.company:
         match = merges.same_person_by_name(
@@ -167,8 +158,10 @@ def resolve_person(
         person_id=person.person_id,
         keys=[k for k in keys if k not in known],
     )
+    cache = store.key_cache(session)
     for key in keys:
-        resolved.setdefault((owner_id, key), person.person_id)
+        if cache.get((owner_id, key)) is None:
+            cache[(owner_id, key)] = person.person_id
     return person
 
 
@@ -409,6 +402,31 @@ APPLIERS: dict[type[Any], Callable[[Session, str, str, Any], list[Change]]] = {
     inputs.EraseOwner: apply_erasure,
     inputs.UndoMerge: apply_undo_merge,
 }
+
+
+def _emails_named(data: Any) -> list[str]:
+    """The addresses an input resolves by e-mail alone (a contact's own keys are more)."""
+    if isinstance(data, inputs.MeetingRecorded):
+        return [a.email for a in data.attendees] + [e for e in [data.organizer_email] if e]
+    if isinstance(data, inputs.AttendanceRecorded):
+        return [data.email]
+    if isinstance(data, inputs.FavourRecorded):
+        return [data.person_email]
+    if isinstance(data, inputs.ContactUpserted):
+        return [e for e in [data.introduced_by_email] if e]
+    if isinstance(data, inputs.GoalsSet):
+        return list(data.emails)
+    return []
+
+
+def look_up_people(session: Session, batch: Sequence[tuple[str, Any]]) -> None:
+    """Look up everyone a batch of (owner, input) names by e-mail, one query per owner,
+    instead of one query per input."""
+    emails: dict[str, list[str]] = {}
+    for owner_id, data in batch:
+        emails.setdefault(owner_id, []).extend(_emails_named(data))
+    for owner_id, addresses in emails.items():
+        store.look_up_keys(session, owner_id, keys_for(emails=addresses))
 
 
 def apply(session: Session, *, owner_id: str, source: str, data: Any) -> list[Change]:

@@ -59,21 +59,61 @@ def save_owner(
         session.expire(stale)  # the upsert went around the ORM
 
 
+def key_cache(session: Session) -> dict[tuple[str, Key], str | None]:
+    """Keys looked up in this transaction, by (owner, key): the person the key points at,
+    or None for a key no one has. A calendar names the same people over and over."""
+    cache: dict[tuple[str, Key], str | None] = session.info.setdefault("resolved_keys", {})
+    return cache
+
+
+def forget_keys(session: Session) -> None:
+    """Keys moved (a merge, an undo, an erasure): look them up again."""
+    session.info.pop("resolved_keys", None)
+
+
 def find_person_ids(
     session: Session, *, owner_id: str, keys: Sequence[Key]
 ) -> tuple[list[str], set[Key]]:
     """Every person the keys point at, strongest key first, and the keys already known."""
+    cache = key_cache(session)
+    if all((owner_id, k) in cache for k in keys):
+        found = {k: p for k in keys if (p := cache[(owner_id, k)]) is not None}
+    else:
+        found = _claimed(session, owner_id, keys)
+    ids = list(dict.fromkeys(found[k] for k in keys if k in found))
+    return ids, set(found)
+
+
+def _claimed(session: Session, owner_id: str, keys: Sequence[Key]) -> dict[Key, str]:
+    """The people the keys point at, from the database."""
     if not keys:
-        return [], set()
+        return {}
     rows = session.exec(
         select(IngestPersonKey).where(
             IngestPersonKey.owner_id == owner_id,
             col(IngestPersonKey.value).in_([value for _, value in keys]),
         )
     ).all()
-    found = {(row.kind, row.value): row.person_id for row in rows}
-    ids = list(dict.fromkeys(found[k] for k in keys if k in found))
-    return ids, set(found)
+    return {(row.kind, row.value): row.person_id for row in rows}
+
+
+def look_up_keys(session: Session, owner_id: str, keys: Sequence[Key]) -> None:
+    """Look up many keys of one owner at once (a whole batch's), and read the people they
+    point at, so that resolving each input needs no query of its own."""
+    cache = key_cache(session)
+    wanted = [k for k in dict.fromkeys(keys) if (owner_id, k) not in cache]
+    if not wanted:
+        return
+    found = _claimed(session, owner_id, wanted)
+    for key in wanted:
+        cache[(owner_id, key)] = found.get(key)
+    pinned = session.info.setdefault("pinned_people", {})
+    unread = {p for p in found.values() if p not in pinned}
+    if unread:
+        for person in session.exec(
+            select(IngestPerson).where(col(IngestPerson.person_id).in_(unread))
+        ):
+            _pin(session, person)
 
 
 def people_at_company(session: Session, *, owner_id: str, company: str) -> list[IngestPerson]:
@@ -114,26 +154,6 @@ def meetings_with(session: Session, *, owner_id: str, person_id: str) -> list[In
     write_pending(session)
     rows = session.exec(select(IngestMeeting).where(IngestMeeting.owner_id == owner_id)).all()
     return [m for m in rows if person_id in m.person_ids or m.organizer_id == person_id]
-
-
-def find_person_id(
-    session: Session, *, owner_id: str, keys: Sequence[Key]
-) -> tuple[str | None, set[Key]]:
-    """The person the strongest matching key points at (if any), and the keys already known."""
-    if not keys:
-        return None, set()
-    rows = session.exec(
-        select(IngestPersonKey).where(
-            IngestPersonKey.owner_id == owner_id,
-            col(IngestPersonKey.value).in_([value for _, value in keys]),
-        )
-    ).all()
-    found = {(row.kind, row.value): row.person_id for row in rows}
-    known = set(found)
-    for key in keys:
-        if key in found:
-            return found[key], known
-    return None, known
 
 
 def add_keys(session: Session, *, owner_id: str, person_id: str, keys: Sequence[Key]) -> None:
@@ -248,6 +268,7 @@ def save_favour(
 
 def erase_person(session: Session, *, owner_id: str, person_id: str) -> None:
     write_pending(session)
+    forget_keys(session)
     session.exec(
         delete(IngestPersonKey).where(
             col(IngestPersonKey.owner_id) == owner_id, col(IngestPersonKey.person_id) == person_id
@@ -277,6 +298,7 @@ def erase_person(session: Session, *, owner_id: str, person_id: str) -> None:
 
 def erase_owner(session: Session, *, owner_id: str) -> None:
     write_pending(session)
+    forget_keys(session)
     _owners(session).pop(owner_id, None)
     for table in TABLES:
         column: Any = table.owner_id  # type: ignore[attr-defined]

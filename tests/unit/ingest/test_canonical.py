@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from services.ingest import canonical, normalise
@@ -15,7 +16,7 @@ from shared.messages.inputs import (
     GoalsSet,
     MeetingRecorded,
 )
-from shared.messages.network import InteractionRecorded, PersonChanged
+from shared.messages.network import InteractionRecorded, PersonChanged, PersonErased
 
 AT = datetime(2026, 3, 12, 9, tzinfo=UTC)
 
@@ -139,3 +140,52 @@ def test_titles_map_to_function_and_seniority(title: str, expected: tuple) -> No
 )
 def test_company_names_lose_their_legal_suffix(raw: str, clean: str | None) -> None:
     assert normalise.company(raw) == clean
+
+
+def apply_batch(engine, owner: str, batch: list, *, looked_up: bool) -> list:
+    """A batch in one transaction, as ingest applies it, with or without the look-up."""
+    with database.transaction(engine) as session:
+        if looked_up:
+            canonical.look_up_people(session, [(owner, data) for data in batch])
+        return [
+            canonical.apply(session, owner_id=owner, source="test", data=data) for data in batch
+        ]
+
+
+def test_looking_up_a_batch_at_once_changes_nothing_but_the_queries(engine) -> None:
+    before = [
+        ContactUpserted(external_id="c1", full_name="Anna Berg", emails=["anna@x.example"]),
+        ContactUpserted(external_id="c2", full_name="A. Berg", phones=["+46701234567"]),
+        meeting("anna@x.example", "bo@y.example", uid="m0"),
+    ]
+    batch = [
+        meeting("anna@x.example", "new@z.example", uid="m1"),
+        meeting("new@z.example", "bo@y.example", uid="m2"),
+        meeting("anna@x.example", "new@z.example", uid="m3"),
+        AttendanceRecorded(event_external_id="e1", email="new@z.example", status="registered"),
+        # names both of Anna's records: they are merged, the look-up must not hide it
+        ContactUpserted(
+            external_id="c3",
+            full_name="Anna Berg",
+            emails=["anna@x.example"],
+            phones=["+46701234567"],
+        ),
+    ]
+    other = database.make_engine("sqlite://")
+    database.create_tables(other, TABLES)
+    queries: dict[bool, list[str]] = {}
+    results = {}
+    for looked_up, target in ((False, engine), (True, other)):
+        apply_batch(target, "o1", before, looked_up=False)
+        seen: list[str] = []
+        event.listen(target, "before_cursor_execute", lambda *a, seen=seen: seen.append(a[2]))
+        results[looked_up] = apply_batch(target, "o1", batch, looked_up=looked_up)
+        queries[looked_up] = [q for q in seen if "FROM ingest_person_key " in q]
+    assert results[True] == results[False]
+    assert any(
+        isinstance(c, PersonChanged) and c.full_name == "Anna Berg" for c in results[True][-1]
+    )
+    assert any(isinstance(c, PersonErased) for c in results[True][-1])  # merged away
+    # Input by input: one query per new address (anna, new, bo). Looked up: one for the
+    # batch. Both: the contact's phone (not an address) and the merge moving its keys.
+    assert (len(queries[False]), len(queries[True])) == (3 + 2, 1 + 2)
