@@ -404,7 +404,7 @@ APPLIERS: dict[type[Any], Callable[[Session, str, str, Any], list[Change]]] = {
 }
 
 
-def _emails_named(data: Any) -> list[str]:
+def _emails_named(data: Any) -> Sequence[str]:
     """The addresses an input resolves by e-mail alone (a contact's own keys are more)."""
     if isinstance(data, inputs.MeetingRecorded):
         return [a.email for a in data.attendees] + [e for e in [data.organizer_email] if e]
