@@ -22,6 +22,8 @@ from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
+from faststream.kafka.response import KafkaPublishCommand
+from faststream.response.publish_type import PublishType
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from pydantic import ValidationError
 
@@ -228,26 +230,30 @@ def decode_records(
 
 
 class Publisher:
-    """Publishes envelopes keyed by owner and waits for every confirmation at once."""
+    """Publishes envelopes keyed by owner and waits for every confirmation at once.
+
+    Straight to the broker's producer: the broker-wide middlewares' per-message publish
+    scope cost as much as the send itself, and consumption is what the metrics watch.
+    """
 
     def __init__(self, broker: KafkaBroker, prefix: str) -> None:
         self._broker = broker
         self._prefix = prefix
 
     async def publish_all(self, messages: Iterable[tuple[str, Envelope[Any]]]) -> int:
+        producer = self._broker.config.producer
         futures = []
         for topic, envelope in messages:
-            headers = {"content-type": "application/json", "ce-type": envelope.type}
-            futures.append(
-                await self._broker.publish(
-                    encode(envelope),
-                    topic=self._prefix + topic,
-                    key=envelope.owner_id.encode(),
-                    headers=headers,
-                    correlation_id=envelope.correlation_id or envelope.id,
-                    no_confirm=True,
-                )
+            command = KafkaPublishCommand(
+                encode(envelope),
+                topic=self._prefix + topic,
+                key=envelope.owner_id.encode(),
+                headers={"content-type": "application/json", "ce-type": envelope.type},
+                correlation_id=envelope.correlation_id or envelope.id,
+                no_confirm=True,
+                _publish_type=PublishType.PUBLISH,
             )
+            futures.append(await producer.publish(command))
         if futures:
             await asyncio.gather(*futures)
         return len(futures)

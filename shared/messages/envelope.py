@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar
 from uuid import uuid4
 
@@ -69,6 +70,12 @@ class Envelope(BaseModel, Generic[DataT]):
         return self
 
 
+@cache
+def _envelope_of(data_type: type[Message]) -> type[Envelope[Any]]:
+    """``Envelope[data_type]``, once: pydantic's own look-up is slow on hot paths."""
+    return Envelope[data_type]  # type: ignore[valid-type]
+
+
 def wrap(
     data: Message,
     *,
@@ -80,7 +87,7 @@ def wrap(
 ) -> Envelope[Any]:
     """Put ``data`` in an envelope whose ``type`` is the data's own."""
     extra = {"id": message_id} if message_id else {}
-    return Envelope[type(data)](  # type: ignore[misc,operator]
+    return _envelope_of(type(data))(
         type=data.TYPE,
         source=source,
         time=time or datetime.now(UTC),
