@@ -177,6 +177,18 @@ def _region(session: Session, owner_id: str, country: str | None) -> str:
     return owner.country if owner else "SE"
 
 
+def _contact_keys(
+    session: Session, owner_id: str, source: str, data: inputs.ContactUpserted
+) -> list[Key]:
+    return keys_for(
+        emails=data.emails,
+        phones=data.phones,
+        profile_url=data.profile_url,
+        source_id=f"{source}:{data.external_id}",
+        region=_region(session, owner_id, data.country),
+    )
+
+
 def apply_contact(
     session: Session, owner_id: str, source: str, data: inputs.ContactUpserted
 ) -> list[Change]:
@@ -188,18 +200,11 @@ def apply_contact(
         )
         introducer_id = introducer.person_id
         changes.append(person_changed(introducer))
-    keys = keys_for(
-        emails=data.emails,
-        phones=data.phones,
-        profile_url=data.profile_url,
-        source_id=f"{source}:{data.external_id}",
-        region=_region(session, owner_id, data.country),
-    )
     person = resolve_person(
         session,
         owner_id=owner_id,
         changes=changes,
-        keys=keys,
+        keys=_contact_keys(session, owner_id, source, data),
         facts=PersonFacts(
             full_name=data.full_name,
             company=data.company,
@@ -404,29 +409,31 @@ APPLIERS: dict[type[Any], Callable[[Session, str, str, Any], list[Change]]] = {
 }
 
 
-def _emails_named(data: Any) -> Sequence[str]:
-    """The addresses an input resolves by e-mail alone (a contact's own keys are more)."""
+def _keys_named(session: Session, owner_id: str, source: str, data: Any) -> list[Key]:
+    """The keys an input resolves people by."""
+    emails: Sequence[str] = []
     if isinstance(data, inputs.MeetingRecorded):
-        return [a.email for a in data.attendees] + [e for e in [data.organizer_email] if e]
-    if isinstance(data, inputs.AttendanceRecorded):
-        return [data.email]
-    if isinstance(data, inputs.FavourRecorded):
-        return [data.person_email]
-    if isinstance(data, inputs.ContactUpserted):
-        return [e for e in [data.introduced_by_email] if e]
-    if isinstance(data, inputs.GoalsSet):
-        return list(data.emails)
-    return []
+        emails = [a.email for a in data.attendees] + [e for e in [data.organizer_email] if e]
+    elif isinstance(data, inputs.AttendanceRecorded):
+        emails = [data.email]
+    elif isinstance(data, inputs.FavourRecorded):
+        emails = [data.person_email]
+    elif isinstance(data, inputs.GoalsSet):
+        emails = data.emails
+    elif isinstance(data, inputs.ContactUpserted):
+        introducer = [data.introduced_by_email] if data.introduced_by_email else []
+        return keys_for(emails=introducer) + _contact_keys(session, owner_id, source, data)
+    return keys_for(emails=emails)
 
 
-def look_up_people(session: Session, batch: Sequence[tuple[str, Any]]) -> None:
-    """Look up everyone a batch of (owner, input) names by e-mail, one query per owner,
+def look_up_people(session: Session, batch: Sequence[tuple[str, str, Any]]) -> None:
+    """Look up everyone a batch of (owner, source, input) names, one query per owner,
     instead of one query per input."""
-    emails: dict[str, list[str]] = {}
-    for owner_id, data in batch:
-        emails.setdefault(owner_id, []).extend(_emails_named(data))
-    for owner_id, addresses in emails.items():
-        store.look_up_keys(session, owner_id, keys_for(emails=addresses))
+    keys: dict[str, list[Key]] = {}
+    for owner_id, source, data in batch:
+        keys.setdefault(owner_id, []).extend(_keys_named(session, owner_id, source, data))
+    for owner_id, owner_keys in keys.items():
+        store.look_up_keys(session, owner_id, owner_keys)
 
 
 def apply(session: Session, *, owner_id: str, source: str, data: Any) -> list[Change]:

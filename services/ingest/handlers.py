@@ -57,7 +57,9 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
 
     def apply_batch(session: Session, batch: list[Decoded]) -> list[Envelope[Any]]:
         out: list[Envelope[Any]] = []
-        canonical.look_up_people(session, [(i.envelope.owner_id, i.envelope.data) for i in batch])
+        canonical.look_up_people(
+            session, [(i.envelope.owner_id, i.envelope.source, i.envelope.data) for i in batch]
+        )
         for item in batch:
             envelope = item.envelope
             # An update's time is when its input reached Kafka (fact times are in the data).
