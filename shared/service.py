@@ -119,7 +119,7 @@ class ServiceRuntime:
             batch=True,
             max_records=self.settings.kafka.batch_max_records,
             fetch_max_wait_ms=self.settings.kafka.fetch_max_wait_ms,
-            batch_timeout_ms=100,
+            batch_timeout_ms=self.settings.kafka.batch_timeout_ms,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             decoder=_records_undecoded,

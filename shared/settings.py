@@ -48,6 +48,13 @@ class KafkaSettings(BaseModel):
         description="Longest a fetch waits for data. Brokers that do not answer a waiting "
         "fetch when data arrives (Tansu) add up to this much latency per hop.",
     )
+    batch_timeout_ms: int = Field(
+        10,
+        ge=1,
+        description="Longest a consumer polls its fetched records before handling what it "
+        "has. After an empty poll it also sleeps this long, so it bounds the delay an idle "
+        "consumer adds.",
+    )
 
     @model_validator(mode="after")
     def _sasl_needs_credentials(self) -> KafkaSettings:
