@@ -17,7 +17,7 @@ import numpy as np
 
 from services.recommender import prior
 from services.recommender.candidates import Candidate, all_candidates
-from services.recommender.snapshot import Snapshot
+from services.recommender.snapshot import Person, Snapshot
 from shared.messages.recommendations import SuggestionKind
 
 EXTRA = {
@@ -58,6 +58,23 @@ def matrix(found: list[Candidate]) -> np.ndarray:
     return np.array([vector(c) for c in found], dtype=float)
 
 
+def _people_as_of(snapshot: Snapshot, moment: datetime) -> dict[str, Person]:
+    """The people as they stood at ``moment``: someone first met after it was no contact
+    yet (a contact is dated by their first meeting; one never met, a CRM record alone, is
+    taken to have always been one), so that meeting them later counts as an introduction."""
+    first_met: dict[str, datetime] = {}
+    for interaction in snapshot.interactions:
+        for pid in interaction.person_ids:
+            if pid not in first_met or interaction.at < first_met[pid]:
+                first_met[pid] = interaction.at
+    return {
+        pid: replace(person, is_contact=False)
+        if person.is_contact and not person.is_self and first_met.get(pid, moment) > moment
+        else person
+        for pid, person in snapshot.people.items()
+    }
+
+
 def as_of(snapshot: Snapshot, moment: datetime) -> Snapshot:
     """What was known at ``moment``: nothing that happened after it."""
     own = snapshot.self_ids
@@ -73,6 +90,7 @@ def as_of(snapshot: Snapshot, moment: datetime) -> Snapshot:
     return replace(
         snapshot,
         now=moment,
+        people=_people_as_of(snapshot, moment),
         interactions=[i for i in snapshot.interactions if i.at <= moment],
         favours=[f for f in snapshot.favours if f.at <= moment],
         attendance=attendance,
@@ -86,7 +104,7 @@ def outcomes(snapshot: Snapshot, start: datetime, end: datetime) -> dict[Suggest
     own = snapshot.self_ids
     met = {p for i in snapshot.interactions if start < i.at <= end for p in i.person_ids} - own
     contacts_then = {p for i in snapshot.interactions if i.at <= start for p in i.person_ids}
-    contacts_then |= {p.id for p in snapshot.people.values() if p.is_contact}
+    contacts_then |= {p.id for p in _people_as_of(snapshot, start).values() if p.is_contact}
     attended = {
         e
         for e, people in snapshot.attendance.items()

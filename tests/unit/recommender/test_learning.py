@@ -65,6 +65,23 @@ def test_labels_are_what_happened_in_the_horizon() -> None:
     assert happened[SuggestionKind.RECONNECT] | happened[SuggestionKind.INTRODUCTION] == met
 
 
+def test_someone_first_met_after_the_cutoff_was_no_contact_before_it() -> None:
+    first_met: dict[str, datetime] = {}
+    for interaction in sorted(SNAPSHOT.interactions, key=lambda i: i.at):
+        for pid in interaction.person_ids - SNAPSHOT.self_ids:
+            first_met.setdefault(pid, interaction.at)
+    moment = sorted(first_met.values())[len(first_met) // 2]  # half of them met later
+    later = {pid for pid, at in first_met.items() if at > moment}
+    past = backtest.as_of(SNAPSHOT, moment)
+    assert later and not any(past.people[pid].is_contact for pid in later)
+    assert all(past.people[pid].is_contact for pid in first_met.keys() - later)
+    # so that meeting one of them in the horizon is an introduction, not a reconnect
+    horizon = max(first_met.values()) - moment
+    happened = backtest.outcomes(SNAPSHOT, moment, moment + horizon)
+    assert later <= happened[SuggestionKind.INTRODUCTION]
+    assert not later & happened[SuggestionKind.RECONNECT]
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     store = tmp_path_factory.mktemp("models")
@@ -85,7 +102,9 @@ def test_a_model_is_promoted_only_when_it_beats_the_serving_one(trained, tmp_pat
     assert reconnect.promoted
     assert reconnect.metrics["ndcg@10_candidate"] > reconnect.metrics["ndcg@10_serving"]
     assert reconnect.metrics["recipe"] in ("logistic", "boosted")
-    assert not results[SuggestionKind.INTRODUCTION].promoted  # no positives in the sample
+    assert results[SuggestionKind.GIVE_BACK].reason.startswith("too few positives")
+    # People first met after a cut-off are introductions there: they have labels to learn.
+    assert results[SuggestionKind.INTRODUCTION].metrics.get("train_rows", 0) > 0
     assert (store / "reconnect" / "CURRENT").read_text() == reconnect.version
     # Against the prior, the decision follows the held-out comparison either way.
     [against_prior] = [
@@ -176,7 +195,7 @@ def test_the_recommender_serves_promoted_models_and_reports_them_as_metrics(
     )
     assert (
         registry.get_sample_value(
-            "springboard_recommender_model_info", {"kind": "introduction", "version": PRIOR_VERSION}
+            "springboard_recommender_model_info", {"kind": "give_back", "version": PRIOR_VERSION}
         )
         == 1
     )
