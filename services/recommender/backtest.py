@@ -62,17 +62,13 @@ def _people_as_of(snapshot: Snapshot, moment: datetime) -> dict[str, Person]:
     """The people as they stood at ``moment``: someone first met after it was no contact
     yet (a contact is dated by their first meeting; one never met, a CRM record alone, is
     taken to have always been one), so that meeting them later counts as an introduction."""
-    first_met: dict[str, datetime] = {}
-    for interaction in snapshot.interactions:
-        for pid in interaction.person_ids:
-            if pid not in first_met or interaction.at < first_met[pid]:
-                first_met[pid] = interaction.at
-    return {
-        pid: replace(person, is_contact=False)
-        if person.is_contact and not person.is_self and first_met.get(pid, moment) > moment
-        else person
-        for pid, person in snapshot.people.items()
-    }
+    out = {}
+    for pid, person in snapshot.people.items():
+        met = snapshot.interactions_with(pid)  # oldest first
+        if person.is_contact and not person.is_self and met and met[0].at > moment:
+            person = replace(person, is_contact=False)
+        out[pid] = person
+    return out
 
 
 def as_of(snapshot: Snapshot, moment: datetime) -> Snapshot:
