@@ -19,12 +19,43 @@ from services.ingest import canonical
 from shared import topics
 from shared.broker import Decoded, Rejected, applied
 from shared.messages import Envelope, inputs, wrap
-from shared.messages.network import ErasureConfirmed, NetworkChange, OwnerErased, PersonErased
+from shared.messages.network import (
+    ErasureConfirmed,
+    NetworkChange,
+    OwnerErased,
+    PersonChanged,
+    PersonErased,
+)
 from shared.service import ServiceRuntime
 
 logger = logging.getLogger("springboard.ingest")
 
 SOURCE = "springboard.ingest"
+
+
+def once_per_person(updates: list[Envelope[Any]]) -> list[Envelope[Any]]:
+    """A person named by many inputs of a batch (the owner, in every meeting) is published
+    once: where they first appear, in their latest state. The projection keeps only the
+    last write of a person anyway, and nothing is published before them that names them.
+    An owner with an erasure or merge in the batch keeps every update, as order matters."""
+    erasing = {u.owner_id for u in updates if isinstance(u.data, PersonErased | OwnerErased)}
+    latest: dict[tuple[str, str], Envelope[Any]] = {}
+    for update in updates:
+        if isinstance(update.data, PersonChanged) and update.owner_id not in erasing:
+            latest[(update.owner_id, update.data.person_id)] = update
+    out = []
+    published: set[tuple[str, str]] = set()
+    for update in updates:
+        if not isinstance(update.data, PersonChanged) or update.owner_id in erasing:
+            out.append(update)
+            continue
+        key = (update.owner_id, update.data.person_id)
+        if key in published:
+            continue
+        published.add(key)
+        last = latest[key]
+        out.append(update if last is update else update.model_copy(update={"data": last.data}))
+    return out
 
 
 def build_router(runtime: ServiceRuntime) -> KafkaRouter:
@@ -80,7 +111,7 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
                     )
                 )
         merges_seen.extend(session.info.pop("merges", []))
-        return out
+        return once_per_person(out)
 
     async def confirm_erasures(requests: list[Decoded], updates: list[Envelope[Any]]) -> None:
         """Erase requests done here: tell the services that keep copies, and confirm —
