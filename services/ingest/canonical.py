@@ -147,11 +147,15 @@ def resolve_person(
     updates["is_self"] = person.is_self or any(k == "email" and v in own_emails for k, v in keys)
     if facts.introduced_by and facts.introduced_by != person.person_id:
         updates["introduced_by"] = facts.introduced_by
+    company_before = person.company
     for field, value in updates.items():
         if getattr(person, field) != value:  # an unchanged person stays clean: no UPDATE
             setattr(person, field, value)
     if person not in session:
         store.save_person(session, person=person)
+        store.company_changed(session, person, None)
+    elif person.company != company_before:
+        store.company_changed(session, person, company_before)
     store.add_keys(
         session,
         owner_id=owner_id,
@@ -426,14 +430,38 @@ def _keys_named(session: Session, owner_id: str, source: str, data: Any) -> list
     return keys_for(emails=emails)
 
 
+def _company_if_new(session: Session, owner_id: str, source: str, data: Any) -> str | None:
+    """The company of a person this input would create: a close name there is the same
+    person (``merges.same_person_by_name``)."""
+    if isinstance(data, inputs.AttendanceRecorded):
+        keys = keys_for(emails=[data.email])
+    elif isinstance(data, inputs.ContactUpserted):
+        keys = _contact_keys(session, owner_id, source, data)
+    else:
+        return None
+    if not (data.full_name and data.company):
+        return None
+    cache = store.key_cache(session)
+    if any(cache.get((owner_id, k)) for k in keys):
+        return None  # a known person: no name matching
+    return normalise.company(data.company)
+
+
 def look_up_people(session: Session, batch: Sequence[tuple[str, str, Any]]) -> None:
-    """Look up everyone a batch of (owner, source, input) names, one query per owner,
-    instead of one query per input."""
+    """Look up everyone a batch of (owner, source, input) names, and the people at the
+    companies of those who are new, one query each per owner instead of per input."""
     keys: dict[str, list[Key]] = {}
     for owner_id, source, data in batch:
         keys.setdefault(owner_id, []).extend(_keys_named(session, owner_id, source, data))
     for owner_id, owner_keys in keys.items():
         store.look_up_keys(session, owner_id, owner_keys)
+    companies: dict[str, list[str]] = {}
+    for owner_id, source, data in batch:
+        company = _company_if_new(session, owner_id, source, data)
+        if company:
+            companies.setdefault(owner_id, []).append(company)
+    for owner_id, names in companies.items():
+        store.look_up_companies(session, owner_id, names)
 
 
 def apply(session: Session, *, owner_id: str, source: str, data: Any) -> list[Change]:

@@ -123,7 +123,7 @@ def merge(
             merged_at=now,
         )
     )
-    store.forget_keys(session)  # cached keys may point at the merged person
+    store.forget_looked_up(session)  # cached keys may point at the merged person
     session.info.setdefault("merges", []).append("keys")
     session.flush()
     return changes
@@ -207,7 +207,7 @@ def undo(session: Session, *, owner_id: str, merge_id: str) -> list[Any]:
             changes.append(interaction_of(meeting))
     record.undone_at = datetime.now(UTC)
     session.add(record)
-    store.forget_keys(session)
+    store.forget_looked_up(session)
     session.flush()
     from services.ingest.canonical import person_changed
 

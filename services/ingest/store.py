@@ -66,9 +66,10 @@ def key_cache(session: Session) -> dict[tuple[str, Key], str | None]:
     return cache
 
 
-def forget_keys(session: Session) -> None:
-    """Keys moved (a merge, an undo, an erasure): look them up again."""
+def forget_looked_up(session: Session) -> None:
+    """Keys or people moved (a merge, an undo, an erasure): look them up again."""
     session.info.pop("resolved_keys", None)
+    session.info.pop("people_by_company", None)
 
 
 def find_person_ids(
@@ -116,14 +117,46 @@ def look_up_keys(session: Session, owner_id: str, keys: Sequence[Key]) -> None:
             _pin(session, person)
 
 
-def people_at_company(session: Session, *, owner_id: str, company: str) -> list[IngestPerson]:
-    return list(
-        session.exec(
-            select(IngestPerson).where(
-                IngestPerson.owner_id == owner_id, IngestPerson.company == company
-            )
-        ).all()
+def _by_company(session: Session) -> dict[tuple[str, str], list[IngestPerson]]:
+    """People looked up by (owner, company) in this transaction, kept in step with the
+    people it creates or moves (``company_changed``)."""
+    cache: dict[tuple[str, str], list[IngestPerson]] = session.info.setdefault(
+        "people_by_company", {}
     )
+    return cache
+
+
+def look_up_companies(session: Session, owner_id: str, companies: Sequence[str]) -> None:
+    """Read the people at many companies of one owner at once (a whole batch's)."""
+    cache = _by_company(session)
+    wanted = sorted({c for c in companies if (owner_id, c) not in cache})
+    if not wanted:
+        return
+    for company in wanted:
+        cache[(owner_id, company)] = []
+    for person in session.exec(
+        select(IngestPerson).where(
+            IngestPerson.owner_id == owner_id, col(IngestPerson.company).in_(wanted)
+        )
+    ):
+        cache[(owner_id, person.company or "")].append(_pin(session, person))
+
+
+def people_at_company(session: Session, *, owner_id: str, company: str) -> list[IngestPerson]:
+    look_up_companies(session, owner_id, [company])
+    return list(_by_company(session)[(owner_id, company)])
+
+
+def company_changed(session: Session, person: IngestPerson, before: str | None) -> None:
+    """``person`` is new or moved from ``before``: keep the people by company in step."""
+    cache = _by_company(session)
+    if before is not None and (person.owner_id, before) in cache:
+        old = cache[(person.owner_id, before)]
+        old[:] = [p for p in old if p is not person]
+    if person.company is not None and (person.owner_id, person.company) in cache:
+        new = cache[(person.owner_id, person.company)]
+        if all(p is not person for p in new):
+            new.append(person)
 
 
 def _of_person(session: Session, table: type[T], *, owner_id: str, person_id: str) -> list[T]:
@@ -268,7 +301,7 @@ def save_favour(
 
 def erase_person(session: Session, *, owner_id: str, person_id: str) -> None:
     write_pending(session)
-    forget_keys(session)
+    forget_looked_up(session)
     session.exec(
         delete(IngestPersonKey).where(
             col(IngestPersonKey.owner_id) == owner_id, col(IngestPersonKey.person_id) == person_id
@@ -298,7 +331,7 @@ def erase_person(session: Session, *, owner_id: str, person_id: str) -> None:
 
 def erase_owner(session: Session, *, owner_id: str) -> None:
     write_pending(session)
-    forget_keys(session)
+    forget_looked_up(session)
     _owners(session).pop(owner_id, None)
     for table in TABLES:
         column: Any = table.owner_id  # type: ignore[attr-defined]

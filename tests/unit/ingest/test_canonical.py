@@ -157,8 +157,35 @@ def test_looking_up_a_batch_at_once_changes_nothing_but_the_queries(engine) -> N
         ContactUpserted(external_id="c1", full_name="Anna Berg", emails=["anna@x.example"]),
         ContactUpserted(external_id="c2", full_name="A. Berg", phones=["+46701234567"]),
         meeting("anna@x.example", "bo@y.example", uid="m0"),
+        ContactUpserted(external_id="c4", full_name="Karin Ek", company="Volvo", emails=["k@v.se"]),
+    ]
+    at_event = [
+        # a new address with a close name at a known person's company: the same person
+        AttendanceRecorded(
+            event_external_id="e1",
+            email="k.ek@home.example",
+            full_name="Karin Ek",
+            company="Volvo AB",
+            status="registered",
+        ),
+        # two new addresses, one name and company: the second finds the first of the batch
+        AttendanceRecorded(
+            event_external_id="e1",
+            email="sven@x.example",
+            full_name="Sven Olsson",
+            company="Scania",
+            status="registered",
+        ),
+        AttendanceRecorded(
+            event_external_id="e1",
+            email="s.olsson@y.example",
+            full_name="Sven Olsson",
+            company="Scania",
+            status="registered",
+        ),
     ]
     batch = [
+        *at_event,
         meeting("anna@x.example", "new@z.example", uid="m1"),
         meeting("new@z.example", "bo@y.example", uid="m2"),
         meeting("anna@x.example", "new@z.example", uid="m3"),
@@ -176,16 +203,19 @@ def test_looking_up_a_batch_at_once_changes_nothing_but_the_queries(engine) -> N
     queries: dict[bool, list[str]] = {}
     results = {}
     for looked_up, target in ((False, engine), (True, other)):
-        apply_batch(target, "o1", before, looked_up=False)
+        known = apply_batch(target, "o1", before, looked_up=False)
         seen: list[str] = []
         event.listen(target, "before_cursor_execute", lambda *a, seen=seen: seen.append(a[2]))
         results[looked_up] = apply_batch(target, "o1", batch, looked_up=looked_up)
         queries[looked_up] = [q for q in seen if "FROM ingest_person_key " in q]
     assert results[True] == results[False]
+    karin, sven, olsson = (r[0] for r in results[True][:3])
+    assert karin.person_id == known[-1][-1].person_id  # the contact Karin Ek at Volvo
+    assert sven.person_id == olsson.person_id
     assert any(
         isinstance(c, PersonChanged) and c.full_name == "Anna Berg" for c in results[True][-1]
     )
     assert any(isinstance(c, PersonErased) for c in results[True][-1])  # merged away
-    # Input by input: one query per new address (anna, new, bo) and one for the contact.
-    # Looked up: one for the batch. Both: the merge moving the keys of the merged record.
-    assert (len(queries[False]), len(queries[True])) == (4 + 1, 1 + 1)
+    # Input by input: one query per new address (three at the event, anna, new, bo) and one
+    # for the contact. Looked up: one for the batch. Both: the merge moving the keys.
+    assert (len(queries[False]), len(queries[True])) == (7 + 1, 1 + 1)
