@@ -8,6 +8,7 @@ then let FastStream commit the offsets.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,28 +34,29 @@ logger = logging.getLogger("springboard.ingest")
 SOURCE = "springboard.ingest"
 
 
-def once_per_person(updates: list[Envelope[Any]]) -> list[Envelope[Any]]:
-    """A person named by many inputs of a batch (the owner, in every meeting) is published
-    once: where they first appear, in their latest state. The projection keeps only the
-    last write of a person anyway, and nothing is published before them that names them.
-    An owner with an erasure or merge in the batch keeps every update, as order matters."""
-    erasing = {u.owner_id for u in updates if isinstance(u.data, PersonErased | OwnerErased)}
-    latest: dict[tuple[str, str], Envelope[Any]] = {}
-    for update in updates:
-        if isinstance(update.data, PersonChanged) and update.owner_id not in erasing:
-            latest[(update.owner_id, update.data.person_id)] = update
-    out = []
+def once_per_person(changes: Sequence[tuple[str, Any]]) -> list[tuple[int, Any]]:
+    """Of a batch's (owner, change) pairs, the positions to publish and what: a person
+    named by many inputs (the owner, in every meeting) once, where they first appear, in
+    their latest state. The projection keeps only the last write of a person anyway, and
+    nothing before them names them. An owner with an erasure or merge in the batch keeps
+    every change, as order matters there."""
+    erasing = {owner for owner, c in changes if isinstance(c, PersonErased | OwnerErased)}
+
+    def person_key(owner: str, change: Any) -> tuple[str, str] | None:
+        if isinstance(change, PersonChanged) and owner not in erasing:
+            return owner, change.person_id
+        return None
+
+    latest = {key: c for o, c in changes if (key := person_key(o, c)) is not None}
+    out: list[tuple[int, Any]] = []
     published: set[tuple[str, str]] = set()
-    for update in updates:
-        if not isinstance(update.data, PersonChanged) or update.owner_id in erasing:
-            out.append(update)
-            continue
-        key = (update.owner_id, update.data.person_id)
-        if key in published:
-            continue
-        published.add(key)
-        last = latest[key]
-        out.append(update if last is update else update.model_copy(update={"data": last.data}))
+    for index, (owner, change) in enumerate(changes):
+        key = person_key(owner, change)
+        if key is None:
+            out.append((index, change))
+        elif key not in published:
+            published.add(key)
+            out.append((index, latest[key]))
     return out
 
 
@@ -87,31 +89,36 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
     )
 
     def apply_batch(session: Session, batch: list[Decoded]) -> list[Envelope[Any]]:
-        out: list[Envelope[Any]] = []
         canonical.look_up_people(
             session, [(i.envelope.owner_id, i.envelope.source, i.envelope.data) for i in batch]
         )
+        made: list[tuple[Decoded, int]] = []  # the input of each change, and its index there
+        changes: list[tuple[str, Any]] = []
         for item in batch:
             envelope = item.envelope
-            # An update's time is when its input reached Kafka (fact times are in the data).
-            arrived = datetime.fromtimestamp(item.record.timestamp / 1000, UTC)
-            changes = canonical.apply(
+            applied = canonical.apply(
                 session, owner_id=envelope.owner_id, source=envelope.source, data=envelope.data
             )
-            for index, change in enumerate(changes):
-                out.append(
-                    wrap(
-                        change,
-                        owner_id=envelope.owner_id,
-                        source=SOURCE,
-                        time=arrived,
-                        correlation_id=envelope.correlation_id or envelope.id,
-                        # Derived ids: a replayed input yields the very same updates.
-                        message_id=f"{envelope.id}/{index}",
-                    )
-                )
+            made += [(item, index) for index in range(len(applied))]
+            changes += [(envelope.owner_id, change) for change in applied]
         merges_seen.extend(session.info.pop("merges", []))
-        return once_per_person(out)
+        out = []
+        for position, change in once_per_person(changes):
+            item, index = made[position]
+            envelope = item.envelope
+            out.append(
+                wrap(
+                    change,
+                    owner_id=envelope.owner_id,
+                    source=SOURCE,
+                    # An update's time is when its input reached Kafka (facts carry their own).
+                    time=datetime.fromtimestamp(item.record.timestamp / 1000, UTC),
+                    correlation_id=envelope.correlation_id or envelope.id,
+                    # Derived ids: a replayed input yields the very same updates.
+                    message_id=f"{envelope.id}/{index}",
+                )
+            )
+        return out
 
     async def confirm_erasures(requests: list[Decoded], updates: list[Envelope[Any]]) -> None:
         """Erase requests done here: tell the services that keep copies, and confirm —
