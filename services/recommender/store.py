@@ -218,16 +218,22 @@ def owners_due(
 ) -> list[RecOwnerState]:
     """Owners whose network changed at least ``debounce`` ago and were not scored since,
     or who were last scored more than ``refresh`` ago."""
-    rows = session.exec(
-        select(RecOwnerState).where(
-            or_(
-                col(RecOwnerState.scored_at).is_(None),
-                col(RecOwnerState.changed_at) > col(RecOwnerState.scored_at),
-                col(RecOwnerState.scored_at) < now - refresh,
+    return list(
+        session.exec(
+            select(RecOwnerState).where(
+                or_(
+                    col(RecOwnerState.scored_at).is_(None),
+                    col(RecOwnerState.changed_at) > col(RecOwnerState.scored_at),
+                    col(RecOwnerState.scored_at) < now - refresh,
+                ),
+                # settled: while updates flow, most owners are not (asked after every batch)
+                or_(
+                    col(RecOwnerState.changed_at).is_(None),
+                    col(RecOwnerState.changed_at) <= now - debounce,
+                ),
             )
-        )
-    ).all()
-    return [r for r in rows if r.changed_at is None or as_utc(r.changed_at) <= now - debounce]
+        ).all()
+    )
 
 
 def mark_scored(session: Session, *, owner_id: str, at: datetime) -> None:
