@@ -153,8 +153,7 @@ def resolve_person(
             setattr(person, field, value)
     if person not in session:
         store.save_person(session, person=person)
-        store.company_changed(session, person, None)
-    elif person.company != company_before:
+    if person.company != company_before:  # a new person's was None
         store.company_changed(session, person, company_before)
     store.add_keys(
         session,
@@ -430,35 +429,25 @@ def _keys_named(session: Session, owner_id: str, source: str, data: Any) -> list
     return keys_for(emails=emails)
 
 
-def _company_if_new(session: Session, owner_id: str, source: str, data: Any) -> str | None:
-    """The company of a person this input would create: a close name there is the same
-    person (``merges.same_person_by_name``)."""
-    if isinstance(data, inputs.AttendanceRecorded):
-        keys = keys_for(emails=[data.email])
-    elif isinstance(data, inputs.ContactUpserted):
-        keys = _contact_keys(session, owner_id, source, data)
-    else:
-        return None
-    if not (data.full_name and data.company):
-        return None
-    cache = store.key_cache(session)
-    if any(cache.get((owner_id, k)) for k in keys):
-        return None  # a known person: no name matching
-    return normalise.company(data.company)
-
-
 def look_up_people(session: Session, batch: Sequence[tuple[str, str, Any]]) -> None:
     """Look up everyone a batch of (owner, source, input) names, and the people at the
-    companies of those who are new, one query each per owner instead of per input."""
+    companies of those who are new (a close name there is the same person:
+    ``merges.same_person_by_name``), one query each per owner instead of per input."""
+    named = [
+        (owner, data, _keys_named(session, owner, source, data)) for owner, source, data in batch
+    ]
     keys: dict[str, list[Key]] = {}
-    for owner_id, source, data in batch:
-        keys.setdefault(owner_id, []).extend(_keys_named(session, owner_id, source, data))
+    for owner_id, _, input_keys in named:
+        keys.setdefault(owner_id, []).extend(input_keys)
     for owner_id, owner_keys in keys.items():
         store.look_up_keys(session, owner_id, owner_keys)
+    cache = store.key_cache(session)
     companies: dict[str, list[str]] = {}
-    for owner_id, source, data in batch:
-        company = _company_if_new(session, owner_id, source, data)
-        if company:
+    for owner_id, data, input_keys in named:
+        if not isinstance(data, inputs.AttendanceRecorded | inputs.ContactUpserted):
+            continue
+        company = normalise.company(data.company) if data.full_name and data.company else None
+        if company and not any(cache.get((owner_id, k)) for k in input_keys):  # no one known
             companies.setdefault(owner_id, []).append(company)
     for owner_id, names in companies.items():
         store.look_up_companies(session, owner_id, names)
