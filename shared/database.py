@@ -108,22 +108,33 @@ def upsert(
 
 
 def upsert_later(
-    session: Session, table: type[SQLModel], rows: Sequence[dict[str, Any]], *, keys: Sequence[str]
+    session: Session,
+    table: type[SQLModel],
+    rows: Sequence[dict[str, Any]],
+    *,
+    keys: Sequence[str],
+    update: Sequence[str] | None = None,
 ) -> None:
     """Queue rows for one bulk upsert per table when the transaction commits (or when
     ``write_pending`` is called before reading them back): one round trip per batch of
-    messages instead of one per message. A later row with the same key replaces an earlier."""
+    messages instead of one per message. A later row with the same key replaces an earlier,
+    unless ``update`` is empty: then, as in the database, the first one written stays."""
     pending = session.info.setdefault("pending_upserts", {})
-    queued = pending.setdefault((table, tuple(keys)), {})
+    columns = tuple(update) if update is not None else None
+    queued = pending.setdefault((table, tuple(keys), columns), {})
     for row in rows:
-        queued[tuple(row[k] for k in keys)] = row
+        key = tuple(row[k] for k in keys)
+        if columns == ():
+            queued.setdefault(key, row)
+        else:
+            queued[key] = row
 
 
 def write_pending(session: Session) -> None:
     """Write the rows ``upsert_later`` queued in this session."""
     pending = session.info.pop("pending_upserts", {})
-    for (table, keys), rows in pending.items():
-        upsert(session, table, list(rows.values()), keys=keys)
+    for (table, keys, update), rows in pending.items():
+        upsert(session, table, list(rows.values()), keys=keys, update=update)
 
 
 @event.listens_for(Session, "before_commit")

@@ -432,25 +432,21 @@ def _keys_named(session: Session, owner_id: str, source: str, data: Any) -> list
 def look_up_people(session: Session, batch: Sequence[tuple[str, str, Any]]) -> None:
     """Look up everyone a batch of (owner, source, input) names, and the people at the
     companies of those who are new (a close name there is the same person:
-    ``merges.same_person_by_name``), one query each per owner instead of per input."""
+    ``merges.same_person_by_name``): one query each for the whole batch instead of per input."""
+    store.look_up_owners(session, [owner_id for owner_id, _, _ in batch])
     named = [
         (owner, data, _keys_named(session, owner, source, data)) for owner, source, data in batch
     ]
-    keys: dict[str, list[Key]] = {}
-    for owner_id, _, input_keys in named:
-        keys.setdefault(owner_id, []).extend(input_keys)
-    for owner_id, owner_keys in keys.items():
-        store.look_up_keys(session, owner_id, owner_keys)
+    store.look_up_keys(session, [(owner_id, k) for owner_id, _, keys in named for k in keys])
     cache = store.key_cache(session)
-    companies: dict[str, list[str]] = {}
+    companies: list[tuple[str, str]] = []
     for owner_id, data, input_keys in named:
         if not isinstance(data, inputs.AttendanceRecorded | inputs.ContactUpserted):
             continue
         company = normalise.company(data.company) if data.full_name and data.company else None
         if company and not any(cache.get((owner_id, k)) for k in input_keys):  # no one known
-            companies.setdefault(owner_id, []).append(company)
-    for owner_id, names in companies.items():
-        store.look_up_companies(session, owner_id, names)
+            companies.append((owner_id, company))
+    store.look_up_companies(session, companies)
 
 
 def apply(session: Session, *, owner_id: str, source: str, data: Any) -> list[Change]:

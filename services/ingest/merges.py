@@ -167,6 +167,7 @@ def undo(session: Session, *, owner_id: str, merge_id: str) -> list[Any]:
         return []
     restored = IngestPerson.model_validate(record.merged_person)
     session.add(restored)
+    write_pending(session)  # keys queued by ``store.add_keys`` first
     for kind, value in record.moved["keys"]:
         key = session.get(IngestPersonKey, (owner_id, kind, value))
         if key is not None:

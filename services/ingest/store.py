@@ -32,10 +32,20 @@ def _owners(session: Session) -> dict[str, IngestOwner | None]:
 
 
 def get_owner(session: Session, *, owner_id: str) -> IngestOwner | None:
+    look_up_owners(session, [owner_id])
+    return _owners(session)[owner_id]
+
+
+def look_up_owners(session: Session, owner_ids: Sequence[str]) -> None:
+    """Read many owners at once (a whole batch's)."""
     owners = _owners(session)
-    if owner_id not in owners:
-        owners[owner_id] = session.get(IngestOwner, owner_id)
-    return owners[owner_id]
+    wanted = {o for o in owner_ids if o not in owners}
+    if not wanted:
+        return
+    for owner_id in wanted:
+        owners[owner_id] = None
+    for owner in session.exec(select(IngestOwner).where(col(IngestOwner.owner_id).in_(wanted))):
+        owners[owner.owner_id] = owner
 
 
 def save_owner(
@@ -89,25 +99,36 @@ def _claimed(session: Session, owner_id: str, keys: Sequence[Key]) -> dict[Key, 
     """The people the keys point at, from the database."""
     if not keys:
         return {}
+    found = _claimed_by_owner(session, [(owner_id, k) for k in keys])
+    return {key: person_id for (_, key), person_id in found.items()}
+
+
+def _claimed_by_owner(
+    session: Session, keys: Sequence[tuple[str, Key]]
+) -> dict[tuple[str, Key], str]:
+    """The people (owner, key) pairs point at, in one query whatever the owners."""
+    write_pending(session)  # keys queued by ``add_keys`` first
+    wanted = set(keys)
     rows = session.exec(
         select(IngestPersonKey).where(
-            IngestPersonKey.owner_id == owner_id,
-            col(IngestPersonKey.value).in_([value for _, value in keys]),
+            col(IngestPersonKey.owner_id).in_({owner for owner, _ in wanted}),
+            col(IngestPersonKey.value).in_({value for _, (_, value) in wanted}),
         )
     ).all()
-    return {(row.kind, row.value): row.person_id for row in rows}
+    found = {(row.owner_id, (row.kind, row.value)): row.person_id for row in rows}
+    return {pair: person_id for pair, person_id in found.items() if pair in wanted}
 
 
-def look_up_keys(session: Session, owner_id: str, keys: Sequence[Key]) -> None:
-    """Look up many keys of one owner at once (a whole batch's), and read the people they
+def look_up_keys(session: Session, keys: Sequence[tuple[str, Key]]) -> None:
+    """Look up many (owner, key) pairs at once (a whole batch's), and read the people they
     point at, so that resolving each input needs no query of its own."""
     cache = key_cache(session)
-    wanted = [k for k in dict.fromkeys(keys) if (owner_id, k) not in cache]
+    wanted = [pair for pair in dict.fromkeys(keys) if pair not in cache]
     if not wanted:
         return
-    found = _claimed(session, owner_id, wanted)
-    for key in wanted:
-        cache[(owner_id, key)] = found.get(key)
+    found = _claimed_by_owner(session, wanted)
+    for pair in wanted:
+        cache[pair] = found.get(pair)
     pinned = session.info.setdefault("pinned_people", {})
     unread = {p for p in found.values() if p not in pinned}
     if unread:
@@ -126,24 +147,27 @@ def _by_company(session: Session) -> dict[tuple[str, str], list[IngestPerson]]:
     return cache
 
 
-def look_up_companies(session: Session, owner_id: str, companies: Sequence[str]) -> None:
-    """Read the people at many companies of one owner at once (a whole batch's)."""
+def look_up_companies(session: Session, companies: Sequence[tuple[str, str]]) -> None:
+    """Read the people at many (owner, company) pairs at once (a whole batch's)."""
     cache = _by_company(session)
-    wanted = sorted({c for c in companies if (owner_id, c) not in cache})
+    wanted = sorted({pair for pair in companies if pair not in cache})
     if not wanted:
         return
-    for company in wanted:
-        cache[(owner_id, company)] = []
+    for pair in wanted:
+        cache[pair] = []
     for person in session.exec(
         select(IngestPerson).where(
-            IngestPerson.owner_id == owner_id, col(IngestPerson.company).in_(wanted)
+            col(IngestPerson.owner_id).in_({owner for owner, _ in wanted}),
+            col(IngestPerson.company).in_({company for _, company in wanted}),
         )
     ):
-        cache[(owner_id, person.company or "")].append(_pin(session, person))
+        pair = (person.owner_id, person.company or "")
+        if pair in cache:  # the query's cross product also finds other owners' companies
+            cache[pair].append(_pin(session, person))
 
 
 def people_at_company(session: Session, *, owner_id: str, company: str) -> list[IngestPerson]:
-    look_up_companies(session, owner_id, [company])
+    look_up_companies(session, [(owner_id, company)])
     return list(_by_company(session)[(owner_id, company)])
 
 
@@ -190,10 +214,11 @@ def meetings_with(session: Session, *, owner_id: str, person_id: str) -> list[In
 
 
 def add_keys(session: Session, *, owner_id: str, person_id: str, keys: Sequence[Key]) -> None:
-    """Point unclaimed keys at ``person_id``; a key that belongs to someone else stays theirs."""
+    """Point unclaimed keys at ``person_id``; a key that belongs to someone else stays theirs.
+    Written with the batch: until then the key look-up (``key_cache``) answers for them."""
     if not keys:
         return
-    upsert(
+    upsert_later(
         session,
         IngestPersonKey,
         [{"owner_id": owner_id, "kind": k, "value": v, "person_id": person_id} for k, v in keys],
@@ -219,6 +244,7 @@ def save_person(session: Session, *, person: IngestPerson) -> None:
 
 
 def person_ids_with_email(session: Session, *, owner_id: str, emails: Sequence[str]) -> list[str]:
+    write_pending(session)  # keys queued by ``add_keys`` first
     return list(
         session.exec(
             select(IngestPersonKey.person_id).where(
