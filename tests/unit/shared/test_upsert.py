@@ -1,0 +1,85 @@
+"""Bulk upserts: the COPY path on PostgreSQL writes exactly what executing the rows in order
+would, JSON columns, repeated keys and partial updates included."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from services.recommender.models import RecInteraction, RecOwnerState
+from shared import database
+from shared.settings import DatabaseSettings
+
+AT = datetime(2026, 3, 12, 9, tzinfo=UTC)
+KEYS = ["owner_id", "interaction_id"]
+
+
+def meeting(index: int, *people: str) -> dict:
+    return {
+        "owner_id": "o1",
+        "interaction_id": f"i{index}",
+        "occurred_at": AT + timedelta(days=index),
+        "person_ids": list(people),
+        "organizer_id": people[0] if people else None,
+        "cancelled": False,
+    }
+
+
+@pytest.fixture
+def engine(postgres: DatabaseSettings):
+    if not postgres.url:
+        pytest.skip("needs PostgreSQL (COPY)")
+    engine = database.make_engine(postgres.url, schema_name=postgres.schema_name)
+    database.create_tables(engine, [RecInteraction, RecOwnerState])
+    yield engine
+    with database.transaction(engine) as session:
+        for table in (RecInteraction, RecOwnerState):
+            session.execute(table.__table__.delete())  # type: ignore[attr-defined]
+
+
+def table_rows(engine, table) -> list:
+    with Session(engine) as session:
+        return [r.model_dump() for r in session.exec(select(table)).all()]
+
+
+def write(engine, copy_from: int, monkeypatch, steps) -> list[dict]:
+    """Run ``steps`` (upsert calls) in one transaction with the COPY threshold at
+    ``copy_from`` rows, and return what the table holds."""
+    monkeypatch.setattr(database, "COPY_FROM_ROWS", copy_from)
+    with database.transaction(engine) as session:
+        for table, rows, update in steps:
+            database.upsert(session, table, rows, keys=KEYS, update=update)
+    written = sorted(table_rows(engine, RecInteraction), key=lambda r: r["interaction_id"])
+    with database.transaction(engine) as session:
+        session.execute(RecInteraction.__table__.delete())  # type: ignore[attr-defined]
+    return written
+
+
+def test_copy_writes_what_executing_the_rows_in_order_writes(engine, monkeypatch) -> None:
+    batch = [meeting(i % 30, f"p{i}", "anna") for i in range(45)]  # 15 keys written twice
+    steps = [
+        (RecInteraction, batch, None),
+        (RecInteraction, [meeting(i, "bo") for i in range(25, 40)], []),  # new keys only land
+        (RecInteraction, [meeting(i, "cy") for i in range(20)], ["person_ids"]),
+    ]
+    by_copy = write(engine, 1, monkeypatch, steps)
+    one_by_one = write(engine, 10**6, monkeypatch, steps)
+    assert by_copy == one_by_one
+    assert len(by_copy) == 40
+    first = by_copy[0]
+    assert (first["interaction_id"], first["person_ids"]) == ("i0", ["cy"])
+    assert first["organizer_id"] == "p30"  # the partial update left it as the batch wrote it
+    assert [r["person_ids"] for r in by_copy if r["interaction_id"] == "i29"] == [["p29", "anna"]]
+    assert [r["person_ids"] for r in by_copy if r["interaction_id"] == "i35"] == [["bo"]]
+
+
+def test_upsert_later_keeps_the_first_row_when_existing_rows_stay(engine) -> None:
+    with database.transaction(engine) as session:
+        database.upsert_later(session, RecInteraction, [meeting(1, "anna")], keys=KEYS, update=[])
+        database.upsert_later(session, RecInteraction, [meeting(1, "bo")], keys=KEYS, update=[])
+        database.upsert_later(session, RecInteraction, [meeting(2, "anna")], keys=KEYS)
+        database.upsert_later(session, RecInteraction, [meeting(2, "bo")], keys=KEYS)
+    written = {r["interaction_id"]: r["person_ids"] for r in table_rows(engine, RecInteraction)}
+    assert written == {"i1": ["anna"], "i2": ["bo"]}
