@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, delete, func, or_, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, SQLModel, col, delete, func, or_, select
 
 from services.recommender.models import (
     TABLES,
@@ -267,7 +268,14 @@ def record_issued(
     )
 
 
+def _columns(table: type[SQLModel], *names: str) -> Any:
+    """A query for some columns of ``table``, as plain rows."""
+    columns = table.__table__.c  # type: ignore[attr-defined]
+    return sa_select(*(columns[name] for name in names))
+
+
 def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot:
+    # Plain rows, not ORM objects: building an object per row cost more than the query.
     people = {
         r.person_id: Person(
             id=r.person_id,
@@ -282,7 +290,22 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
             is_self=r.is_self,
             introduced_by=r.introduced_by,
         )
-        for r in session.exec(select(RecPerson).where(RecPerson.owner_id == owner_id))
+        for r in session.execute(
+            _columns(
+                RecPerson,
+                "person_id",
+                "full_name",
+                "company",
+                "function",
+                "seniority",
+                "industry",
+                "city",
+                "is_contact",
+                "is_customer",
+                "is_self",
+                "introduced_by",
+            ).where(RecPerson.owner_id == owner_id)
+        )
     }
     interactions = [
         Interaction(
@@ -291,10 +314,10 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
             person_ids=frozenset(r.person_ids),
             organizer_id=r.organizer_id,
         )
-        for r in session.exec(
-            select(RecInteraction).where(
-                RecInteraction.owner_id == owner_id, col(RecInteraction.cancelled).is_(False)
-            )
+        for r in session.execute(
+            _columns(
+                RecInteraction, "interaction_id", "occurred_at", "person_ids", "organizer_id"
+            ).where(RecInteraction.owner_id == owner_id, col(RecInteraction.cancelled).is_(False))
         )
     ]
     events = {
@@ -306,14 +329,26 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
             topics=tuple(r.topics or ()),
             series=r.series,
         )
-        for r in session.exec(select(RecEvent).where(RecEvent.owner_id == owner_id))
+        for r in session.execute(
+            _columns(RecEvent, "event_id", "title", "starts_at", "city", "topics", "series").where(
+                RecEvent.owner_id == owner_id
+            )
+        )
     }
     attendance: dict[str, dict[str, str]] = defaultdict(dict)
-    for r in session.exec(select(RecAttendance).where(RecAttendance.owner_id == owner_id)):
-        attendance[r.event_id][r.person_id] = r.status
+    for event_id, person_id, status in session.execute(
+        _columns(RecAttendance, "event_id", "person_id", "status").where(
+            RecAttendance.owner_id == owner_id
+        )
+    ):
+        attendance[event_id][person_id] = status
     favours = [
         Favour(person_id=r.person_id, direction=r.direction, kind=r.kind, at=as_utc(r.occurred_at))
-        for r in session.exec(select(RecFavour).where(RecFavour.owner_id == owner_id))
+        for r in session.execute(
+            _columns(RecFavour, "person_id", "direction", "kind", "occurred_at").where(
+                RecFavour.owner_id == owner_id
+            )
+        )
     ]
     goals_row = session.get(RecGoals, owner_id)
     goals = (
