@@ -13,6 +13,11 @@ import sys
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from shared.settings import KafkaSettings
+
+# Batches as large as the services take theirs.
+MAX_RECORDS = KafkaSettings().batch_max_records
+
 
 async def hop(bootstrap: str, group: str, source: str, target: str, count: int) -> None:
     consumer = AIOKafkaConsumer(
@@ -21,7 +26,7 @@ async def hop(bootstrap: str, group: str, source: str, target: str, count: int) 
         group_id=group,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
-        max_poll_records=1000,
+        max_poll_records=MAX_RECORDS,
         fetch_max_wait_ms=50,  # as the services (see KafkaSettings.fetch_max_wait_ms)
     )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
@@ -33,7 +38,7 @@ async def hop(bootstrap: str, group: str, source: str, target: str, count: int) 
         print("ready", flush=True)
         done = 0
         while done < count:
-            batches = await consumer.getmany(timeout_ms=200, max_records=1000)
+            batches = await consumer.getmany(timeout_ms=200, max_records=MAX_RECORDS)
             futures = []
             for records in batches.values():
                 for record in records:

@@ -61,6 +61,22 @@ def person_changed(person: IngestPerson) -> PersonChanged:
     )
 
 
+def _described(session: Session) -> dict[str, PersonChanged]:
+    """The ``PersonChanged`` of each person built in this transaction, dropped when they
+    change: a batch names the same people in meeting after meeting."""
+    memo: dict[str, PersonChanged] = session.info.setdefault("described_people", {})
+    return memo
+
+
+def describe(session: Session, person: IngestPerson) -> PersonChanged:
+    """``person_changed``, built once per person until they change."""
+    memo = _described(session)
+    change = memo.get(person.person_id)
+    if change is None:
+        change = memo[person.person_id] = person_changed(person)
+    return change
+
+
 def _name_from_email(email: str) -> str:
     local = email.split("@", 1)[0]
     return " ".join(part.capitalize() for part in local.replace("_", ".").split(".") if part)
@@ -128,8 +144,7 @@ def resolve_person(
             owner_id=owner_id,
             full_name=facts.full_name or _name_from_email(fallback),
         )
-    owner = store.get_owner(session, owner_id=owner_id)
-    own_emails = {normalise.email(e) for e in owner.emails} if owner else set()
+    own_emails = store.own_emails(session, owner_id=owner_id)
     updates: dict[str, Any] = {}
     if facts.full_name:
         updates["full_name"] = " ".join(facts.full_name.split())
@@ -151,6 +166,7 @@ def resolve_person(
     for field, value in updates.items():
         if getattr(person, field) != value:  # an unchanged person stays clean: no UPDATE
             setattr(person, field, value)
+            _described(session).pop(person.person_id, None)
     if person not in session:
         store.save_person(session, person=person)
     if person.company != company_before:  # a new person's was None
@@ -202,7 +218,7 @@ def apply_contact(
             session, owner_id, data.introduced_by_email, PersonFacts(is_contact=True)
         )
         introducer_id = introducer.person_id
-        changes.append(person_changed(introducer))
+        changes.append(describe(session, introducer))
     person = resolve_person(
         session,
         owner_id=owner_id,
@@ -219,7 +235,7 @@ def apply_contact(
             introduced_by=introducer_id,
         ),
     )
-    changes.append(person_changed(person))
+    changes.append(describe(session, person))
     return changes
 
 
@@ -237,7 +253,7 @@ def apply_meeting(
         people[person.person_id] = person
         if data.organizer_email and normalise.email(email) == normalise.email(data.organizer_email):
             organizer_id = person.person_id
-    changes += [person_changed(p) for p in people.values()]
+    changes += [describe(session, p) for p in people.values()]
     interaction_id = stable_id("i", owner_id, source, data.external_id)
     cancelled = data.cancelled or data.owner_declined
     store.save_meeting(
@@ -316,7 +332,7 @@ def apply_attendance(
         status=data.status.value,
     )
     return [
-        person_changed(person),
+        describe(session, person),
         AttendanceChanged(event_id=event_id, person_id=person.person_id, status=data.status.value),
     ]
 
@@ -331,13 +347,14 @@ def apply_goals(
     changes: list[Change] = []
     for email in emails:  # the owner is a person of their own network, marked as self
         changes.append(
-            person_changed(
+            describe(
+                session,
                 _by_email(
                     session,
                     owner_id,
                     email,
                     PersonFacts(full_name=data.full_name, city=data.home_city, is_contact=True),
-                )
+                ),
             )
         )
     changes.append(
@@ -367,7 +384,7 @@ def apply_favour(
         occurred_at=data.occurred_at,
     )
     return [
-        person_changed(person),
+        describe(session, person),
         FavourChanged(
             favour_id=favour_id,
             person_id=person.person_id,

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel, col, delete, select
 
+from services.ingest import normalise
 from services.ingest.identity import Key
 from services.ingest.models import (
     TABLES,
@@ -34,6 +35,17 @@ def _owners(session: Session) -> dict[str, IngestOwner | None]:
 def get_owner(session: Session, *, owner_id: str) -> IngestOwner | None:
     look_up_owners(session, [owner_id])
     return _owners(session)[owner_id]
+
+
+def own_emails(session: Session, *, owner_id: str) -> frozenset[str]:
+    """The owner's own addresses, normalised (asked for every person resolved)."""
+    cache: dict[str, frozenset[str]] = session.info.setdefault("own_emails", {})
+    if owner_id not in cache:
+        owner = get_owner(session, owner_id=owner_id)
+        cache[owner_id] = (
+            frozenset(normalise.email(e) for e in owner.emails) if owner else frozenset()
+        )
+    return cache[owner_id]
 
 
 def look_up_owners(session: Session, owner_ids: Sequence[str]) -> None:
@@ -64,6 +76,7 @@ def save_owner(
         ],
         keys=["owner_id"],
     )
+    session.info.get("own_emails", {}).pop(owner_id, None)
     stale = _owners(session).pop(owner_id, None)
     if stale is not None:
         session.expire(stale)  # the upsert went around the ORM
@@ -78,8 +91,14 @@ def key_cache(session: Session) -> dict[tuple[str, Key], str | None]:
 
 def forget_looked_up(session: Session) -> None:
     """Keys or people moved (a merge, an undo, an erasure): look them up again."""
-    session.info.pop("resolved_keys", None)
-    session.info.pop("people_by_company", None)
+    for name in (
+        "resolved_keys",
+        "people_by_company",
+        "pinned_people",
+        "own_emails",
+        "described_people",
+    ):
+        session.info.pop(name, None)
 
 
 def find_person_ids(
@@ -235,6 +254,10 @@ def _pin(session: Session, person: IngestPerson) -> IngestPerson:
 
 
 def get_person(session: Session, *, person_id: str) -> IngestPerson | None:
+    pinned = session.info.get("pinned_people")
+    if pinned is not None and person_id in pinned:  # cheaper than the identity map
+        person: IngestPerson | None = pinned[person_id]
+        return person
     person = session.get(IngestPerson, person_id)
     return _pin(session, person) if person is not None else None
 
