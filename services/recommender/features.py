@@ -76,9 +76,11 @@ def meeting_chance(
     gaps = [max(days_between(a, b), 1.0) for a, b in itertools.pairwise(times)]
     logs = [math.log(g) for g in gaps]
     if len(logs) >= 2:
-        rhythm = statistics.NormalDist(
-            statistics.fmean(logs), max(statistics.stdev(logs), MIN_LOG_SPREAD)
-        )
+        mean = statistics.fmean(logs)
+        # The sample standard deviation in floats (``statistics.stdev`` computes it exactly,
+        # with fractions, at ten times the cost: a fifth of scoring an owner).
+        spread = math.sqrt(sum((x - mean) ** 2 for x in logs) / (len(logs) - 1))
+        rhythm = statistics.NormalDist(mean, max(spread, MIN_LOG_SPREAD))
     elif logs:
         rhythm = statistics.NormalDist(logs[0], 0.5)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from services.recommender import backtest, drivers, explain, ranking
@@ -13,7 +14,13 @@ from shared.messages.recommendations import RankedItem, RecommendationsMade, Sug
 
 def rankers(models: Mapping[SuggestionKind, Ranker] | None = None) -> dict[SuggestionKind, Ranker]:
     """The promoted model of each kind, else the prior."""
-    return {kind: (models or {}).get(kind) or PriorRanker(kind) for kind in SuggestionKind}
+    return {kind: (models or {}).get(kind) or _prior(kind) for kind in SuggestionKind}
+
+
+@functools.cache
+def _prior(kind: SuggestionKind) -> PriorRanker:
+    """Built once: its weights are constants, and scoring never changes it."""
+    return PriorRanker(kind)
 
 
 def recommend(
