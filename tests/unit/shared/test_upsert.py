@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 from sqlmodel import Session, select
 
 from services.recommender.models import RecInteraction, RecOwnerState
 from shared import database
 from shared.settings import DatabaseSettings
+from tests.conftest import unique
 
 AT = datetime(2026, 3, 12, 9, tzinfo=UTC)
 KEYS = ["owner_id", "interaction_id"]
@@ -29,14 +31,16 @@ def meeting(index: int, *people: str) -> dict:
 
 @pytest.fixture
 def engine(postgres: DatabaseSettings):
+    """A schema of its own: the session's schema holds other tests' rows."""
     if not postgres.url:
         pytest.skip("needs PostgreSQL (COPY)")
-    engine = database.make_engine(postgres.url, schema_name=postgres.schema_name)
+    schema = unique("sb_upsert_")
+    engine = database.make_engine(postgres.url, schema_name=schema)
     database.create_tables(engine, [RecInteraction, RecOwnerState])
     yield engine
-    with database.transaction(engine) as session:
-        for table in (RecInteraction, RecOwnerState):
-            session.execute(table.__table__.delete())  # type: ignore[attr-defined]
+    engine.dispose()
+    with psycopg.connect(postgres.url.replace("+psycopg", ""), autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def table_rows(engine, table) -> list:
