@@ -15,8 +15,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from shared.settings import KafkaSettings
 
-# Batches as large as the services take theirs.
+# The services' consumer and producer batch sizes.
 MAX_RECORDS = KafkaSettings().batch_max_records
+PRODUCER_BATCH_BYTES = KafkaSettings().producer_batch_bytes
 
 
 async def hop(bootstrap: str, group: str, source: str, target: str, count: int) -> None:
@@ -29,7 +30,9 @@ async def hop(bootstrap: str, group: str, source: str, target: str, count: int) 
         max_poll_records=MAX_RECORDS,
         fetch_max_wait_ms=50,  # as the services (see KafkaSettings.fetch_max_wait_ms)
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=PRODUCER_BATCH_BYTES
+    )
     await producer.start()
     await consumer.start()
     try:

@@ -21,7 +21,9 @@ class Producer:
 
     def __init__(self, kafka: KafkaSettings) -> None:
         self._kafka = kafka
-        self._producer = AIOKafkaProducer(linger_ms=5, **aiokafka_options(kafka))
+        self._producer = AIOKafkaProducer(
+            linger_ms=5, max_batch_size=kafka.producer_batch_bytes, **aiokafka_options(kafka)
+        )
         self._pending: list[asyncio.Future[Any]] = []
         self.confirmed = 0
 

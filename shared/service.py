@@ -71,6 +71,7 @@ class ServiceRuntime:
         self.broker: KafkaBroker = make_broker(
             settings.kafka,
             client_id=f"springboard-{name}",
+            max_batch_size=settings.kafka.producer_batch_bytes,
             middlewares=[
                 KafkaPrometheusMiddleware(
                     registry=self.registry,
