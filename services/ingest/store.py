@@ -33,8 +33,10 @@ def _owners(session: Session) -> dict[str, IngestOwner | None]:
 
 
 def get_owner(session: Session, *, owner_id: str) -> IngestOwner | None:
-    look_up_owners(session, [owner_id])
-    return _owners(session)[owner_id]
+    owners = _owners(session)
+    if owner_id not in owners:
+        look_up_owners(session, [owner_id])
+    return owners[owner_id]
 
 
 def own_emails(session: Session, *, owner_id: str) -> frozenset[str]:
