@@ -15,9 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from shared.settings import KafkaSettings
 
-# The services' consumer and producer batch sizes.
-MAX_RECORDS = KafkaSettings().batch_max_records
-PRODUCER_BATCH_BYTES = KafkaSettings().producer_batch_bytes
+SERVICES = KafkaSettings()  # the services' client settings, defaults as shipped
 
 
 async def hop(bootstrap: str, group: str, source: str, target: str, count: int) -> None:
@@ -27,11 +25,11 @@ async def hop(bootstrap: str, group: str, source: str, target: str, count: int) 
         group_id=group,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
-        max_poll_records=MAX_RECORDS,
-        fetch_max_wait_ms=50,  # as the services (see KafkaSettings.fetch_max_wait_ms)
+        max_poll_records=SERVICES.batch_max_records,
+        fetch_max_wait_ms=SERVICES.fetch_max_wait_ms,
     )
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=PRODUCER_BATCH_BYTES
+        bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=SERVICES.producer_batch_bytes
     )
     await producer.start()
     await consumer.start()
@@ -41,7 +39,7 @@ async def hop(bootstrap: str, group: str, source: str, target: str, count: int) 
         print("ready", flush=True)
         done = 0
         while done < count:
-            batches = await consumer.getmany(timeout_ms=200, max_records=MAX_RECORDS)
+            batches = await consumer.getmany(timeout_ms=200, max_records=SERVICES.batch_max_records)
             futures = []
             for records in batches.values():
                 for record in records:

@@ -34,10 +34,7 @@ def copy_upsert(
     names = list(rows[0])
     processors = [_processors(table, session.get_bind().dialect).get(n) for n in names]
     unique: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in rows:
-        key = tuple(row[k] for k in keys)
-        if update or key not in unique:
-            unique[key] = row
+    keep_one_per_key(unique, rows, keys=keys, first_wins=not update)
     staging = sql.Identifier(f"_staging_{sa_table.name}")
     columns = sql.SQL(", ").join(map(sql.Identifier, names))
     connection = session.connection().connection.driver_connection
@@ -81,6 +78,21 @@ def copy_upsert(
                 staging,
             )
         )
+
+
+def keep_one_per_key(
+    kept: dict[tuple[Any, ...], dict[str, Any]],
+    rows: Sequence[dict[str, Any]],
+    *,
+    keys: Sequence[str],
+    first_wins: bool,
+) -> None:
+    """Add ``rows`` to ``kept`` by key: the last row of a key replaces an earlier one, or,
+    with ``first_wins`` (an upsert that leaves existing rows alone), the first one stays."""
+    for row in rows:
+        key = tuple(row[k] for k in keys)
+        if not first_wins or key not in kept:
+            kept[key] = row
 
 
 @functools.cache

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, create_engine
 
-from shared.copy_upsert import copy_upsert
+from shared.copy_upsert import copy_upsert, keep_one_per_key
 
 T = TypeVar("T")
 
@@ -130,12 +130,7 @@ def upsert_later(
     pending = session.info.setdefault("pending_upserts", {})
     columns = tuple(update) if update is not None else None
     queued = pending.setdefault((table, tuple(keys), columns), {})
-    for row in rows:
-        key = tuple(row[k] for k in keys)
-        if columns == ():
-            queued.setdefault(key, row)
-        else:
-            queued[key] = row
+    keep_one_per_key(queued, rows, keys=keys, first_wins=columns == ())
 
 
 def write_pending(session: Session) -> None:

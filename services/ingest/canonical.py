@@ -61,16 +61,9 @@ def person_changed(person: IngestPerson) -> PersonChanged:
     )
 
 
-def _described(session: Session) -> dict[str, PersonChanged]:
-    """The ``PersonChanged`` of each person built in this transaction, dropped when they
-    change: a batch names the same people in meeting after meeting."""
-    memo: dict[str, PersonChanged] = session.info.setdefault("described_people", {})
-    return memo
-
-
 def describe(session: Session, person: IngestPerson) -> PersonChanged:
     """``person_changed``, built once per person until they change."""
-    memo = _described(session)
+    memo = store.described(session)
     change = memo.get(person.person_id)
     if change is None:
         change = memo[person.person_id] = person_changed(person)
@@ -166,7 +159,7 @@ def resolve_person(
     for field, value in updates.items():
         if getattr(person, field) != value:  # an unchanged person stays clean: no UPDATE
             setattr(person, field, value)
-            _described(session).pop(person.person_id, None)
+            store.described(session).pop(person.person_id, None)
     if person not in session:
         store.save_person(session, person=person)
     if person.company != company_before:  # a new person's was None

@@ -22,6 +22,7 @@ from services.ingest.models import (
     IngestPersonKey,
 )
 from shared.database import upsert, upsert_later, write_pending
+from shared.messages.network import PersonChanged
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -89,6 +90,13 @@ def key_cache(session: Session) -> dict[tuple[str, Key], str | None]:
     or None for a key no one has. A calendar names the same people over and over."""
     cache: dict[tuple[str, Key], str | None] = session.info.setdefault("resolved_keys", {})
     return cache
+
+
+def described(session: Session) -> dict[str, PersonChanged]:
+    """The ``PersonChanged`` of each person built in this transaction (by person id), to be
+    dropped when they change: a batch names the same people in meeting after meeting."""
+    memo: dict[str, PersonChanged] = session.info.setdefault("described_people", {})
+    return memo
 
 
 def forget_looked_up(session: Session) -> None:

@@ -24,7 +24,7 @@ from services.recommender.models import (
 )
 from services.recommender.snapshot import Event, Favour, Goals, Interaction, Person, Snapshot
 from shared.clock import as_utc
-from shared.database import upsert
+from shared.database import upsert, upsert_later, write_pending
 from shared.messages import network
 from shared.messages.recommendations import RankedItem
 
@@ -117,28 +117,21 @@ def row_for(owner_id: str, change: Any) -> Row | None:
 def apply_changes(session: Session, changes: Sequence[tuple[str, Any]]) -> None:
     """Project (owner id, change) pairs in order, with one bulk upsert per table.
 
-    Upserts are gathered (the last write to a key wins) and written before any erasure,
+    Upserts are queued (the last write to a key wins) and written before any erasure,
     so an erasure always applies to everything that came before it.
     """
-    pending: dict[type[Any], tuple[tuple[str, ...], dict[tuple[Any, ...], dict[str, Any]]]] = {}
-
-    def write() -> None:
-        for table, (keys, rows) in pending.items():
-            upsert(session, table, list(rows.values()), keys=keys)
-        pending.clear()
-
     for owner_id, change in changes:
         found = row_for(owner_id, change)
         if found is None:
-            write()
+            write_pending(session)
             if isinstance(change, network.PersonErased):
                 erase_person(session, owner_id=owner_id, person_id=change.person_id)
             else:
                 erase_owner(session, owner_id=owner_id)
             continue
         table, keys, row = found
-        pending.setdefault(table, (keys, {}))[1][tuple(row[k] for k in keys)] = row
-    write()
+        upsert_later(session, table, [row], keys=keys)
+    write_pending(session)
 
 
 def erase_person(session: Session, *, owner_id: str, person_id: str) -> None:
