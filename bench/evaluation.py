@@ -3,7 +3,8 @@
 ``python -m bench.evaluation [--json] [--quick]`` writes each data set (as
 ``python -m bench.datasets`` does), runs ``springboard evaluate --train`` on it at its
 cut-off, and prints NDCG@10 per kind: the model (the promoted learned model of a kind, or
-the prior where none was promoted), each baseline, and whether the model beats them all.
+the prior where none was promoted), each baseline, whether the model beats them all, and
+the model's lead over the best baseline with its 95% bootstrap interval over owners.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ def rows(data_set: DataSet, report: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         ndcg = {name: m["ndcg@10"] for name, m in result["rankers"].items()}
         baselines = {n: v for n, v in ndcg.items() if n not in ("model", "prior")}
+        best = max(baselines, key=lambda n: (baselines[n], n))
         out.append(
             {
                 "data_set": data_set.label,
@@ -88,6 +90,8 @@ def rows(data_set: DataSet, report: dict[str, Any]) -> list[dict[str, Any]]:
                 "model_version": report["models"][kind],
                 "ndcg@10": ndcg,
                 "beats_every_baseline": all(ndcg["model"] > v for v in baselines.values()),
+                "best_baseline": best,
+                "model_minus_best": result["model_minus"][best],
             }
         )
     return out
@@ -105,16 +109,22 @@ def main() -> None:
             print(json.dumps(row))
         return
     names = sorted({n for row in table for n in row["ndcg@10"]} - {"model", "prior"})
-    print("| data set | kind | owners | model | " + " | ".join(names) + " | beats all |")
-    print("|---|---|---|---|" + "---|" * len(names) + "---|")
+    print(
+        "| data set | kind | owners | model | "
+        + " | ".join(names)
+        + " | beats all | model - best baseline (95% CI) |"
+    )
+    print("|---|---|---|---|" + "---|" * len(names) + "---|---|")
     for row in table:
         values = [f"{row['ndcg@10'][n]:.3f}" if n in row["ndcg@10"] else "-" for n in names]
         model = f"{row['ndcg@10']['model']:.3f} ({row['model_version']})"
         verdict = "yes" if row["beats_every_baseline"] else "no"
+        gap = row["model_minus_best"]
+        low, high = gap["ci95"]
         print(
             f"| {row['data_set']} | {row['kind']} | {row['owners']} | {model} | "
             + " | ".join(values)
-            + f" | {verdict} |"
+            + f" | {verdict} | {gap['ndcg@10']:+.3f} ({low:+.3f} to {high:+.3f}) |"
         )
 
 

@@ -32,7 +32,7 @@ from services.ingest.models import TABLES as INGEST_TABLES
 from services.recommender import artefacts, backtest, baselines, scoring, train
 from services.recommender import store as rec_store
 from services.recommender.candidates import all_candidates
-from services.recommender.metrics import ndcg_at, precision_at, recall_at
+from services.recommender.metrics import ndcg_at, paired_difference, precision_at, recall_at
 from services.recommender.models import TABLES as REC_TABLES
 from services.recommender.pipeline import PriorRanker, Ranker
 from shared import database
@@ -209,8 +209,20 @@ def evaluate(
                 name: {m: round(mean(v), 4) for m, v in metrics.items()}
                 for name, metrics in rankers.items()
             },
+            "model_minus": {
+                name: _difference(rankers["model"]["ndcg@10"], metrics["ndcg@10"])
+                for name, metrics in rankers.items()
+                if name != "model"
+            },
         }
     return report
+
+
+def _difference(model: list[float], other: list[float]) -> dict[str, Any]:
+    """NDCG@10 of the model minus another ranker's, over the same owners, with its 95%
+    bootstrap interval."""
+    difference, low, high = paired_difference(model, other)
+    return {"ndcg@10": round(difference, 4), "ci95": [round(low, 4), round(high, 4)]}
 
 
 def snapshots_at(engine: Any, moment: datetime) -> list[Any]:

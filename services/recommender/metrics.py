@@ -5,6 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
+BOOTSTRAP_RESAMPLES = 2000
+
 
 def ndcg_at(ranked: Sequence[str], relevant: set[str], k: int) -> float:
     gains = sum(1.0 / math.log2(i + 2) for i, item in enumerate(ranked[:k]) if item in relevant)
@@ -18,3 +22,19 @@ def precision_at(ranked: Sequence[str], relevant: set[str], k: int) -> float:
 
 def recall_at(ranked: Sequence[str], relevant: set[str], k: int) -> float:
     return sum(1 for item in ranked[:k] if item in relevant) / len(relevant) if relevant else 0.0
+
+
+def paired_difference(
+    ours: Sequence[float], theirs: Sequence[float], *, seed: int = 0
+) -> tuple[float, float, float]:
+    """Mean of ``ours - theirs`` over the same owners, with a 95% paired bootstrap interval
+    (owners resampled with replacement): whether a gap between two rankers is more than the
+    luck of which owners the data set holds."""
+    differences = np.asarray(ours, dtype=float) - np.asarray(theirs, dtype=float)
+    if differences.size == 0:
+        raise ValueError("no owners to compare")
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, differences.size, size=(BOOTSTRAP_RESAMPLES, differences.size))
+    means = differences[picks].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(differences.mean()), float(low), float(high)

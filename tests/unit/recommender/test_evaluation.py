@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.recommender import evaluate
-from services.recommender.metrics import ndcg_at, precision_at, recall_at
+from services.recommender.metrics import ndcg_at, paired_difference, precision_at, recall_at
 from shared.messages import encode, wrap
 from shared.messages.inputs import (
     AttendanceRecorded,
@@ -29,6 +29,21 @@ def test_metrics_match_hand_computed_values() -> None:
     assert precision_at(ranked, relevant, 2) == 0.5
     assert recall_at(ranked, relevant, 2) == 0.5
     assert ndcg_at(["b", "d"], relevant, 10) == pytest.approx(1.0)
+
+
+def test_paired_difference_separates_a_steady_lead_from_luck() -> None:
+    # Ahead on every owner by 0.1 to 0.3: the whole interval lies above zero.
+    mean, low, high = paired_difference([0.5, 0.6, 0.7, 0.8], [0.4, 0.4, 0.5, 0.5])
+    assert mean == pytest.approx(0.2)
+    assert 0.1 <= low < mean < high <= 0.3
+    # Far ahead on one owner, behind on the others: the same mean, an interval across zero.
+    mean, low, high = paired_difference([1.0, 0.4, 0.4, 0.4], [0.0, 0.5, 0.5, 0.5])
+    assert mean == pytest.approx(0.175)
+    assert low < 0 < high
+    # One owner: nothing to resample, the interval is the difference itself.
+    assert paired_difference([0.7], [0.5]) == pytest.approx((0.2, 0.2, 0.2))
+    with pytest.raises(ValueError):
+        paired_difference([], [])
 
 
 def lines() -> list[str]:
@@ -111,6 +126,10 @@ def test_replay_sees_nothing_after_the_cutoff_and_scores_what_happened() -> None
     reconnect = report["kinds"]["reconnect"]
     assert reconnect["owners"] == 1
     assert reconnect["rankers"]["model"]["ndcg@10"] == pytest.approx(1.0)  # Anna is first
+    for name, gap in reconnect["model_minus"].items():
+        expected = 1.0 - reconnect["rankers"][name]["ndcg@10"]
+        assert gap["ndcg@10"] == pytest.approx(expected, abs=1e-4)
+        assert gap["ci95"] == pytest.approx([expected, expected], abs=1e-4)  # one owner
     event = report["kinds"]["event"]["rankers"]["model"]
     assert event["recall@10"] == 1.0
 
