@@ -1,13 +1,16 @@
 """Model artefacts: ``<store>/<kind>/<version>/model.skops`` plus ``metadata.json``, no pickle.
 
 Loading trusts only the types listed here and refuses an artefact written by another
-scikit-learn version. ``<store>/<kind>/CURRENT`` names the promoted version.
+scikit-learn version or trained on other features than this version computes.
+``<store>/<kind>/CURRENT`` names the promoted version; a promoted artefact that is refused
+leaves its kind to the prior until a new model is promoted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version as package_version
@@ -18,15 +21,19 @@ import numpy as np
 import sklearn
 import skops.io as sio
 
+from services.recommender.backtest import feature_names
 from services.recommender.pipeline import LearnedRanker
 from shared.messages.recommendations import SuggestionKind
+
+logger = logging.getLogger("springboard.recommender")
 
 TRUSTED = ["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"]
 """Beyond what skops trusts by default, all a HistGradientBoosting pipeline holds."""
 
 
 class UntrustedArtefact(ValueError):
-    """An artefact with types we do not load, or from another scikit-learn version."""
+    """An artefact with types we do not load, from another scikit-learn version, or trained
+    on other features."""
 
 
 @dataclass(frozen=True)
@@ -94,14 +101,26 @@ def load(folder: Path) -> LearnedRanker:
     unknown = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED]
     if unknown:
         raise UntrustedArtefact(f"{folder.name} holds types not trusted here: {unknown}")
+    kind = metadata.get("kind")
+    expected = list(feature_names(SuggestionKind(kind))) if kind in set(SuggestionKind) else None
+    if expected is None or metadata.get("feature_names") != expected:
+        raise UntrustedArtefact(
+            f"{folder.name} was trained on the features {metadata.get('feature_names')}, "
+            f"this version computes {expected}: retrain it"
+        )
     return LearnedRanker(sio.load(path, trusted=TRUSTED), metadata["version"], metadata)
 
 
 def load_current(store: Path) -> dict[SuggestionKind, LearnedRanker]:
-    """The promoted model of each kind that has one."""
+    """The promoted model of each kind that has one that loads. One that is refused (after
+    an upgrade, say) is logged, and the prior serves its kind: ranking goes on."""
     models = {}
     for kind in SuggestionKind:
         pointer = store / kind.value / "CURRENT"
-        if pointer.exists():
+        if not pointer.exists():
+            continue
+        try:
             models[kind] = load(store / kind.value / pointer.read_text().strip())
+        except UntrustedArtefact as error:
+            logger.error("the promoted %s model is not loaded, the prior serves: %s", kind, error)
     return models

@@ -151,6 +151,28 @@ def test_an_artefact_from_another_scikit_learn_version_is_refused(trained, tmp_p
         artefacts.load(copy)
 
 
+def test_an_artefact_trained_on_other_features_is_refused_and_the_prior_serves_its_kind(
+    trained, tmp_path, caplog
+) -> None:
+    import shutil
+
+    store, results = trained
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    folder = copy / "reconnect" / results[SuggestionKind.RECONNECT].version
+    metadata = json.loads((folder / "metadata.json").read_text())
+    names = metadata["feature_names"]
+    (folder / "metadata.json").write_text(json.dumps(metadata | {"feature_names": names[:-1]}))
+    with pytest.raises(artefacts.UntrustedArtefact, match="features"):
+        artefacts.load(folder)
+    with caplog.at_level("ERROR", logger="springboard.recommender"):
+        models = artefacts.load_current(copy)
+    assert SuggestionKind.RECONNECT not in models
+    assert "the prior serves" in caplog.text
+    made = recommend(SNAPSHOT, per_kind=10, max_per_company=2, models=models)
+    assert results[SuggestionKind.RECONNECT].version not in made.model_version
+
+
 def test_an_artefact_holding_untrusted_types_is_refused(tmp_path) -> None:
     import skops.io as sio
     from sklearn.preprocessing import FunctionTransformer
