@@ -2,7 +2,8 @@
 
 ``python -m bench.evaluation [--json] [--quick]`` writes each data set (as
 ``python -m bench.datasets`` does), runs ``springboard evaluate --train`` on it at its
-cut-off, and prints NDCG@10 per kind: the model (the promoted learned model of a kind, or
+cut-offs (each trained for and ranked on its own, the rankings pooled), and prints NDCG@10
+per kind: the model (what served each cut-off: the promoted learned model of a kind, or
 the prior where none was promoted), each baseline, whether the model beats them all, and
 the model's lead over the best baseline with its 95% bootstrap interval over owners.
 """
@@ -28,7 +29,7 @@ NOW = datetime(2026, 11, 28, tzinfo=UTC)
 @dataclass(frozen=True)
 class DataSet:
     name: str
-    cutoff: datetime
+    cutoffs: tuple[datetime, ...]
     horizon: timedelta
     owners: int = 1
     scale: float = 1.0
@@ -52,13 +53,16 @@ class DataSet:
         )
 
 
-SIMULATOR_CUTOFF = NOW - timedelta(days=60)
+# Horizons that do not overlap: each outcome is scored once.
+SIMULATOR_CUTOFFS = tuple(NOW - timedelta(days=d) for d in (120, 90, 60))
+DAVIS_CUTOFFS = (datetime(2020, 2, 24, tzinfo=UTC), datetime(2020, 4, 27, tzinfo=UTC))
+MONTH = timedelta(days=30)
 DATA_SETS = (
-    DataSet("simulator", SIMULATOR_CUTOFF, timedelta(days=30)),
-    DataSet("simulator", SIMULATOR_CUTOFF, timedelta(days=30), owners=50, scale=0.5),
-    DataSet("simulator", SIMULATOR_CUTOFF, timedelta(days=30), owners=25),
-    DataSet("simulator", SIMULATOR_CUTOFF, timedelta(days=30), owners=12, scale=2.0),
-    DataSet("davis", datetime(2020, 4, 27, tzinfo=UTC), timedelta(days=60)),
+    DataSet("simulator", SIMULATOR_CUTOFFS, MONTH),
+    DataSet("simulator", SIMULATOR_CUTOFFS, MONTH, owners=50, scale=0.5),
+    DataSet("simulator", SIMULATOR_CUTOFFS, MONTH, owners=25),
+    DataSet("simulator", SIMULATOR_CUTOFFS, MONTH, owners=12, scale=2.0),
+    DataSet("davis", DAVIS_CUTOFFS, timedelta(days=60)),
 )
 
 
@@ -68,7 +72,7 @@ def run(data_set: DataSet) -> dict[str, Any]:
         path.write_bytes(b"".join(encode(e) + b"\n" for e in data_set.envelopes()))
         with path.open() as lines:
             return evaluate.run(
-                lines, cutoff=data_set.cutoff, horizon=data_set.horizon, train_first=True
+                lines, cutoff=data_set.cutoffs, horizon=data_set.horizon, train_first=True
             )
 
 
@@ -83,11 +87,12 @@ def rows(data_set: DataSet, report: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(
             {
                 "data_set": data_set.label,
-                "cutoff": data_set.cutoff.date().isoformat(),
+                "cutoffs": [c.date().isoformat() for c in data_set.cutoffs],
                 "horizon_days": data_set.horizon.days,
                 "kind": kind,
                 "owners": result["owners"],
-                "model_version": report["models"][kind],
+                "rankings": result["rankings"],
+                "model_versions": [v[kind] for v in report["models_by_cutoff"].values()],
                 "ndcg@10": ndcg,
                 "beats_every_baseline": all(ndcg["model"] > v for v in baselines.values()),
                 "best_baseline": best,
@@ -110,19 +115,21 @@ def main() -> None:
         return
     names = sorted({n for row in table for n in row["ndcg@10"]} - {"model", "prior"})
     print(
-        "| data set | kind | owners | model | "
+        "| data set | kind | owners (rankings) | model | "
         + " | ".join(names)
         + " | beats all | model - best baseline (95% CI) |"
     )
     print("|---|---|---|---|" + "---|" * len(names) + "---|---|")
     for row in table:
         values = [f"{row['ndcg@10'][n]:.3f}" if n in row["ndcg@10"] else "-" for n in names]
-        model = f"{row['ndcg@10']['model']:.3f} ({row['model_version']})"
+        recipes = ", ".join(v.split("-", 1)[0] for v in row["model_versions"])
+        model = f"{row['ndcg@10']['model']:.3f} ({recipes})"
         verdict = "yes" if row["beats_every_baseline"] else "no"
         gap = row["model_minus_best"]
         low, high = gap["ci95"]
         print(
-            f"| {row['data_set']} | {row['kind']} | {row['owners']} | {model} | "
+            f"| {row['data_set']} | {row['kind']} | {row['owners']} ({row['rankings']}) | "
+            f"{model} | "
             + " | ".join(values)
             + f" | {verdict} | {gap['ndcg@10']:+.3f} ({low:+.3f} to {high:+.3f}) |"
         )

@@ -136,7 +136,11 @@ def suggestions(
 @app.command()
 def evaluate(
     input_file: Path = typer.Option(..., "--input", help="JSONL: one input envelope a line."),
-    cutoff: str = typer.Option(..., help="ISO time: replay up to here, score what came after."),
+    cutoff: list[str] = typer.Option(
+        ...,
+        help="ISO time: replay up to here, score what came after. Repeat it to pool "
+        "several cut-offs.",
+    ),
     horizon: str = typer.Option("30d", help="How long after the cut-off counts (30d, 4w…)."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON object."),
     train_first: bool = typer.Option(
@@ -144,7 +148,7 @@ def evaluate(
     ),
     model_dir: Path | None = typer.Option(None, help="Model store to use (and promote into)."),
 ) -> None:
-    """Rank every owner as of a cut-off; NDCG, precision and recall against what happened."""
+    """Rank every owner as of each cut-off; NDCG, precision and recall against what happened."""
     import json
     from datetime import datetime
 
@@ -153,11 +157,11 @@ def evaluate(
 
     from services.recommender import evaluate as evaluation
 
-    moment = datetime.fromisoformat(cutoff)
+    moments = [datetime.fromisoformat(c) for c in cutoff]
     with input_file.open() as lines:
         report = evaluation.run(
             lines,
-            cutoff=moment,
+            cutoff=moments,
             horizon=evaluation.parse_horizon(horizon),
             model_dir=model_dir,
             train_first=train_first,
@@ -166,17 +170,23 @@ def evaluate(
         print(json.dumps(report))
         return
     table = Table(
-        title=f"Evaluation at {report['cutoff']}, horizon {report['horizon_days']:g} days"
+        title=f"Evaluation at {', '.join(report['cutoffs'])}, "
+        f"horizon {report['horizon_days']:g} days"
     )
-    for column in ("kind", "owners", "ranker", *evaluation.METRICS):
+    for column in ("kind", "owners", "rankings", "ranker", *evaluation.METRICS, "model lead"):
         table.add_column(column)
     for kind, result in report["kinds"].items():
         for ranker, metrics in result["rankers"].items():
+            lead = result["model_minus"].get(ranker)
             table.add_row(
                 kind,
                 str(result["owners"]),
+                str(result["rankings"]),
                 ranker,
                 *(f"{metrics[m]:.3f}" for m in evaluation.METRICS),
+                f"{lead['ndcg@10']:+.3f} ({lead['ci95'][0]:+.3f} to {lead['ci95'][1]:+.3f})"
+                if lead
+                else "",
             )
     Console().print(table)
     for kind, result in report["kinds"].items():
@@ -186,7 +196,7 @@ def evaluate(
                 "what they did was not among the candidates, so no ranking can score"
             )
     for result in report["training"]:
-        Console().print(f"training {result['kind']}: {result['reason']}")
+        Console().print(f"training {result['kind']} at {result['cutoff']}: {result['reason']}")
 
 
 @app.command("map")

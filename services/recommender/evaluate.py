@@ -1,14 +1,18 @@
 """Offline evaluation: replay an input stream up to a cut-off, rank, score against what happened.
 
-``springboard evaluate --input FILE.jsonl --cutoff ISO_TIME [--horizon 30d] [--json]``.
-Each line is one input envelope, exactly as on the input topics. Everything with a time
-up to the cut-off is replayed through ingest's identity resolution and the recommender's
+``springboard evaluate --input FILE.jsonl --cutoff ISO_TIME [--cutoff ISO_TIME…] [--horizon 30d]
+[--json]``. Each line is one input envelope, exactly as on the input topics. Everything with
+a time up to the cut-off is replayed through ingest's identity resolution and the recommender's
 projection (in memory), with attendance of events after the cut-off seen as registration
 only; then every owner is ranked as of the cut-off by the model and by the baselines, and
 each ranking is scored against what happened in the horizon after it:
 
 - reconnect: the contacts the owner met;       introduction: people met for the first time;
 - event: the events the owner attended;        give_back: the people the owner did a favour.
+
+With several cut-offs, each is replayed, trained for and ranked on its own, and the
+metrics pool every (owner, cut-off): more outcomes than one cut-off holds. Intervals
+resample owners, each with all their cut-offs, since an owner's rankings are alike.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -156,18 +160,30 @@ def relevant_for(kind: SuggestionKind, truth: Truth, contacts: set[str]) -> set[
     return truth.helped
 
 
+@dataclass
+class Scores:
+    """Per kind: each ranker's metrics per ranked owner at a cut-off, in the same order for
+    every ranker, with the owner of each; and the owners none of whose outcomes were
+    among the candidates."""
+
+    values: dict[str, dict[str, dict[str, list[float]]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    )
+    owners: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    unrankable: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
 def evaluate(
     engine: Any,
     truth: dict[str, Truth],
     *,
     cutoff: datetime,
     models: dict[SuggestionKind, Ranker] | None = None,
-) -> dict[str, Any]:
-    """Per kind: the model's and each baseline's mean metrics over owners with an outcome."""
-    scores: dict[str, dict[str, dict[str, list[float]]]] = defaultdict(
-        lambda: defaultdict(lambda: defaultdict(list))
-    )
-    unrankable: dict[str, int] = defaultdict(int)
+    into: Scores | None = None,
+) -> Scores:
+    """Rank every owner as of ``cutoff`` with the model and the baselines; score each
+    ranking against what happened (added to ``into`` when given)."""
+    scores = into if into is not None else Scores()
     with database.transaction(engine) as session:
         owners = sorted(set(rec_store.owners(session)) | set(truth))
         for owner in owners:
@@ -179,38 +195,50 @@ def evaluate(
                     continue
                 if not relevant & {c.subject_id for c in found}:
                     # Every ranking of these candidates scores 0: nothing to compare.
-                    unrankable[kind.value] += 1
+                    scores.unrankable[kind.value] += 1
                     continue
                 matrix = backtest.matrix(found)
-                serving = (models or {}).get(kind) or PriorRanker(kind)
-                rankers = {"model": serving.score(matrix).tolist()}
-                if not isinstance(serving, PriorRanker):
-                    rankers["prior"] = PriorRanker(kind).score(matrix).tolist()
+                serving = (models or {}).get(kind)
+                prior = PriorRanker(kind).score(matrix).tolist()
+                # The prior always, also where it is the model: every ranker then ranks the
+                # same owners at every cut-off.
+                rankers = {
+                    "model": serving.score(matrix).tolist() if serving else prior,
+                    "prior": prior,
+                }
                 rankers |= {
                     name: fn(snapshot, found) for name, fn in baselines.for_kind(kind).items()
                 }
+                scores.owners[kind.value].append(owner)
                 for name, values in rankers.items():
                     order = sorted(
                         range(len(found)), key=lambda i: (-values[i], found[i].subject_id)
                     )
                     ranked = [found[i].subject_id for i in order]
-                    bucket = scores[kind.value][name]
+                    bucket = scores.values[kind.value][name]
                     bucket["ndcg@5"].append(ndcg_at(ranked, relevant, 5))
                     bucket["ndcg@10"].append(ndcg_at(ranked, relevant, 10))
                     bucket["precision@5"].append(precision_at(ranked, relevant, 5))
                     bucket["recall@10"].append(recall_at(ranked, relevant, 10))
+    return scores
+
+
+def summarise(scores: Scores) -> dict[str, Any]:
+    """Per kind: each ranker's mean metrics, and the model's lead over each other ranker."""
     report: dict[str, Any] = {}
-    for kind_name in sorted(set(scores) | set(unrankable)):
-        rankers = scores.get(kind_name, {})
+    for kind_name in sorted(set(scores.values) | set(scores.unrankable)):
+        rankers = scores.values.get(kind_name, {})
+        owners = scores.owners.get(kind_name, [])
         report[kind_name] = {
-            "owners": len(rankers["model"]["ndcg@10"]) if rankers else 0,
-            "owners_without_a_relevant_candidate": unrankable.get(kind_name, 0),
+            "owners": len(set(owners)),
+            "rankings": len(owners),
+            "owners_without_a_relevant_candidate": scores.unrankable.get(kind_name, 0),
             "rankers": {
                 name: {m: round(mean(v), 4) for m, v in metrics.items()}
                 for name, metrics in rankers.items()
             },
             "model_minus": {
-                name: _difference(rankers["model"]["ndcg@10"], metrics["ndcg@10"])
+                name: _difference(rankers["model"]["ndcg@10"], metrics["ndcg@10"], owners)
                 for name, metrics in rankers.items()
                 if name != "model"
             },
@@ -218,10 +246,10 @@ def evaluate(
     return report
 
 
-def _difference(model: list[float], other: list[float]) -> dict[str, Any]:
-    """NDCG@10 of the model minus another ranker's, over the same owners, with its 95%
-    bootstrap interval."""
-    difference, low, high = paired_difference(model, other)
+def _difference(model: list[float], other: list[float], owners: list[str]) -> dict[str, Any]:
+    """NDCG@10 of the model minus another ranker's, over the same rankings, with its 95%
+    bootstrap interval over owners."""
+    difference, low, high = paired_difference(model, other, groups=owners)
     return {"ndcg@10": round(difference, 4), "ci95": [round(low, 4), round(high, 4)]}
 
 
@@ -234,44 +262,63 @@ def snapshots_at(engine: Any, moment: datetime) -> list[Any]:
 def run(
     lines: Iterable[str],
     *,
-    cutoff: datetime,
+    cutoff: datetime | Sequence[datetime],
     horizon: timedelta,
     model_dir: Path | None = None,
     train_first: bool = False,
 ) -> dict[str, Any]:
-    """Evaluate at ``cutoff``. With ``train_first``, models are first trained on backtests
-    of the history before the cut-off (nothing after it) and promoted into ``model_dir``
-    when they beat the prior on their own held-out weeks."""
-    engine, truth, bad = replay(lines, cutoff=cutoff, horizon=horizon)
+    """Evaluate at each cut-off (one, or several in time order). With ``train_first``,
+    models are first trained on backtests of the history before the cut-off (nothing after
+    it) and promoted into ``model_dir`` (a scratch store per cut-off when none is given)
+    when they beat the serving model on their own held-out weeks."""
+    cutoffs = sorted([cutoff] if isinstance(cutoff, datetime) else cutoff)
+    if not cutoffs:
+        raise ValueError("no cut-off to evaluate at")
+    text = list(lines)
+    scores = Scores()
     training: list[dict[str, Any]] = []
-    models: dict[SuggestionKind, Ranker] = {}
-    with tempfile.TemporaryDirectory() as scratch:
-        store = model_dir or Path(scratch)
-        if train_first:
-            snapshots = snapshots_at(engine, cutoff)
-            first = train.first_fact(snapshots, default=cutoff)
-            results = train.train(
-                snapshots,
-                start=first + timedelta(days=90),
-                end=cutoff,
-                horizon=horizon,
-                store=store,
-            )
-            training = [
-                {"kind": r.kind.value, "promoted": r.promoted, "reason": r.reason, **r.metrics}
-                for r in results
-            ]
-        if store.exists():
-            models = dict(artefacts.load_current(store))
-        report = evaluate(engine, truth, cutoff=cutoff, models=models)
-    versions = {kind.value: ranker.version for kind, ranker in scoring.rankers(models).items()}
+    versions: dict[str, dict[str, str]] = {}
+    bad = 0
+    for moment in cutoffs:
+        engine, truth, bad = replay(text, cutoff=moment, horizon=horizon)
+        models: dict[SuggestionKind, Ranker] = {}
+        with tempfile.TemporaryDirectory() as scratch:
+            store = model_dir or Path(scratch)
+            if train_first:
+                snapshots = snapshots_at(engine, moment)
+                first = train.first_fact(snapshots, default=moment)
+                results = train.train(
+                    snapshots,
+                    start=first + timedelta(days=90),
+                    end=moment,
+                    horizon=horizon,
+                    store=store,
+                )
+                training += [
+                    {
+                        "cutoff": moment.isoformat(),
+                        "kind": r.kind.value,
+                        "promoted": r.promoted,
+                        "reason": r.reason,
+                        **r.metrics,
+                    }
+                    for r in results
+                ]
+            if store.exists():
+                models = dict(artefacts.load_current(store))
+            evaluate(engine, truth, cutoff=moment, models=models, into=scores)
+        versions[moment.isoformat()] = {
+            kind.value: ranker.version for kind, ranker in scoring.rankers(models).items()
+        }
     return {
-        "cutoff": cutoff.isoformat(),
+        "cutoff": cutoffs[-1].isoformat(),
+        "cutoffs": [c.isoformat() for c in cutoffs],
         "horizon_days": horizon.total_seconds() / 86400,
-        "models": versions,
+        "models": versions[cutoffs[-1].isoformat()],
+        "models_by_cutoff": versions,
         "training": training,
         "unreadable_lines": bad,
-        "kinds": report,
+        "kinds": summarise(scores),
     }
 
 

@@ -25,16 +25,28 @@ def recall_at(ranked: Sequence[str], relevant: set[str], k: int) -> float:
 
 
 def paired_difference(
-    ours: Sequence[float], theirs: Sequence[float], *, seed: int = 0
+    ours: Sequence[float],
+    theirs: Sequence[float],
+    *,
+    groups: Sequence[str] | None = None,
+    seed: int = 0,
 ) -> tuple[float, float, float]:
-    """Mean of ``ours - theirs`` over the same owners, with a 95% paired bootstrap interval
-    (owners resampled with replacement): whether a gap between two rankers is more than the
-    luck of which owners the data set holds."""
+    """Mean of ``ours - theirs`` over the same rankings, with a 95% paired bootstrap
+    interval: whether a gap between two rankers is more than the luck of which owners the
+    data set holds. With ``groups`` (the owner of each ranking), whole owners are resampled,
+    each with all their rankings, since one owner's rankings at several cut-offs are alike."""
     differences = np.asarray(ours, dtype=float) - np.asarray(theirs, dtype=float)
     if differences.size == 0:
-        raise ValueError("no owners to compare")
+        raise ValueError("no rankings to compare")
+    labels = list(groups) if groups is not None else list(range(differences.size))
+    if len(labels) != differences.size:
+        raise ValueError("one group per ranking")
+    index = {label: i for i, label in enumerate(dict.fromkeys(labels))}
+    owner_of = np.array([index[label] for label in labels])
+    sums = np.bincount(owner_of, weights=differences, minlength=len(index))
+    counts = np.bincount(owner_of, minlength=len(index)).astype(float)
     rng = np.random.default_rng(seed)
-    picks = rng.integers(0, differences.size, size=(BOOTSTRAP_RESAMPLES, differences.size))
-    means = differences[picks].mean(axis=1)
+    picks = rng.integers(0, len(index), size=(BOOTSTRAP_RESAMPLES, len(index)))
+    means = sums[picks].sum(axis=1) / counts[picks].sum(axis=1)
     low, high = np.percentile(means, [2.5, 97.5])
     return float(differences.mean()), float(low), float(high)

@@ -46,6 +46,10 @@ def test_the_evaluation_table_covers_the_simulator_and_southern_women() -> None:
     assert any(r["data_set"].startswith("simulator") for r in rows)
     for row in rows:
         assert 0.0 <= row["ndcg@10"]["model"] <= 1.0 and "random" in row["ndcg@10"]
+        assert row["rankings"] >= row["owners"] >= 1  # owners at several cut-offs
+        assert len(row["model_versions"]) == len(row["cutoffs"]) >= 2
+        low, high = row["model_minus_best"]["ci95"]
+        assert low <= row["model_minus_best"]["ndcg@10"] <= high
 
 
 def test_the_chaos_run_kills_services_and_loses_nothing() -> None:

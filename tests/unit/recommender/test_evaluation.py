@@ -46,6 +46,19 @@ def test_paired_difference_separates_a_steady_lead_from_luck() -> None:
         paired_difference([], [])
 
 
+def test_paired_difference_resamples_whole_owners() -> None:
+    # One owner ranked at six cut-offs, far ahead each time; three owners ranked once, behind.
+    ours = [0.9] * 6 + [0.4] * 3
+    theirs = [0.4] * 6 + [0.5] * 3
+    owners = ["a"] * 6 + ["b", "c", "d"]
+    mean, low, high = paired_difference(ours, theirs)
+    assert mean == pytest.approx(0.3) and low > 0  # nine independent rankings: a clear lead
+    # Four owners, and whether the one ahead is drawn decides it: no clear lead.
+    mean, low, high = paired_difference(ours, theirs, groups=owners)
+    assert mean == pytest.approx(0.3)
+    assert low == pytest.approx(-0.1) and mean < high < 0.5  # a left out: all behind
+
+
 def lines() -> list[str]:
     owner, me = "o1", "me@example.com"
 
@@ -153,3 +166,22 @@ def test_unreadable_lines_are_counted_not_fatal() -> None:
         [*lines(), "{not json", '{"type": "nope"}'], cutoff=CUTOFF, horizon=timedelta(days=30)
     )
     assert report["unreadable_lines"] == 2
+
+
+def test_several_cutoffs_pool_the_rankings_of_each() -> None:
+    first, second = CUTOFF - timedelta(days=1), CUTOFF
+    horizon = timedelta(days=30)
+    pooled = evaluate.run(lines(), cutoff=[second, first], horizon=horizon)
+    assert pooled["cutoffs"] == [first.isoformat(), second.isoformat()]  # in time order
+    alone = [evaluate.run(lines(), cutoff=c, horizon=horizon) for c in (first, second)]
+    assert set(pooled["kinds"]) == set(alone[0]["kinds"]) | set(alone[1]["kinds"])
+    for kind, result in pooled["kinds"].items():
+        parts = [a["kinds"][kind] for a in alone if kind in a["kinds"]]
+        assert result["rankings"] == sum(p["rankings"] for p in parts)
+        assert result["owners"] == 1  # the same owner at both cut-offs
+        for ranker, metrics in result["rankers"].items():
+            weighted = sum(p["rankers"][ranker]["ndcg@10"] * p["rankings"] for p in parts)
+            assert metrics["ndcg@10"] == pytest.approx(weighted / result["rankings"], abs=1e-3)
+    assert pooled["kinds"]["reconnect"]["rankings"] == 2
+    with pytest.raises(ValueError):
+        evaluate.run(lines(), cutoff=[], horizon=horizon)
