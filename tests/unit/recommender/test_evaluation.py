@@ -185,3 +185,24 @@ def test_several_cutoffs_pool_the_rankings_of_each() -> None:
     assert pooled["kinds"]["reconnect"]["rankings"] == 2
     with pytest.raises(ValueError):
         evaluate.run(lines(), cutoff=[], horizon=horizon)
+
+
+def test_the_command_takes_several_cutoffs(tmp_path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    data = tmp_path / "data.jsonl"
+    data.write_text("\n".join(lines()) + "\n")
+    first, second = CUTOFF - timedelta(days=1), CUTOFF
+    command = [sys.executable, "-m", "services.cli", "evaluate", "--input", str(data)]
+    out = subprocess.run(
+        [*command, "--cutoff", second.isoformat(), "--cutoff", first.isoformat(), "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    report = json.loads(out.stdout)
+    assert report["cutoffs"] == [first.isoformat(), second.isoformat()]
+    assert report["kinds"]["reconnect"]["rankings"] == 2
