@@ -178,7 +178,13 @@ def resolve_person(
 
 
 def _by_email(session: Session, owner_id: str, email: str, facts: PersonFacts) -> IngestPerson:
-    return resolve_person(session, owner_id=owner_id, keys=keys_for(emails=[email]), facts=facts)
+    memo = store.resolved_addresses(session)
+    seen = memo.get((owner_id, email, facts))
+    if seen is not None and store.described(session).get(seen[0].person_id) is seen[1]:
+        return seen[0]  # resolving it again would change nothing
+    person = resolve_person(session, owner_id=owner_id, keys=keys_for(emails=[email]), facts=facts)
+    memo[(owner_id, email, facts)] = (person, describe(session, person))
+    return person
 
 
 def _region(session: Session, owner_id: str, country: str | None) -> str:

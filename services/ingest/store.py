@@ -80,6 +80,7 @@ def save_owner(
         keys=["owner_id"],
     )
     session.info.get("own_emails", {}).pop(owner_id, None)
+    session.info.pop("resolved_addresses", None)  # who is the owner may have changed
     stale = _owners(session).pop(owner_id, None)
     if stale is not None:
         session.expire(stale)  # the upsert went around the ORM
@@ -99,6 +100,16 @@ def described(session: Session) -> dict[str, PersonChanged]:
     return memo
 
 
+def resolved_addresses(session: Session) -> dict[tuple[str, str, Any], tuple[Any, Any]]:
+    """(owner, address, facts) -> (the person they resolved to, that person's
+    ``PersonChanged`` then): the same attendee of meeting after meeting is resolved once,
+    while the person stays as they were (the same ``described`` entry)."""
+    memo: dict[tuple[str, str, Any], tuple[Any, Any]] = session.info.setdefault(
+        "resolved_addresses", {}
+    )
+    return memo
+
+
 def forget_looked_up(session: Session) -> None:
     """Keys or people moved (a merge, an undo, an erasure): look them up again."""
     for name in (
@@ -107,6 +118,7 @@ def forget_looked_up(session: Session) -> None:
         "pinned_people",
         "own_emails",
         "described_people",
+        "resolved_addresses",
     ):
         session.info.pop(name, None)
 

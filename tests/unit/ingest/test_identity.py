@@ -187,3 +187,33 @@ def test_identities_never_cross_owners(engine) -> None:
             )
             is None
         )
+
+
+def meeting(uid: str, name: str, email: str = "anna@x.example") -> MeetingRecorded:
+    return MeetingRecorded(
+        external_id=uid,
+        starts_at=datetime(2026, 3, 1, 9, tzinfo=UTC),
+        attendees=[Attendee(email="me@example.com"), Attendee(email=email, name=name)],
+    )
+
+
+def test_within_one_batch_an_attendee_seen_again_still_takes_what_changed_in_between(
+    engine,
+) -> None:
+    """A batch resolves an attendee named again with the same facts only once; what happened
+    to the person in between (a CRM rename, a new address of the owner's) still counts."""
+    with database.transaction(engine) as session:
+        for data in (
+            meeting("m1", "Anna"),
+            ContactUpserted(external_id="a", full_name="Anna Berg", emails=["anna@x.example"]),
+            meeting("m2", "Anna"),  # the calendar's name wins again, as input by input
+            meeting("m3", "Bo", email="bo@x.example"),
+            GoalsSet(full_name="Maria", emails=["me@example.com", "bo@x.example"], country="SE"),
+            meeting("m4", "Bo", email="bo@x.example"),  # now the owner's own address
+        ):
+            canonical.apply(session, owner_id="o1", source="test", data=data)
+    (anna,) = people(engine)
+    assert anna.full_name == "Anna"
+    with database.transaction(engine) as session:
+        bo = session.exec(select(IngestPerson).where(IngestPerson.full_name == "Bo")).one()
+    assert bo.is_self
