@@ -100,11 +100,13 @@ def described(session: Session) -> dict[str, PersonChanged]:
     return memo
 
 
-def resolved_addresses(session: Session) -> dict[tuple[str, str, Any], tuple[Any, Any]]:
+def resolved_addresses(
+    session: Session,
+) -> dict[tuple[str, str, Any], tuple[IngestPerson, PersonChanged]]:
     """(owner, address, facts) -> (the person they resolved to, that person's
     ``PersonChanged`` then): the same attendee of meeting after meeting is resolved once,
     while the person stays as they were (the same ``described`` entry)."""
-    memo: dict[tuple[str, str, Any], tuple[Any, Any]] = session.info.setdefault(
+    memo: dict[tuple[str, str, Any], tuple[IngestPerson, PersonChanged]] = session.info.setdefault(
         "resolved_addresses", {}
     )
     return memo
