@@ -2,7 +2,8 @@
 
 ``python -m bench [--json] [--quick]`` (``make bench``) prints one table, or one JSON object:
 - pipeline_msgs_per_s, passthrough_msgs_per_s, pipeline_ratio, latency_ms_p50,
-  latency_ms_p99, debounce_ms, scaleout_ratio: ``bench.pipeline``;
+  latency_ms_p99, debounce_ms, scaleout_ratio: ``bench.pipeline`` (with cpu_s_ingest,
+  cpu_s_recommender, cpu_s_notifier and cpu_s_broker: where the cores went);
 - score_s_1k, score_s_10k, score_s_100k, score_s_1m, train_rows_per_s: ``bench.scoring``;
 - rss_mb_recommender_1m: ``bench.memory`` (store_persons: how many persons its store held;
   --quick: 50,000);
@@ -46,6 +47,7 @@ async def measure(quick: bool) -> dict[str, Any]:
     figures.update(await memory.measure(quick))
     ordered = {key: figures[key] for key in SUITE_KEYS}
     extra = {"pipeline_inputs": figures["input_messages"], "store_persons": figures["persons"]}
+    extra |= {key: value for key, value in figures.items() if key.startswith("cpu_s_")}
     return {**ordered, **extra, **machine()}
 
 

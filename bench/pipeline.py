@@ -13,7 +13,10 @@
   owner's last input to the publication of its first suggestion, debounce excluded;
 - debounce_ms: the recommender's debounce window, excluded above;
 - scaleout_ratio: pipeline throughput with two recommender instances in one consumer group
-  over one instance.
+  over one instance;
+- cpu_s_ingest, cpu_s_recommender, cpu_s_notifier, cpu_s_broker: CPU seconds each process
+  used from the first input published until the pipeline drained (the debounce included),
+  medians of the one-recommender runs: where the two cores go.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from bench.processes import (
     POSTGRES,
     GroupProgress,
     ServiceProcess,
+    cpu_seconds,
     drop_schema,
     owners_waiting,
     service_env,
@@ -173,13 +177,23 @@ class System:
         return True
 
 
-async def pipeline_s(bootstrap: str, messages: Sequence[Message], recommenders: int) -> float:
+async def pipeline_s(
+    bootstrap: str, messages: Sequence[Message], recommenders: int, broker_pid: int | None = None
+) -> tuple[float, dict[str, float]]:
+    """Seconds through the pipeline (the debounce excluded), and the CPU seconds each
+    service (and the broker, given its pid) used meanwhile."""
     async with System(bootstrap, recommenders) as system, GroupProgress(system.kafka) as progress:
+        processes = {s.name: s.process.pid for s in system.services}
+        if broker_pid is not None:
+            processes["broker"] = broker_pid
+        before = {name: cpu_seconds(pid) for name, pid in processes.items()}
         started = time.perf_counter()
         await send_all(bootstrap, system.kafka.topic_prefix, messages)
         while not await system.drained(progress):
             await asyncio.sleep(0.05)
-        return time.perf_counter() - started - DEBOUNCE_SECONDS
+        elapsed = time.perf_counter() - started - DEBOUNCE_SECONDS
+        used = {name: cpu_seconds(pid) - before[name] for name, pid in processes.items()}
+        return elapsed, used
 
 
 async def latencies_ms(bootstrap: str, owners: int, rate: float) -> list[float]:
@@ -237,12 +251,14 @@ async def measure(quick: bool) -> dict[str, Any]:
     with EmbeddedBroker() as broker:
         bootstrap = broker.bootstrap_servers
         # Alternated, and the median of each: the speed of a shared machine drifts.
-        raws, ones = [], []
+        raws, ones, cpus = [], [], []
         for _ in range(1 if quick else REPEATS):
             raws.append(await passthrough_s(bootstrap, messages))
-            ones.append(await pipeline_s(bootstrap, messages, recommenders=1))
+            elapsed, cpu = await pipeline_s(bootstrap, messages, 1, broker.pid)
+            ones.append(elapsed)
+            cpus.append(cpu)
         raw, one = float(np.median(raws)), float(np.median(ones))
-        two = await pipeline_s(bootstrap, messages, recommenders=2)
+        two, _ = await pipeline_s(bootstrap, messages, recommenders=2)
         latency = np.array(await latencies_ms(bootstrap, 10 if quick else 60, rate=200))
     return {
         "input_messages": len(messages),
@@ -254,6 +270,10 @@ async def measure(quick: bool) -> dict[str, Any]:
         "latency_owners": len(latency),
         "debounce_ms": DEBOUNCE_SECONDS * 1000,
         "scaleout_ratio": round(one / two, 4),
+        **{
+            f"cpu_s_{name}": round(float(np.median([c[name] for c in cpus])), 2)
+            for name in ("ingest", "recommender", "notifier", "broker")
+        },
     }
 
 

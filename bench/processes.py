@@ -47,10 +47,19 @@ class ServiceProcess:
                 return int(line.split()[1]) / 1024
         raise RuntimeError("no VmHWM in /proc (Linux only)")
 
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.process.pid)
+
     def kill(self) -> None:
         """SIGKILL: no chance to commit or clean up, as in a crash."""
         self.process.kill()
         self.process.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def service_env(kafka: KafkaSettings, **extra: str) -> dict[str, str]:

@@ -25,6 +25,8 @@ def test_the_suite_runs_on_the_broker_and_prints_every_key() -> None:
     for key in SUITE_KEYS:
         assert isinstance(figures[key], int | float) and figures[key] > 0, key
     assert figures["cpu_count"] > 0 and figures["store_persons"] > 0
+    for process in ("ingest", "recommender", "notifier", "broker"):
+        assert figures[f"cpu_s_{process}"] > 0, process  # each did some of the work
 
 
 def test_the_stage_benchmark_runs_without_a_broker() -> None:
