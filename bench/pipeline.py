@@ -254,7 +254,9 @@ async def measure(quick: bool) -> dict[str, Any]:
         raws, ones, cpus = [], [], []
         for _ in range(1 if quick else REPEATS):
             raws.append(await passthrough_s(bootstrap, messages))
-            elapsed, cpu = await pipeline_s(bootstrap, messages, 1, broker.pid)
+            elapsed, cpu = await pipeline_s(
+                bootstrap, messages, recommenders=1, broker_pid=broker.pid
+            )
             ones.append(elapsed)
             cpus.append(cpu)
         raw, one = float(np.median(raws)), float(np.median(ones))

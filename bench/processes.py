@@ -47,9 +47,6 @@ class ServiceProcess:
                 return int(line.split()[1]) / 1024
         raise RuntimeError("no VmHWM in /proc (Linux only)")
 
-    def cpu_seconds(self) -> float:
-        return cpu_seconds(self.process.pid)
-
     def kill(self) -> None:
         """SIGKILL: no chance to commit or clean up, as in a crash."""
         self.process.kill()

@@ -38,7 +38,7 @@ from services.recommender import store as rec_store
 from services.recommender.candidates import all_candidates
 from services.recommender.metrics import ndcg_at, paired_difference, precision_at, recall_at
 from services.recommender.models import TABLES as REC_TABLES
-from services.recommender.pipeline import PriorRanker, Ranker
+from services.recommender.pipeline import Ranker
 from shared import database
 from shared.messages import envelope_adapter, inputs
 from shared.messages.recommendations import SuggestionKind
@@ -91,27 +91,44 @@ def in_memory_snapshot(envelopes: Iterable[Any], *, owner_id: str, now: datetime
         return rec_store.load_snapshot(session, owner_id=owner_id, now=now)
 
 
+def read(lines: Iterable[str]) -> tuple[list[Any], int]:
+    """The input envelopes of ``lines``, and how many lines were not one."""
+    envelopes: list[Any] = []
+    bad = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            document = json.loads(line)
+            topic = topic_of(document)
+            envelope = envelope_adapter(topic).validate_python(document) if topic else None
+        except ValueError:
+            envelope = None
+        if envelope is None:
+            bad += 1
+        else:
+            envelopes.append(envelope)
+    return envelopes, bad
+
+
 def replay(
     lines: Iterable[str], *, cutoff: datetime, horizon: timedelta
 ) -> tuple[Any, dict[str, Truth], int]:
     """An in-memory store as of ``cutoff``, what each owner did after it, and bad lines."""
+    envelopes, bad = read(lines)
+    engine, truth = replay_envelopes(envelopes, cutoff=cutoff, horizon=horizon)
+    return engine, truth, bad
+
+
+def replay_envelopes(
+    envelopes: Iterable[Any], *, cutoff: datetime, horizon: timedelta
+) -> tuple[Any, dict[str, Truth]]:
+    """``replay`` of envelopes already read (once for every cut-off)."""
     engine = database.make_engine("sqlite://")
     database.create_tables(engine, INGEST_TABLES + REC_TABLES)
     later: list[Any] = []
-    bad = 0
     with database.transaction(engine) as session:
-        for line in lines:
-            if not line.strip():
-                continue
-            try:
-                document = json.loads(line)
-                topic = topic_of(document)
-                envelope = envelope_adapter(topic).validate_python(document) if topic else None
-            except ValueError:
-                envelope = None
-            if envelope is None:
-                bad += 1
-                continue
+        for envelope in envelopes:
             if envelope.time > cutoff:
                 later.append(envelope)
                 continue
@@ -147,7 +164,7 @@ def replay(
                 person = _person(session, owner, data.person_email)
                 if person:
                     truth[owner].helped.add(person)
-    return engine, dict(truth), bad
+    return engine, dict(truth)
 
 
 def relevant_for(kind: SuggestionKind, truth: Truth, contacts: set[str]) -> set[str]:
@@ -199,7 +216,7 @@ def evaluate(
                     continue
                 matrix = backtest.matrix(found)
                 serving = (models or {}).get(kind)
-                prior = PriorRanker(kind).score(matrix).tolist()
+                prior = scoring.prior_ranker(kind).score(matrix).tolist()
                 # The prior always, also where it is the model: every ranker then ranks the
                 # same owners at every cut-off.
                 rankers = {
@@ -274,13 +291,12 @@ def run(
     cutoffs = sorted([cutoff] if isinstance(cutoff, datetime) else cutoff)
     if not cutoffs:
         raise ValueError("no cut-off to evaluate at")
-    text = list(lines)
+    envelopes, bad = read(lines)
     scores = Scores()
     training: list[dict[str, Any]] = []
     versions: dict[str, dict[str, str]] = {}
-    bad = 0
     for moment in cutoffs:
-        engine, truth, bad = replay(text, cutoff=moment, horizon=horizon)
+        engine, truth = replay_envelopes(envelopes, cutoff=moment, horizon=horizon)
         models: dict[SuggestionKind, Ranker] = {}
         with tempfile.TemporaryDirectory() as scratch:
             store = model_dir or Path(scratch)

@@ -14,11 +14,11 @@ from shared.messages.recommendations import RankedItem, RecommendationsMade, Sug
 
 def rankers(models: Mapping[SuggestionKind, Ranker] | None = None) -> dict[SuggestionKind, Ranker]:
     """The promoted model of each kind, else the prior."""
-    return {kind: (models or {}).get(kind) or _prior(kind) for kind in SuggestionKind}
+    return {kind: (models or {}).get(kind) or prior_ranker(kind) for kind in SuggestionKind}
 
 
 @functools.cache
-def _prior(kind: SuggestionKind) -> PriorRanker:
+def prior_ranker(kind: SuggestionKind) -> PriorRanker:
     """Built once: its weights are constants, and scoring never changes it."""
     return PriorRanker(kind)
 
