@@ -43,6 +43,7 @@ from bench.processes import (
     cpu_seconds,
     drop_schema,
     owners_waiting,
+    postgres,
     service_env,
     wait_ready,
 )
@@ -138,6 +139,7 @@ class System:
         self.kafka = KafkaSettings(bootstrap_servers=bootstrap, topic_prefix=f"b{tag}.")
         self.recommenders = recommenders
         self.services: list[ServiceProcess] = []
+        self.database = postgres()  # one connection for every check of the owners waiting
 
     async def __aenter__(self) -> System:
         await ensure_topics(self.kafka)
@@ -156,6 +158,7 @@ class System:
     async def __aexit__(self, *exc: object) -> None:
         for service in self.services:
             service.kill()
+        self.database.close()
         drop_schema(self.schema)
 
     async def drained(self, progress: GroupProgress) -> bool:
@@ -170,7 +173,7 @@ class System:
         ]
         for name, names in stages:
             if name is None:
-                if owners_waiting(self.schema):
+                if owners_waiting(self.database, self.schema):
                     return False
             elif await progress.behind(f"{prefix}springboard-{name}", names):
                 return False

@@ -9,12 +9,14 @@ import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
+from shared.broker import admin_client
 from shared.embedded_broker import free_port
 from shared.settings import KafkaSettings
 
@@ -84,34 +86,26 @@ async def wait_ready(services: Iterable[ServiceProcess], timeout: float = 120.0)
 
 
 class GroupProgress:
-    """How far consumer groups have committed, against the end of their topics."""
+    """How far consumer groups have committed, against the end of their topics.
+
+    One request for the ends and one per group for its commits: the check runs every few
+    milliseconds during a benchmark, on the same two cores as the system it watches."""
 
     def __init__(self, kafka: KafkaSettings) -> None:
         self.kafka = kafka
         self.offsets = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
-        self._readers: dict[str, AIOKafkaConsumer] = {}
+        self.admin = admin_client(kafka)
+        self._coordinators: dict[str, int] = {}
 
     async def __aenter__(self) -> GroupProgress:
         await self.offsets.start()
         await self.offsets.topics()  # metadata for every topic, created before this
+        await self.admin.start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for reader in self._readers.values():
-            await reader.stop()
+        await self.admin.close()
         await self.offsets.stop()
-
-    async def _reader(self, group: str) -> AIOKafkaConsumer:
-        """A consumer in ``group`` that never subscribes: it only reads committed offsets."""
-        if group not in self._readers:
-            reader = AIOKafkaConsumer(
-                bootstrap_servers=self.kafka.bootstrap_servers,
-                group_id=group,
-                enable_auto_commit=False,
-            )
-            await reader.start()
-            self._readers[group] = reader
-        return self._readers[group]
 
     async def behind(self, group: str, topic_names: Iterable[str]) -> int:
         """Messages of ``topic_names`` the group has not committed yet."""
@@ -123,24 +117,33 @@ class GroupProgress:
         if not partitions:
             return 0
         ends = await self.offsets.end_offsets(partitions)
-        reader = await self._reader(group)
+        if not any(ends.values()):
+            return 0
+        if group not in self._coordinators:
+            self._coordinators[group] = await self.admin.find_coordinator(group)
+        committed = await self.admin.list_consumer_group_offsets(
+            group, self._coordinators[group], partitions
+        )
         behind = 0
         for partition, end in ends.items():
-            committed = await reader.committed(partition) or 0
-            behind += max(end - committed, 0)
+            offset = committed.get(partition)
+            behind += max(end - max(offset.offset if offset else 0, 0), 0)
         return behind
 
 
+def postgres() -> psycopg.Connection[Any]:
+    return psycopg.connect(POSTGRES.replace("+psycopg", ""), autocommit=True)
+
+
 def drop_schema(schema: str) -> None:
-    with psycopg.connect(POSTGRES.replace("+psycopg", ""), autocommit=True) as connection:
+    with postgres() as connection:
         connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-def owners_waiting(schema: str) -> int:
+def owners_waiting(connection: psycopg.Connection[Any], schema: str) -> int:
     """Owners whose latest changes the recommender has not scored yet."""
-    with psycopg.connect(POSTGRES.replace("+psycopg", ""), autocommit=True) as connection:
-        row = connection.execute(
-            f'SELECT count(*) FROM "{schema}".rec_owner_state '
-            "WHERE scored_at IS NULL OR changed_at > scored_at"
-        ).fetchone()
+    row = connection.execute(
+        f'SELECT count(*) FROM "{schema}".rec_owner_state '
+        "WHERE scored_at IS NULL OR changed_at > scored_at"
+    ).fetchone()
     return int(row[0]) if row else 0
