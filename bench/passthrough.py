@@ -27,6 +27,7 @@ async def hop(bootstrap: str, group: str, source: str, target: str, count: int) 
         enable_auto_commit=False,
         max_poll_records=SERVICES.batch_max_records,
         fetch_max_wait_ms=SERVICES.fetch_max_wait_ms,
+        max_partition_fetch_bytes=SERVICES.partition_fetch_bytes,
     )
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=SERVICES.producer_batch_bytes

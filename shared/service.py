@@ -123,6 +123,7 @@ class ServiceRuntime:
             batch=True,
             max_records=self.settings.kafka.batch_max_records,
             fetch_max_wait_ms=self.settings.kafka.fetch_max_wait_ms,
+            max_partition_fetch_bytes=self.settings.kafka.partition_fetch_bytes,
             batch_timeout_ms=self.settings.kafka.batch_timeout_ms,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
