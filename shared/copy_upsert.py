@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from psycopg import sql
@@ -89,8 +90,10 @@ def keep_one_per_key(
 ) -> None:
     """Add ``rows`` to ``kept`` by key: the last row of a key replaces an earlier one, or,
     with ``first_wins`` (an upsert that leaves existing rows alone), the first one stays."""
+    get = itemgetter(*keys)  # a tuple for several keys, the value itself for one
+    single = len(keys) == 1
     for row in rows:
-        key = tuple(row[k] for k in keys)
+        key = (get(row),) if single else get(row)
         if not first_wins or key not in kept:
             kept[key] = row
 
