@@ -247,10 +247,11 @@ def apply_meeting(
     emails = [(a.email, a.name) for a in data.attendees]
     if data.organizer_email and all(e != data.organizer_email for e, _ in emails):
         emails.append((data.organizer_email, None))
+    organizer = normalise.email(data.organizer_email) if data.organizer_email else None
     for email, name in emails:
         person = _by_email(session, owner_id, email, PersonFacts(full_name=name, is_contact=True))
         people[person.person_id] = person
-        if data.organizer_email and normalise.email(email) == normalise.email(data.organizer_email):
+        if organizer and normalise.email(email) == organizer:
             organizer_id = person.person_id
     changes += [describe(session, p) for p in people.values()]
     interaction_id = stable_id("i", owner_id, source, data.external_id)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from services.ingest import canonical, merges
-from services.ingest.identity import e164
+from services.ingest.identity import NAMESPACE, e164, stable_id
 from services.ingest.models import TABLES, IngestMerge, IngestPerson
 from shared import database
 from shared.messages.inputs import (
@@ -217,3 +220,11 @@ def test_within_one_batch_an_attendee_seen_again_still_takes_what_changed_in_bet
     with database.transaction(engine) as session:
         bo = session.exec(select(IngestPerson).where(IngestPerson.full_name == "Bo")).one()
     assert bo.is_self
+
+
+@given(st.text(min_size=1), st.lists(st.text(), max_size=4))
+def test_stable_ids_are_the_first_half_of_uuid5_as_ever_stored(
+    owner: str, parts: list[str]
+) -> None:
+    expected = uuid.uuid5(NAMESPACE, "|".join((owner, *parts))).hex[:16]
+    assert stable_id("p", owner, *parts) == f"p-{expected}"
