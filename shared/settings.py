@@ -59,9 +59,9 @@ class KafkaSettings(BaseModel):
         256 * 1024,
         ge=1024,
         description="Most a fetch takes from one partition (a larger first record still "
-        "comes whole). A consumer works through what it fetched partition by partition, so "
-        "with Kafka's 1 MiB the owners of the other partitions went quiet for seconds under "
-        "load and were scored before their updates were in.",
+        "comes whole). A consumer works through what it fetched partition by partition: with "
+        "Kafka's 1 MiB, owners of the other partitions could go quiet for longer than the "
+        "debounce under load and be scored before the rest of their updates came in.",
     )
     batch_timeout_ms: int = Field(
         10,

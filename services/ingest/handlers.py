@@ -7,7 +7,6 @@ then let FastStream commit the offsets.
 
 from __future__ import annotations
 
-import collections
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from shared.messages.network import (
     PersonChanged,
     PersonErased,
 )
+from shared.metrics import count_each
 from shared.service import ServiceRuntime
 
 logger = logging.getLogger("springboard.ingest")
@@ -170,22 +170,20 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
             updates,
         )
         done_ids = {id(item) for item in done}  # identity: comparing records is slow
-        # Counted per label first: a child metric's look-up costs more than the count.
-        outcomes = collections.Counter(
+        count_each(
+            inputs_total,
             (
-                item.topic,
-                item.envelope.source.split(":", 1)[0][:32],
-                "applied" if id(item) in done_ids else "dead_lettered",
-            )
-            for item in batch
+                (
+                    item.topic,
+                    item.envelope.source.split(":", 1)[0][:32],
+                    "applied" if id(item) in done_ids else "dead_lettered",
+                )
+                for item in batch
+            ),
         )
-        for labels, count in outcomes.items():
-            inputs_total.labels(*labels).inc(count)
-        for how, count in collections.Counter(merges_seen).items():
-            merges_total.labels(how).inc(count)
+        count_each(merges_total, merges_seen)
         merges_seen.clear()
-        for change, count in collections.Counter(update.data.change for update in updates).items():
-            updates_total.labels(change).inc(count)
+        count_each(updates_total, (update.data.change for update in updates))
         return failed
 
     runtime.consume(router, *topics.INPUTS, title="ingest-inputs", process=on_inputs)

@@ -6,7 +6,6 @@ one fresh ranked list instead of hundreds of stale ones.
 
 from __future__ import annotations
 
-import collections
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -20,6 +19,7 @@ from shared.broker import Decoded, Rejected, applied
 from shared.erasure import confirmations
 from shared.messages import Envelope, FeedbackGiven
 from shared.messages.recommendations import RecommendationsMade
+from shared.metrics import count_each
 from shared.service import ServiceRuntime
 
 
@@ -71,9 +71,7 @@ def build_router(
         await runtime.publisher.publish_all(
             confirmations("recommender", [i.envelope for i in applied(batch, failed)])
         )
-        # Counted per topic first: a child metric's look-up costs more than the count.
-        for topic, count in collections.Counter(item.topic for item in batch).items():
-            applied_total.labels(topic).inc(count)
+        count_each(applied_total, (item.topic for item in batch))
         on_applied()
         return failed
 
