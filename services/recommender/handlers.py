@@ -24,9 +24,9 @@ from shared.service import ServiceRuntime
 
 
 def build_router(
-    runtime: ServiceRuntime, on_applied: Callable[[], None] = lambda: None
+    runtime: ServiceRuntime, on_applied: Callable[[list[str]], None] = lambda owners: None
 ) -> KafkaRouter:
-    """``on_applied`` is told after each applied batch (the scheduler wakes up)."""
+    """``on_applied`` is told the owners of each applied batch (the scheduler wakes up)."""
     router = runtime.router()
     applied_total = Counter(
         "springboard_recommender_updates_total",
@@ -67,12 +67,12 @@ def build_router(
         return list(oldest)
 
     async def on_updates(batch: list[Decoded]) -> list[Rejected]:
-        _, failed = await runtime.apply_batch(batch, project)
+        owners, failed = await runtime.apply_batch(batch, project)
         await runtime.publisher.publish_all(
             confirmations("recommender", [i.envelope for i in applied(batch, failed)])
         )
         count_each(applied_total, (item.topic for item in batch))
-        on_applied()
+        on_applied(list(dict.fromkeys(owners)))
         return failed
 
     runtime.consume(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import logging
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,7 +37,11 @@ class Scheduler:
         self.settings = settings
         self._correlation: dict[str, str | None] = {}
         self._woken = asyncio.Event()
-        self._settling: list[float] = []  # when owners changed lately become due (monotonic)
+        # When owners changed lately become due (monotonic): a heap of (time, owner), an
+        # entry stale once the owner changed again (``_settles_at`` holds the latest).
+        self._settling: list[tuple[float, str]] = []
+        self._settles_at: dict[str, float] = {}
+        self._deferred = False  # owners due were held back while updates were queued
         store = settings.model_dir or settings.data_dir / "models"
         self.models = artefacts.load_current(store) if store.exists() else {}
         self.published = Counter(
@@ -173,31 +177,73 @@ class Scheduler:
         # Each instance of the group scores the owners of its own partitions.
         mine = set(self.runtime.owned_keys(topics.NETWORK_UPDATES, [s.owner_id for s in due]))
         due = [s for s in due if s.owner_id in mine]
+        self._deferred = False
         if due and await self.runtime.unread_messages() > 0:
             # Updates are still queued: wait for them (up to max_wait) rather than spend an
             # owner's budget on a half-imported network.
             limit = now - timedelta(seconds=self.settings.max_wait_seconds)
+            waiting = len(due)
             due = [s for s in due if s.changed_at is not None and as_utc(s.changed_at) <= limit]
+            self._deferred = len(due) < waiting
         for start in range(0, len(due), SCORED_TOGETHER):
             await self.score_owners([s.owner_id for s in due[start : start + SCORED_TOGETHER]])
         return len(due)
 
-    def wake(self) -> None:
-        """Updates were applied: their owners are due once the debounce has passed."""
-        heapq.heappush(self._settling, time.monotonic() + self.settings.debounce_seconds)
+    def wake(self, owner_ids: Sequence[str]) -> None:
+        """Updates of these owners were applied: each is due once the debounce has passed."""
+        settles = time.monotonic() + self.settings.debounce_seconds
+        for owner_id in owner_ids:
+            self._settles_at[owner_id] = settles
+            heapq.heappush(self._settling, (settles, owner_id))
         self._woken.set()
+
+    def _next_settling(self) -> float | None:
+        """When the next owner settles (monotonic), skipping entries a later change replaced."""
+        while self._settling:
+            settles, owner_id = self._settling[0]
+            if self._settles_at.get(owner_id) == settles:
+                return settles
+            heapq.heappop(self._settling)
+        return None
+
+    def _forget_settled(self, looked_at: float) -> None:
+        """Owners settled by ``looked_at`` were found by the look that started then; one
+        settling while it ran stays, so the next look comes at once."""
+        while (settles := self._next_settling()) is not None and settles <= looked_at:
+            _, owner_id = heapq.heappop(self._settling)
+            del self._settles_at[owner_id]
+
+    def _worth_a_look(self) -> bool:
+        """After a batch was applied: an owner has settled, or owners were deferred while
+        updates were queued. Otherwise nothing can be due, so the database is not asked
+        (a busy consumer applies a batch every few milliseconds)."""
+        settles = self._next_settling()
+        settled = settles is not None and settles <= time.monotonic()
+        return settled or self._deferred or self.settings.debounce_seconds <= 0
 
     def _until_next_look(self) -> float:
         """Seconds to the next scan, or sooner to the moment a changed owner becomes due."""
-        now = time.monotonic()
-        while self._settling and self._settling[0] <= now:
-            heapq.heappop(self._settling)
         wait = self.settings.scan_interval_seconds
-        return min(wait, self._settling[0] - now) if self._settling else wait
+        settles = self._next_settling()
+        if settles is None:
+            return wait
+        return max(0.0, min(wait, settles - time.monotonic()))
+
+    async def _next_look(self) -> None:
+        """Until the scan is due, an owner settles, or an applied batch makes a look worth it."""
+        while True:
+            try:
+                await asyncio.wait_for(self._woken.wait(), self._until_next_look())
+            except TimeoutError:
+                return
+            self._woken.clear()
+            if self._worth_a_look():
+                return
 
     async def run_forever(self) -> None:
         while True:
             self._woken.clear()  # a wake-up while scoring is kept for the next round
+            looked_at = time.monotonic()
             try:
                 await self.run_once()
             except asyncio.CancelledError:
@@ -205,9 +251,10 @@ class Scheduler:
             except Exception:
                 logger.exception("re-scoring failed; trying again")
                 await asyncio.sleep(1.0)
+            self._forget_settled(looked_at)
             if self.settings.debounce_seconds > 0:
-                # A fresh change is never due at once, but the next applied batch is the
-                # moment nothing is queued, when owners due wait no longer (see run_once).
+                # A fresh change is never due at once (an owner settling meanwhile is in
+                # ``_settling``), but the next applied batch is the moment nothing is
+                # queued, when owners deferred wait no longer (see run_once).
                 self._woken.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._woken.wait(), self._until_next_look())
+            await self._next_look()

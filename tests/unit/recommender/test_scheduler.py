@@ -1,0 +1,98 @@
+"""When the re-scoring loop looks for due owners: once an owner settles, not per batch."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+from services.recommender.models import TABLES
+from services.recommender.scheduler import Scheduler
+from services.recommender.settings import RecommenderSettings
+from shared.service import ServiceRuntime
+
+
+def scheduler(tmp_path: Path, debounce: float, scan: float = 30.0) -> Scheduler:
+    settings = RecommenderSettings(
+        data_dir=tmp_path, debounce_seconds=debounce, scan_interval_seconds=scan
+    )
+    return Scheduler(ServiceRuntime("recommender", settings, TABLES), settings)
+
+
+class Looks:
+    """Stands in for ``run_once``: counts the looks, each taking ``seconds``."""
+
+    def __init__(self, seconds: float = 0.0) -> None:
+        self.seconds = seconds
+        self.count = 0
+
+    async def __call__(self) -> int:
+        self.count += 1
+        await asyncio.sleep(self.seconds)
+        return 0
+
+
+async def running(subject: Scheduler, looks: Looks, seconds: float) -> None:
+    subject.run_once = looks  # type: ignore[method-assign]
+    task = asyncio.create_task(subject.run_forever())
+    await asyncio.sleep(seconds)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def test_a_later_change_replaces_an_owners_settling_time(tmp_path: Path) -> None:
+    subject = scheduler(tmp_path, debounce=60)
+    subject.wake(["anna"])
+    first = subject._next_settling()
+    subject.wake(["anna", "bo"])
+    assert first is not None
+    assert subject._next_settling() is not None
+    assert subject._next_settling() > first  # anna's first entry is stale, skipped
+    assert not subject._worth_a_look()  # nobody settled yet
+
+
+def test_owners_settling_after_a_look_began_stay_for_the_next(tmp_path: Path) -> None:
+    subject = scheduler(tmp_path, debounce=0.5)
+    subject.wake(["anna"])
+    settles = subject._next_settling()
+    assert settles is not None
+    subject._forget_settled(settles - 0.1)
+    assert subject._next_settling() == settles
+    subject._forget_settled(settles)
+    assert subject._next_settling() is None
+
+
+def test_applied_batches_do_not_start_a_look_until_an_owner_settles(tmp_path: Path) -> None:
+    subject = scheduler(tmp_path, debounce=1.0)
+    looks = Looks()
+
+    async def scenario() -> tuple[int, int]:
+        task = asyncio.create_task(running(subject, looks, 2.5))
+        await asyncio.sleep(0.05)  # the first look, at start
+        for _ in range(10):  # a busy consumer: a batch every 10 ms
+            subject.wake(["anna"])
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)
+        while_settling = looks.count
+        await task
+        return while_settling, looks.count
+
+    while_settling, after = asyncio.run(scenario())
+    assert while_settling == 1  # ten batches, no look: no one could be due
+    assert after == 2  # one look when anna settled, long before the 30 s scan
+
+
+def test_an_owner_settling_during_a_look_is_looked_for_at_once(tmp_path: Path) -> None:
+    subject = scheduler(tmp_path, debounce=0.1)
+    looks = Looks(seconds=0.3)
+
+    async def scenario() -> int:
+        task = asyncio.create_task(running(subject, looks, 1.0))
+        await asyncio.sleep(0.05)
+        subject.wake(["anna"])  # settles at 0.15 s, while the first look runs until 0.3 s
+        await task
+        return looks.count
+
+    # A second look right after the first (which may have missed anna), not at the scan.
+    assert asyncio.run(scenario()) >= 2
