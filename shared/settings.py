@@ -45,8 +45,9 @@ class KafkaSettings(BaseModel):
     fetch_max_wait_ms: int = Field(
         50,
         ge=1,
-        description="Longest a fetch waits for data. Brokers that do not answer a waiting "
-        "fetch when data arrives (Tansu) add up to this much latency per hop.",
+        description="Longest a fetch waits for data. A broker that answers a waiting fetch "
+        "only some time after data arrives (Tansu: up to about half of this) adds that "
+        "much latency per hop.",
     )
     producer_batch_bytes: int = Field(
         512 * 1024,

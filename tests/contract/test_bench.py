@@ -35,6 +35,18 @@ def test_the_stage_benchmark_runs_without_a_broker() -> None:
         assert figures[key] > 0
 
 
+def test_the_fetch_wait_probe_times_records_reaching_a_waiting_consumer() -> None:
+    from bench.fetch_wait import WAITS_MS
+
+    figures = quick_run("bench.fetch_wait")
+    for wait in WAITS_MS:
+        median, longest = (
+            figures[f"delay_ms_median_wait_{wait}"],
+            figures[f"delay_ms_max_wait_{wait}"],
+        )
+        assert 0 < median <= longest, wait
+
+
 def test_the_evaluation_table_covers_the_simulator_and_southern_women() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "bench.evaluation", "--quick", "--json"],
