@@ -32,6 +32,12 @@ from shared.messages.envelope import OWNER_ID_PATTERN
 from shared.settings import KafkaSettings, SaslMechanism, SecurityProtocol
 
 MAX_MESSAGE_BYTES = 1_000_000
+DEAD_LETTER_MAX_BYTES = 2 * 1024 * 1024
+"""Largest record the services produce, and the limit dead-letter topics are created with:
+a dead letter carries its original base64-encoded, so one of Kafka's default 1 MiB
+records becomes about 1.4 MB."""
+_ORIGINAL_KEPT_BYTES = (DEAD_LETTER_MAX_BYTES - 64 * 1024) * 3 // 4
+"""Of an original larger still, a dead letter keeps this much (the record stays where it was)."""
 BATCHED_UP_TO = 64 * 1024
 """Records published up to this size go in record batches; larger ones one at a time."""
 """Larger records are dead-lettered unread (Kafka's default message size limit)."""
@@ -76,6 +82,7 @@ def make_broker(
     return KafkaBroker(
         kafka.bootstrap_servers,
         client_id=client_id,
+        max_request_size=DEAD_LETTER_MAX_BYTES,
         security=security_for(kafka),
         middlewares=tuple(middlewares),
         logger=logging.getLogger(f"springboard.{client_id}.broker"),
@@ -111,7 +118,20 @@ async def ensure_topics(kafka: KafkaSettings, names: Iterable[str] | None = None
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(n, kafka.partitions, 1) for n in wanted if n not in existing]
+        missing = [
+            NewTopic(
+                n,
+                kafka.partitions,
+                1,
+                topic_configs=(
+                    {"max.message.bytes": str(DEAD_LETTER_MAX_BYTES)}
+                    if topics.is_dead_letter(n)
+                    else None
+                ),
+            )
+            for n in wanted
+            if n not in existing
+        ]
         if missing:
             # Another service may have created them a moment ago.
             with contextlib.suppress(TopicAlreadyExistsError):
@@ -167,6 +187,13 @@ def reject(
     category: str = "invalid",
 ) -> Rejected:
     value = record.value or b""
+    if len(value) > _ORIGINAL_KEPT_BYTES:
+        reason = (
+            f"{reason[:1500]} (the original has {len(value)} bytes: the first "
+            f"{_ORIGINAL_KEPT_BYTES} are kept here, the whole record stays at "
+            f"{record.topic} {record.partition}:{record.offset})"
+        )
+        value = value[:_ORIGINAL_KEPT_BYTES]
     letter = DeadLettered(
         original_topic=record.topic,
         partition=record.partition,

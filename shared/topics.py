@@ -50,6 +50,11 @@ def dead_letter(topic: str) -> str:
     return f"{stem}{DEAD_LETTER_SUFFIX}.{version}"
 
 
+def is_dead_letter(topic: str) -> bool:
+    """Whether ``topic`` (prefixed or not) is a dead-letter topic."""
+    return f"{DEAD_LETTER_SUFFIX}." in topic
+
+
 def consumed() -> tuple[str, ...]:
     """Every topic some service consumes."""
     return (*INPUTS, FEEDBACK, PREFERENCES, NETWORK_UPDATES, RECOMMENDATIONS, ERASURES)

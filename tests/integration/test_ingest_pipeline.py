@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import time
 from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlmodel import select
 
 from services.embedded import EmbeddedSystem
@@ -15,7 +18,9 @@ from services.ingest import importer
 from services.ingest.importer import ImportKind, Summary
 from services.ingest.models import IngestMeeting, IngestPerson
 from services.ingest.webhooks import sign
-from shared import database
+from shared import database, topics
+from shared.broker import MAX_MESSAGE_BYTES
+from shared.client import publish
 from shared.messages import encode, wrap
 from shared.messages.inputs import ContactUpserted
 from shared.settings import DatabaseSettings
@@ -132,3 +137,36 @@ async def test_real_vcard_and_calendar_files_import_and_a_second_import_changes_
         p.person_id for p in await settle(ingest_db, IngestPerson, owner, at_least=6)
     ) == sorted(p.person_id for p in people)
     assert len(await rows(ingest_db, IngestMeeting, owner)) == len(meetings)
+
+
+async def test_a_malformed_record_near_the_size_limit_is_dead_lettered_whole_and_ingest_goes_on(
+    system, ingest_db
+) -> None:
+    # Base64 makes its dead letter larger than the record, and than Kafka's 1 MiB default:
+    # ingest used to retry that batch for ever.
+    owner = unique("big-")
+    garbage = b'{"id": "broken", "data": "' + b"x" * (MAX_MESSAGE_BYTES - 100)
+    prefix = system.kafka.topic_prefix
+    producer = AIOKafkaProducer(
+        bootstrap_servers=system.kafka.bootstrap_servers, max_request_size=2 * MAX_MESSAGE_BYTES
+    )
+    await producer.start()
+    try:
+        await producer.send_and_wait(prefix + topics.CONTACTS, garbage, key=owner.encode())
+    finally:
+        await producer.stop()
+    anna = ContactUpserted(external_id="a", full_name="Anna Berg")
+    await publish(system.kafka, [(topics.CONTACTS, wrap(anna, owner_id=owner, source="test"))])
+    assert len(await settle(ingest_db, IngestPerson, owner, at_least=1)) == 1  # it went on
+    consumer = AIOKafkaConsumer(
+        prefix + topics.dead_letter(topics.CONTACTS),
+        bootstrap_servers=system.kafka.bootstrap_servers,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        records = [r for rs in (await consumer.getmany(timeout_ms=10_000)).values() for r in rs]
+    finally:
+        await consumer.stop()
+    [letter] = [json.loads(r.value)["data"] for r in records if r.key == owner.encode()]
+    assert base64.b64decode(letter["original_value_b64"]) == garbage

@@ -6,7 +6,7 @@ import json
 from aiokafka import ConsumerRecord
 
 from shared import topics
-from shared.broker import MAX_MESSAGE_BYTES, decode_records
+from shared.broker import DEAD_LETTER_MAX_BYTES, MAX_MESSAGE_BYTES, decode_records
 from shared.messages import encode, wrap
 from shared.messages.inputs import ContactUpserted
 
@@ -69,6 +69,19 @@ def test_oversized_and_invalid_utf8_records_are_dead_lettered_not_raised() -> No
     assert not good
     assert "exceeds" in bad[0].dead_letter.data.reason
     assert len(bad) == 2
+
+
+def test_a_dead_letter_fits_the_limit_it_is_produced_with_whatever_the_original() -> None:
+    # Kafka's default record limit (1 MiB) and one a broker could be configured to allow.
+    for size, whole in ((1_048_588, True), (3 * 1024 * 1024, False)):
+        original = b"{" + b"x" * (size - 1)
+        _, [bad] = decode_records([record(topics.CONTACTS, original)], prefix="", service="ingest")
+        assert len(encode(bad.dead_letter)) <= DEAD_LETTER_MAX_BYTES
+        kept = base64.b64decode(bad.dead_letter.data.original_value_b64)
+        assert (kept == original) is whole and original.startswith(kept)
+        # A cut original says so, and where the whole record is.
+        said = f"the original has {size} bytes" in bad.dead_letter.data.reason
+        assert said is not whole and ("contacts.v1 1:0" in bad.dead_letter.data.reason) is said
 
 
 def test_an_unreadable_key_still_yields_a_dead_letter() -> None:
