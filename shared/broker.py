@@ -32,6 +32,7 @@ from shared.messages.envelope import OWNER_ID_PATTERN
 from shared.settings import KafkaSettings, SaslMechanism, SecurityProtocol
 
 MAX_MESSAGE_BYTES = 1_000_000
+"""Larger records are dead-lettered unread (Kafka's default message size limit)."""
 DEAD_LETTER_MAX_BYTES = 2 * 1024 * 1024
 """Largest record the services produce, and the limit dead-letter topics are created with:
 a dead letter carries its original base64-encoded, so one of Kafka's default 1 MiB
@@ -40,7 +41,6 @@ _ORIGINAL_KEPT_BYTES = (DEAD_LETTER_MAX_BYTES - 64 * 1024) * 3 // 4
 """Of an original larger still, a dead letter keeps this much (the record stays where it was)."""
 BATCHED_UP_TO = 64 * 1024
 """Records published up to this size go in record batches; larger ones one at a time."""
-"""Larger records are dead-lettered unread (Kafka's default message size limit)."""
 
 
 def _ssl_context(kafka: KafkaSettings) -> ssl.SSLContext:
