@@ -282,7 +282,8 @@ class Publisher:
         futures: list[asyncio.Future[Any]] = []
         known: set[str] = set()
 
-        async def send(slot: tuple[str, int]) -> None:
+        async def flush(slot: tuple[str, int]) -> None:
+            """Hand a partition's batch to the producer (it sends it as soon as it can)."""
             futures.append(await producer.send_batch(batches.pop(slot), slot[0], partition=slot[1]))
 
         count = 0
@@ -304,19 +305,24 @@ class Publisher:
             if len(value) > BATCHED_UP_TO:
                 # ``send`` checks the broker's request size limit; what came before goes first.
                 if slot in batches:
-                    await send(slot)
+                    await flush(slot)
                 futures.append(
                     await producer.send(name, value, key=key, partition=partition, headers=headers)
                 )
                 continue
-            if slot not in batches:
-                batches[slot] = producer.create_batch()
-            if batches[slot].append(key=key, value=value, timestamp=None, headers=headers) is None:
-                await send(slot)  # full
-                batches[slot] = producer.create_batch()
-                batches[slot].append(key=key, value=value, timestamp=None, headers=headers)
+            batch = batches.get(slot)
+            if (
+                batch is not None
+                and batch.append(key=key, value=value, timestamp=None, headers=headers) is not None
+            ):
+                continue
+            if batch is not None:
+                await flush(slot)  # full
+            # A fresh batch always takes its first record.
+            batches[slot] = producer.create_batch()
+            batches[slot].append(key=key, value=value, timestamp=None, headers=headers)
         for slot in list(batches):
-            await send(slot)
+            await flush(slot)
         if futures:
             await asyncio.gather(*futures)
         return count
