@@ -47,7 +47,11 @@ async def measure(quick: bool) -> dict[str, Any]:
     figures.update(await memory.measure(quick))
     ordered = {key: figures[key] for key in SUITE_KEYS}
     extra = {"pipeline_inputs": figures["input_messages"], "store_persons": figures["persons"]}
-    extra |= {key: value for key, value in figures.items() if key.startswith("cpu_s_")}
+    extra |= {
+        key: value
+        for key, value in figures.items()
+        if key.startswith(("cpu_s_", "pipeline_ratio_"))
+    }
     return {**ordered, **extra, **machine()}
 
 

@@ -8,7 +8,9 @@
 - passthrough_msgs_per_s: the same messages through a chain of three raw aiokafka
   processes (consume -> JSON decode -> JSON encode -> produce, commit per batch), with the
   services' consumer and producer batch sizes;
-- pipeline_ratio: their quotient; both figures are medians of three runs, alternated;
+- pipeline_ratio: their quotient; both figures are medians of five runs, alternated;
+- pipeline_ratio_lowest / pipeline_ratio_highest: the quotient of each alternated pair of
+  runs, the lowest and the highest: how far this machine's pace swung during the runs;
 - latency_ms_p50 / latency_ms_p99: inputs sent at 200 per second, owner after owner; from an
   owner's last input to the publication of its first suggestion, debounce excluded;
 - debounce_ms: the recommender's debounce window, excluded above;
@@ -55,7 +57,7 @@ from shared.sample_network import generate
 from shared.settings import KafkaSettings
 
 DEBOUNCE_SECONDS = 1.0
-REPEATS = 3  # passthrough and pipeline runs, alternated
+REPEATS = 5  # passthrough and pipeline runs, alternated (odd: the medians are runs)
 Message = tuple[str, bytes, bytes]  # topic, key, value
 
 
@@ -270,6 +272,8 @@ async def measure(quick: bool) -> dict[str, Any]:
         "pipeline_msgs_per_s": round(len(messages) / one, 1),
         "passthrough_msgs_per_s": round(len(messages) / raw, 1),
         "pipeline_ratio": round(raw / one, 4),
+        "pipeline_ratio_lowest": round(min(r / o for r, o in zip(raws, ones, strict=True)), 4),
+        "pipeline_ratio_highest": round(max(r / o for r, o in zip(raws, ones, strict=True)), 4),
         "latency_ms_p50": round(float(np.percentile(latency, 50)), 1),
         "latency_ms_p99": round(float(np.percentile(latency, 99)), 1),
         "latency_owners": len(latency),

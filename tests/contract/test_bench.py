@@ -27,6 +27,9 @@ def test_the_suite_runs_on_the_broker_and_prints_every_key() -> None:
     assert figures["cpu_count"] > 0 and figures["store_persons"] > 0
     for process in ("ingest", "recommender", "notifier", "broker"):
         assert figures[f"cpu_s_{process}"] > 0, process  # each did some of the work
+    # With an odd number of pairs, some pair lies on each side of the medians' quotient.
+    lowest, highest = figures["pipeline_ratio_lowest"], figures["pipeline_ratio_highest"]
+    assert 0 < lowest <= figures["pipeline_ratio"] <= highest
 
 
 def test_the_stage_benchmark_runs_without_a_broker() -> None:
