@@ -1,0 +1,171 @@
+"""Ingest's and the recommender's batch paths alone on PostgreSQL, without a broker.
+
+``python -m bench.batch_path [--json] [--quick]`` feeds the benchmark pipeline's inputs
+(12 owners at scale 1; --quick: 4 at 0.1) to each service's own batch handler, in
+batches of 1,000 records, with the service's garbage-collector settings, and prints:
+- ingest_inputs, ingest_cpu_s: CPU seconds for ingest to validate, apply and encode them
+  (what publishing would send is encoded, not sent);
+- ingest_young_collections, ingest_gc_s: the garbage collector's young-generation
+  collections during that, and the seconds they took;
+- recommender_updates, recommender_cpu_s: the same for the recommender projecting the
+  network updates ingest made (scoring is not part of it).
+The figures any change to a batch path is judged by: a pipeline run on this machine swings
+more than such a change moves it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from typing import Any
+
+from aiokafka.structs import ConsumerRecord
+from sqlmodel import SQLModel
+
+from bench import report
+from bench.pipeline import sample_inputs
+from bench.processes import POSTGRES, drop_schema
+from services.ingest import handlers as ingest_handlers
+from services.ingest.models import TABLES as INGEST_TABLES
+from services.recommender import handlers as recommender_handlers
+from services.recommender.models import TABLES as RECOMMENDER_TABLES
+from shared import topics
+from shared.broker import Decoded, Rejected, decode_records
+from shared.messages import Envelope, encode
+from shared.service import GC_THRESHOLDS, ServiceRuntime
+from shared.settings import DatabaseSettings, SpringboardSettings
+
+BATCH = 1_000
+Process = Callable[[list[Decoded]], Awaitable[list[Rejected]]]
+
+
+class Recorded:
+    """Stands in for the publisher: encodes every envelope, as publishing does, and keeps the
+    network updates' keys and values. Bytes only: envelopes kept alive would grow the
+    collector's generations as no running service's do."""
+
+    def __init__(self) -> None:
+        self.keys: list[bytes] = []
+        self.values: list[bytes] = []
+
+    async def publish_all(self, messages: Iterable[tuple[str, Envelope[Any]]]) -> int:
+        count = 0
+        for topic, envelope in messages:
+            value = encode(envelope)
+            count += 1
+            if topic == topics.NETWORK_UPDATES:
+                self.keys.append(envelope.owner_id.encode())
+                self.values.append(value)
+        return count
+
+    async def dead_letter(self, rejected: Iterable[Rejected]) -> int:
+        raise AssertionError("the benchmark's inputs are all valid")
+
+
+class BatchPathRuntime(ServiceRuntime):
+    """A service runtime whose subscriber is kept to be called directly, not started."""
+
+    process: Process
+
+    def consume(self, router: Any, *topic_names: str, title: str, process: Process) -> None:
+        self.process = process
+
+
+def runtime_for(name: str, tables: Sequence[type[SQLModel]], schema: str) -> BatchPathRuntime:
+    settings = SpringboardSettings(database=DatabaseSettings(url=POSTGRES, schema_name=schema))
+    runtime = BatchPathRuntime(name, settings, tables)
+    runtime.publisher = Recorded()  # type: ignore[assignment]
+    runtime.open_database()
+    return runtime
+
+
+def as_records(
+    topic_keys_values: Iterable[tuple[str, bytes, bytes]],
+) -> list[ConsumerRecord[Any, Any]]:
+    now_ms = int(time.time() * 1000)
+    return [
+        ConsumerRecord(topic, 0, offset, now_ms, 0, key, value, None, len(key), len(value), [])
+        for offset, (topic, key, value) in enumerate(topic_keys_values)
+    ]
+
+
+async def feed(runtime: BatchPathRuntime, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+    for start in range(0, len(records), BATCH):
+        good, bad = decode_records(records[start : start + BATCH], prefix="", service=runtime.name)
+        assert not bad, bad[0].dead_letter.data.reason
+        assert not await runtime.process(good)
+
+
+class YoungCollections:
+    """Counts the collector's young-generation runs and their seconds while it is open."""
+
+    def __init__(self) -> None:
+        self.count, self.seconds, self._started = 0, 0.0, 0.0
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 0:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.count += 1
+            self.seconds += time.perf_counter() - self._started
+
+    def __enter__(self) -> YoungCollections:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+
+def cpu_s(work: Coroutine[Any, Any, None]) -> float:
+    started = time.process_time()
+    asyncio.run(work)
+    return time.process_time() - started
+
+
+def measure(quick: bool) -> dict[str, Any]:
+    inputs = as_records(sample_inputs(4 if quick else 12, 0.1 if quick else 1.0, "path"))
+    schema = f"sb_path_{uuid.uuid4().hex[:8]}"
+    try:
+        ingest = runtime_for("ingest", INGEST_TABLES, schema)
+        ingest_handlers.build_router(ingest)
+        recommender = runtime_for("recommender", RECOMMENDER_TABLES, schema)
+        recommender_handlers.build_router(recommender)
+        # As a running service has it (``ServiceRuntime.asgi_app``'s start-up).
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
+        with YoungCollections() as collections:
+            ingest_s = cpu_s(feed(ingest, inputs))
+        made = ingest.publisher
+        assert isinstance(made, Recorded)
+        updates = as_records(
+            (topics.NETWORK_UPDATES, key, value)
+            for key, value in zip(made.keys, made.values, strict=True)
+        )
+        recommender_s = cpu_s(feed(recommender, updates))
+        ingest.engine.dispose()
+        recommender.engine.dispose()
+    finally:
+        drop_schema(schema)
+    return {
+        "ingest_inputs": len(inputs),
+        "ingest_cpu_s": round(ingest_s, 3),
+        "ingest_young_collections": collections.count,
+        "ingest_gc_s": round(collections.seconds, 3),
+        "recommender_updates": len(updates),
+        "recommender_cpu_s": round(recommender_s, 3),
+    }
+
+
+def main() -> None:
+    report.main(__doc__, measure)
+
+
+if __name__ == "__main__":
+    main()
