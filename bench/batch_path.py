@@ -35,7 +35,7 @@ from services.recommender.models import TABLES as RECOMMENDER_TABLES
 from shared import topics
 from shared.broker import Decoded, Rejected, decode_records
 from shared.messages import Envelope, encode
-from shared.service import GC_THRESHOLDS, ServiceRuntime
+from shared.service import ServiceRuntime, tune_garbage_collector
 from shared.settings import DatabaseSettings, SpringboardSettings
 
 BATCH = 1_000
@@ -131,15 +131,14 @@ def cpu_s(work: Coroutine[Any, Any, None]) -> float:
 def measure(quick: bool) -> dict[str, Any]:
     inputs = as_records(sample_inputs(4 if quick else 12, 0.1 if quick else 1.0, "path"))
     schema = f"sb_path_{uuid.uuid4().hex[:8]}"
+    runtimes: list[BatchPathRuntime] = []
     try:
         ingest = runtime_for("ingest", INGEST_TABLES, schema)
-        ingest_handlers.build_router(ingest)
         recommender = runtime_for("recommender", RECOMMENDER_TABLES, schema)
+        runtimes += [ingest, recommender]
+        ingest_handlers.build_router(ingest)
         recommender_handlers.build_router(recommender)
-        # As a running service has it (``ServiceRuntime.asgi_app``'s start-up).
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(*GC_THRESHOLDS)
+        tune_garbage_collector()
         with YoungCollections() as collections:
             ingest_s = cpu_s(feed(ingest, inputs))
         made = ingest.publisher
@@ -149,9 +148,9 @@ def measure(quick: bool) -> dict[str, Any]:
             for key, value in zip(made.keys, made.values, strict=True)
         )
         recommender_s = cpu_s(feed(recommender, updates))
-        ingest.engine.dispose()
-        recommender.engine.dispose()
     finally:
+        for runtime in runtimes:
+            runtime.engine.dispose()
         drop_schema(schema)
     return {
         "ingest_inputs": len(inputs),

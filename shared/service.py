@@ -51,6 +51,23 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+def tune_garbage_collector() -> None:
+    """Set the collector up as a running service has it, once start-up is done.
+
+    What start-up loaded (modules, schemas, models) lives as long as the process: frozen,
+    the collector stops walking it on every full collection. A batch allocates many
+    short-lived objects (records, envelopes, ORM rows), nearly all freed by reference
+    counting when it ends: collecting the young generation every 10,000 allocations rather
+    than 700, and the older ones less often, saved about a quarter of the services' CPU
+    under load. Every 50,000: a batch of 1,000 inputs peaks below that, so ingest's 82
+    young collections in ``bench.batch_path`` (0.22-0.38 of its 3.1-3.9 CPU-seconds) fall
+    to one.
+    """
+    gc.collect()  # garbage frozen now would never be freed
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 async def _records_undecoded(message: StreamMessage[Any]) -> None:
     """The handler validates each record itself (``decode_records``): FastStream's own
     decoding would parse every record of a batch a second time."""
@@ -384,17 +401,7 @@ class ServiceRuntime:
             runtime.spawn(runtime.measure_lag())
 
         async def tune_garbage_collection() -> None:
-            # What start-up loaded (modules, schemas, models) lives as long as the process:
-            # frozen, the collector stops walking it on every full collection. A batch
-            # allocates many short-lived objects (records, envelopes, ORM rows), nearly all
-            # freed by reference counting when it ends: collecting the young generation
-            # every 10,000 allocations rather than 700, and the older ones less often, saved
-            # about a quarter of the services' CPU under load. Every 50,000: a batch of 1,000
-            # inputs peaks below that, so ingest's 82 young collections in
-            # ``bench.batch_path`` (0.22-0.38 of its 3.1-3.9 CPU-seconds) fall to one.
-            gc.collect()  # garbage frozen now would never be freed
-            gc.freeze()
-            gc.set_threshold(*GC_THRESHOLDS)
+            tune_garbage_collector()
 
         async def shutdown() -> None:
             for task in runtime._background:
