@@ -36,9 +36,9 @@ from shared import topics
 from shared.broker import Decoded, Rejected, decode_records
 from shared.messages import Envelope, encode
 from shared.service import ServiceRuntime, tune_garbage_collector
-from shared.settings import DatabaseSettings, SpringboardSettings
+from shared.settings import DatabaseSettings, KafkaSettings, SpringboardSettings
 
-BATCH = 1_000
+BATCH = KafkaSettings().batch_max_records  # the services' batch size, as shipped
 Process = Callable[[list[Decoded]], Awaitable[list[Rejected]]]
 
 
