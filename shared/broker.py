@@ -27,7 +27,6 @@ from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLS
 from pydantic import ValidationError
 
 from shared import topics
-from shared.commits import defer_confirmation
 from shared.messages import DeadLettered, Envelope, encode, envelope_adapter, wrap
 from shared.messages.envelope import OWNER_ID_PATTERN
 from shared.settings import KafkaSettings, SaslMechanism, SecurityProtocol
@@ -259,8 +258,7 @@ def decode_records(
 
 
 class Publisher:
-    """Publishes envelopes keyed by owner and waits for every confirmation at once (in a
-    consumer's batch, its commit waits for them instead: ``shared.commits``).
+    """Publishes envelopes keyed by owner and waits for every confirmation at once.
 
     Straight to aiokafka's producer under FastStream's, in record batches of one partition
     each: per message, FastStream's publish (its codec, headers and the broker-wide
@@ -278,11 +276,7 @@ class Publisher:
         producer: AIOKafkaProducer = self._broker.config.producer._producer.producer  # type: ignore[attr-defined]
         return producer
 
-    async def publish_all(
-        self, messages: Iterable[tuple[str, Envelope[Any]]], *, confirm_now: bool = False
-    ) -> int:
-        """Publish ``messages``; ``confirm_now`` waits for the broker's confirmations even
-        inside a consumer's batch, for work that must not go on before them."""
+    async def publish_all(self, messages: Iterable[tuple[str, Envelope[Any]]]) -> int:
         producer = self._producer()
         batches: dict[tuple[str, int], BatchBuilder] = {}
         futures: list[asyncio.Future[Any]] = []
@@ -329,7 +323,7 @@ class Publisher:
             batches[slot].append(key=key, value=value, timestamp=None, headers=headers)
         for slot in list(batches):
             await flush(slot)
-        if futures and (confirm_now or not defer_confirmation(futures)):
+        if futures:
             await asyncio.gather(*futures)
         return count
 

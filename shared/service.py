@@ -38,7 +38,6 @@ from shared.broker import (
     make_broker,
     reject,
 )
-from shared.commits import CommitsBehind, SettleBeforeRevoking, collecting_confirmations
 from shared.settings import SpringboardSettings
 
 logger = logging.getLogger("springboard")
@@ -102,7 +101,6 @@ class ServiceRuntime:
         self._engine: Engine | None = None
         self._failures = 0
         self._background: list[asyncio.Task[None]] = []
-        self._commits: list[CommitsBehind] = []
         self.dead_letters = Counter(
             f"springboard_{name}_dead_letters_total",
             "Messages refused and sent to a dead-letter topic.",
@@ -132,13 +130,9 @@ class ServiceRuntime:
         """Subscribe ``process`` to batches of validated envelopes from ``topic_names``.
 
         Records that fail validation, and those ``process`` rejects, go to dead-letter
-        topics. A batch's offsets are committed once its effects are durable: its database
-        work done and what it published confirmed, which the commit waits for while the
-        next batch is processed (``shared.commits``). If the work fails, or what an earlier
-        batch published is not confirmed, the consumer reads again from the first record
-        not committed, after a backoff.
+        topics. Offsets are committed only after ``process`` returned (its effects are
+        durable); if it raises, the batch is read again after a backoff.
         """
-        revoking = SettleBeforeRevoking()
 
         @router.subscriber(
             *topic_names,
@@ -149,33 +143,20 @@ class ServiceRuntime:
             max_partition_fetch_bytes=self.settings.kafka.partition_fetch_bytes,
             batch_timeout_ms=self.settings.kafka.batch_timeout_ms,
             auto_offset_reset="earliest",
-            ack_policy=AckPolicy.MANUAL,  # committed by ``CommitsBehind``
+            ack_policy=AckPolicy.NACK_ON_ERROR,
             decoder=_records_undecoded,
-            listener=revoking,
             title=title,
         )
         async def handler(msg: KafkaMessage) -> None:
             raw = msg.raw_message
             records = raw if isinstance(raw, tuple) else (raw,)
-            commits = revoking.commits
-            if commits is None or commits.consumer is not msg.consumer:
-                commits = revoking.commits = CommitsBehind(msg.consumer, self.name)  # type: ignore[arg-type]
-                self._commits.append(commits)
 
             async def work() -> None:
-                if commits.failed:
-                    raise RuntimeError("an earlier batch's published records were not confirmed")
-                with collecting_confirmations() as confirmations:
-                    good, bad = decode_records(records, prefix=self.prefix, service=self.name)
-                    failed = await process(good)
-                    await self.dead_letter(bad + failed)
-                commits.after(records, confirmations)
+                good, bad = decode_records(records, prefix=self.prefix, service=self.name)
+                failed = await process(good)
+                await self.dead_letter(bad + failed)
 
-            try:
-                await self.retrying(work)
-            except Exception:
-                await commits.rewind(records)
-                raise
+            await self.retrying(work)
 
         return handler
 
@@ -423,8 +404,6 @@ class ServiceRuntime:
             tune_garbage_collector()
 
         async def shutdown() -> None:
-            for commits in runtime._commits:  # what was processed is committed, not read again
-                await commits.settle()
             for task in runtime._background:
                 task.cancel()
             await asyncio.gather(*runtime._background, return_exceptions=True)

@@ -164,11 +164,7 @@ def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRo
             )
             for row in pending
         ]
-        # Marked published only once the broker has them: if publishing fails, the batch
-        # is read again and finds them still to publish.
-        await runtime.publisher.publish_all(
-            ((topics.SUGGESTIONS, e) for e in envelopes), confirm_now=True
-        )
+        await runtime.publisher.publish_all((topics.SUGGESTIONS, e) for e in envelopes)
         published_at = datetime.now(UTC)
         await runtime.in_transaction(
             lambda s: store.mark_published(

@@ -14,7 +14,6 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from shared import topics
 from shared.broker import BATCHED_UP_TO, Publisher, ensure_topics, make_broker
-from shared.commits import collecting_confirmations
 from shared.messages import DeadLettered, wrap
 from shared.settings import KafkaSettings
 from tests.conftest import unique
@@ -107,30 +106,3 @@ def test_records_keep_their_partition_order_and_headers(kafka_bootstrap: str) ->
             i for o, i, _ in sent if DefaultPartitioner()(o.encode(), every, every) == partition
         ]
         assert indices == expected, partition
-
-
-def test_in_a_batch_the_confirmations_go_to_its_commit_unless_confirmed_now(
-    kafka_bootstrap: str,
-) -> None:
-    kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap, topic_prefix=unique("pub") + ".")
-
-    async def scenario() -> tuple[int, int, bool]:
-        await ensure_topics(kafka, [TOPIC])
-        broker = make_broker(kafka, client_id="test")
-        await broker.start()
-        publisher = Publisher(broker, kafka.topic_prefix)
-        try:
-            with collecting_confirmations() as deferred:
-                await publisher.publish_all((TOPIC, letter(f"owner-{i}", i, 10)) for i in range(20))
-            with collecting_confirmations() as waited:
-                await publisher.publish_all([(TOPIC, letter("owner-x", 99, 10))], confirm_now=True)
-            await asyncio.gather(*deferred)
-            confirmed = all(f.done() and f.exception() is None for f in deferred)
-        finally:
-            await broker.stop()
-        return len(deferred), len(waited), confirmed
-
-    deferred, waited, confirmed = asyncio.run(scenario())
-    assert deferred >= 1  # one future per partition's record batch
-    assert waited == 0
-    assert confirmed
