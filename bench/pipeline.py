@@ -194,6 +194,12 @@ async def pipeline_s(
         before = {name: cpu_seconds(pid) for name, pid in processes.items()}
         started = time.perf_counter()
         await send_all(bootstrap, system.kafka.topic_prefix, messages)
+        ingest = f"{system.kafka.topic_prefix}springboard-ingest"
+        while await progress.behind(ingest, topics.INPUTS):
+            # The run cannot end within a debounce of ingest's last commit (the last
+            # owner is scored a debounce after its last update): checking this seldom
+            # delays no end, and leaves the broker and the two cores to the system.
+            await asyncio.sleep(DEBOUNCE_SECONDS / 2)
         while not await system.drained(progress):
             await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - started - DEBOUNCE_SECONDS

@@ -88,8 +88,8 @@ async def wait_ready(services: Iterable[ServiceProcess], timeout: float = 120.0)
 class GroupProgress:
     """How far consumer groups have committed, against the end of their topics.
 
-    One request for the ends and one per group for its commits: the check runs every 50
-    ms during a benchmark, on the same two cores as the system it watches."""
+    One request for the ends and one per group for its commits: the checks run during a
+    benchmark, on the same two cores and broker as the system they watch."""
 
     def __init__(self, kafka: KafkaSettings) -> None:
         self.kafka = kafka
