@@ -163,10 +163,13 @@ class System:
         self.database.close()
         drop_schema(self.schema)
 
+    def group(self, service: str) -> str:
+        """The consumer group of ``service``'s instances."""
+        return f"{self.kafka.topic_prefix}springboard-{service}"
+
     async def drained(self, progress: GroupProgress) -> bool:
         """Every stage done, checked in pipeline order (each stage publishes before it
         commits, so a stage found done cannot get more work from the one before)."""
-        prefix = self.kafka.topic_prefix
         stages = [
             ("ingest", topics.INPUTS),
             ("recommender", (topics.NETWORK_UPDATES,)),
@@ -177,7 +180,7 @@ class System:
             if name is None:
                 if owners_waiting(self.database, self.schema):
                     return False
-            elif await progress.behind(f"{prefix}springboard-{name}", names):
+            elif await progress.behind(self.group(name), names):
                 return False
         return True
 
@@ -194,8 +197,7 @@ async def pipeline_s(
         before = {name: cpu_seconds(pid) for name, pid in processes.items()}
         started = time.perf_counter()
         await send_all(bootstrap, system.kafka.topic_prefix, messages)
-        ingest = f"{system.kafka.topic_prefix}springboard-ingest"
-        while await progress.behind(ingest, topics.INPUTS):
+        while await progress.behind(system.group("ingest"), topics.INPUTS):
             # The run cannot end within a debounce of ingest's last commit (the last
             # owner is scored a debounce after its last update): checking this seldom
             # delays no end, and leaves the broker and the two cores to the system.
