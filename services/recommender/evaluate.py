@@ -121,7 +121,7 @@ def replay(
 
 
 def replay_envelopes(
-    envelopes: Iterable[Any], *, cutoff: datetime, horizon: timedelta
+    envelopes: Sequence[Any], *, cutoff: datetime, horizon: timedelta
 ) -> tuple[Any, dict[str, Truth]]:
     """``replay`` of envelopes already read (once for every cut-off)."""
     engine = database.make_engine("sqlite://")
@@ -138,6 +138,13 @@ def replay_envelopes(
             project(session, owner_id=envelope.owner_id, source=envelope.source, data=data)
     truth: dict[str, Truth] = defaultdict(Truth)
     end = cutoff + horizon
+    # An event is in the horizon by its start (the latest announcement's), not by when its
+    # attendance was recorded: a list imported weeks later is still that day's attendance.
+    starts = {
+        (e.owner_id, e.data.external_id): e.data.starts_at
+        for e in envelopes
+        if isinstance(e.data, inputs.EventAnnounced)
+    }
     with database.transaction(engine) as session:
         for envelope in later:
             data, owner = envelope.data, envelope.owner_id
@@ -153,6 +160,7 @@ def replay_envelopes(
             elif (
                 isinstance(data, inputs.AttendanceRecorded)
                 and data.status == "attended"
+                and cutoff < starts.get((owner, data.event_external_id), envelope.time) <= end
                 and _is_owner(session, owner, data.email)
             ):
                 truth[owner].attended.add(canonical.event_id_for(owner, data.event_external_id))

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.ingest import canonical
 from services.recommender import evaluate
 from services.recommender.metrics import ndcg_at, paired_difference, precision_at, recall_at
 from shared.messages import encode, wrap
@@ -159,6 +160,32 @@ def test_attendance_after_the_cutoff_is_not_known_as_attendance_at_the_cutoff() 
     statuses = {s for people in snapshot.attendance.values() for s in people.values()}
     assert statuses <= {"registered"}
     assert all(i.at <= CUTOFF for i in snapshot.interactions)
+
+
+def test_an_event_counts_as_attended_in_the_horizon_its_start_falls_in() -> None:
+    def env(data, time):
+        return encode(wrap(data, owner_id="o1", source="test", time=time)).decode()
+
+    me = "me@example.com"
+    late_day, listed_late_day = CUTOFF + timedelta(days=45), CUTOFF + timedelta(days=25)
+    extra = [
+        env(EventAnnounced(external_id="late", title="Late", starts_at=late_day), CUTOFF),
+        env(AttendanceRecorded(event_external_id="late", email=me, status="attended"), late_day),
+        # An event inside the horizon whose attendance list arrives after the horizon.
+        env(
+            EventAnnounced(external_id="listed", title="Listed", starts_at=listed_late_day),
+            CUTOFF,
+        ),
+        env(
+            AttendanceRecorded(event_external_id="listed", email=me, status="attended"),
+            CUTOFF + timedelta(days=50),
+        ),
+    ]
+    ids = {n: canonical.event_id_for("o1", n) for n in ("ev", "late", "listed")}
+    _, truth, _ = evaluate.replay([*lines(), *extra], cutoff=CUTOFF, horizon=timedelta(days=30))
+    assert truth["o1"].attended == {ids["ev"], ids["listed"]}
+    _, truth, _ = evaluate.replay([*lines(), *extra], cutoff=CUTOFF, horizon=timedelta(days=60))
+    assert truth["o1"].attended == set(ids.values())
 
 
 def test_unreadable_lines_are_counted_not_fatal() -> None:
