@@ -8,10 +8,11 @@ each with their own network drawn from seed, seed + 1, …
 
 davis: the Southern Women event-attendance data (Davis, Gardner and Gardner, 1941) as
 networkx ships it: 18 women, 14 social events. Each woman is an owner whose contacts are
-the other women; events are dated two weeks apart in their published order (the data
-set carries no dates) and announced three weeks ahead, with their attendee list (as on a
-Meetup or Eventbrite page): the others' registrations are known from the announcement,
-a woman's own attendance only on the event's day.
+the other women. networkx carries no dates; each event takes the month and day that head
+its column in the published table (``DAVIS_DATES``), in one year, and is announced three
+weeks ahead with its attendee list (as on a Meetup or Eventbrite page): the others'
+registrations are known from the announcement, a woman's own attendance only on the
+event's day.
 """
 
 from __future__ import annotations
@@ -30,7 +31,32 @@ from shared.messages.inputs import (
 )
 from shared.sample_network import generate
 
-DAVIS_START = datetime(2020, 1, 6, 18, tzinfo=UTC)
+DAVIS_YEAR = 2020  # the table gives month and day only
+# The events' dates as the column headings of Davis, Gardner and Gardner's table (Deep
+# South, 1941; reproduced in Freeman, "Finding social groups", 2003), E1 to E14 in the
+# table's order, which is not the order in time.
+DAVIS_DATES = {
+    "E1": (6, 27),
+    "E2": (3, 2),
+    "E3": (4, 12),
+    "E4": (9, 26),
+    "E5": (2, 25),
+    "E6": (5, 19),
+    "E7": (3, 15),
+    "E8": (9, 16),
+    "E9": (4, 8),
+    "E10": (6, 10),
+    "E11": (2, 23),
+    "E12": (4, 7),
+    "E13": (11, 21),
+    "E14": (8, 3),
+}
+DAVIS_ANNOUNCED = timedelta(days=21)
+
+
+def davis_date(event: str) -> datetime:
+    month, day = DAVIS_DATES[event]
+    return datetime(DAVIS_YEAR, month, day, 18, tzinfo=UTC)
 
 
 def _slug(name: str) -> str:
@@ -42,13 +68,13 @@ def davis() -> list[Any]:
 
     graph = nx.davis_southern_women_graph()
     women = sorted(graph.graph["top"])
-    events = sorted(graph.graph["bottom"], key=lambda e: int(e[1:]))
-    dates = {e: DAVIS_START + timedelta(weeks=2 * i) for i, e in enumerate(events)}
+    events = sorted(graph.graph["bottom"], key=davis_date)
+    dates = {e: davis_date(e) for e in events}
     out = []
     for owner_name in women:
         owner = f"davis-{_slug(owner_name)}"
         own_email = f"{_slug(owner_name)}@davis.example"
-        start = DAVIS_START - timedelta(days=30)
+        start = dates[events[0]] - timedelta(days=30)
         out.append(
             wrap(
                 GoalsSet(full_name=owner_name, emails=[own_email], country="US"),
@@ -79,7 +105,7 @@ def davis() -> list[Any]:
                     ),
                     owner_id=owner,
                     source="dataset:davis",
-                    time=dates[event] - timedelta(days=21),
+                    time=dates[event] - DAVIS_ANNOUNCED,
                 )
             )
             for woman in graph.neighbors(event):
@@ -94,7 +120,7 @@ def davis() -> list[Any]:
                         ),
                         owner_id=owner,
                         source="dataset:davis",
-                        time=dates[event] if own else dates[event] - timedelta(days=21),
+                        time=dates[event] if own else dates[event] - DAVIS_ANNOUNCED,
                     )
                 )
     return out

@@ -55,14 +55,27 @@ class DataSet:
 
 # Horizons that do not overlap: each outcome is scored once.
 SIMULATOR_CUTOFFS = tuple(NOW - timedelta(days=d) for d in (120, 90, 60))
-DAVIS_CUTOFFS = (datetime(2020, 2, 24, tzinfo=UTC), datetime(2020, 4, 27, tzinfo=UTC))
+
+
+def davis_cutoffs() -> tuple[datetime, ...]:
+    """Midnight after the first event, then every announcement lead until the last event:
+    each event is upcoming and known at exactly one cut-off, and no horizon overlaps."""
+    days = sorted(datasets.davis_date(e).replace(hour=0) for e in datasets.DAVIS_DATES)
+    moment, out = days[0] + timedelta(days=1), []
+    while moment <= days[-1]:
+        out.append(moment)
+        moment += datasets.DAVIS_ANNOUNCED
+    return tuple(out)
+
+
+DAVIS_CUTOFFS = davis_cutoffs()
 MONTH = timedelta(days=30)
 DATA_SETS = (
     DataSet("simulator", SIMULATOR_CUTOFFS, MONTH),
     DataSet("simulator", SIMULATOR_CUTOFFS, MONTH, owners=50, scale=0.5),
     DataSet("simulator", SIMULATOR_CUTOFFS, MONTH, owners=25),
     DataSet("simulator", SIMULATOR_CUTOFFS, MONTH, owners=12, scale=2.0),
-    DataSet("davis", DAVIS_CUTOFFS, timedelta(days=60)),
+    DataSet("davis", DAVIS_CUTOFFS, datasets.DAVIS_ANNOUNCED),
 )
 
 
