@@ -152,13 +152,20 @@ def _claimed_by_owner(
     """The people (owner, key) pairs point at, in one query whatever the owners."""
     write_pending(session)  # keys queued by ``add_keys`` first
     wanted = set(keys)
+    # Plain rows, not ORM objects: keys are only read here, and loading thousands of
+    # instances into the identity map cost more than the query.
     rows = session.exec(
-        select(IngestPersonKey).where(
+        select(
+            IngestPersonKey.owner_id,
+            IngestPersonKey.kind,
+            IngestPersonKey.value,
+            IngestPersonKey.person_id,
+        ).where(
             col(IngestPersonKey.owner_id).in_({owner for owner, _ in wanted}),
             col(IngestPersonKey.value).in_({value for _, (_, value) in wanted}),
         )
     ).all()
-    found = {(row.owner_id, (row.kind, row.value)): row.person_id for row in rows}
+    found = {(owner, (kind, value)): person_id for owner, kind, value, person_id in rows}
     return {pair: person_id for pair, person_id in found.items() if pair in wanted}
 
 
