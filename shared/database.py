@@ -26,9 +26,15 @@ from shared.copy_upsert import copy_upsert, keep_one_per_key
 
 T = TypeVar("T")
 
-# JSON columns (the people of every meeting, above all) are read with orjson: a sixth of
-# the CPU of ranking an owner went to the standard library's json.loads.
-ENGINE_OPTIONS: dict[str, Any] = {"json_deserializer": orjson.loads}
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+# JSON columns (the people of every meeting, above all) are read and written with orjson:
+# a sixth of the CPU of ranking an owner went to the standard library's json.loads, and
+# json.dumps was a tenth of projecting a batch of updates.
+ENGINE_OPTIONS: dict[str, Any] = {"json_deserializer": orjson.loads, "json_serializer": _json_text}
 
 # From this many rows on, an upsert on PostgreSQL goes through COPY (``copy_upsert``).
 COPY_FROM_ROWS = 20
