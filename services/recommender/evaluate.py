@@ -8,7 +8,9 @@ only; then every owner is ranked as of the cut-off by the model and by the basel
 each ranking is scored against what happened in the horizon after it:
 
 - reconnect: the contacts the owner met;       introduction: people met for the first time;
-- event: the events the owner attended;        give_back: the people the owner did a favour.
+- event: the events the owner attended;        give_back: the people the owner did a favour;
+
+an event by its start, however late its attendance was recorded.
 
 With several cut-offs, each is replayed, trained for and ranked on its own, and the
 metrics pool every (owner, cut-off): more outcomes than one cut-off holds. Intervals
