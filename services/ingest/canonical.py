@@ -86,7 +86,8 @@ def resolve_person(
     """Find the person these keys point at (or create them) and merge in the new facts.
 
     Keys pointing at two people merge them (changes from the merge go to ``changes``); a
-    new record with a close name at the same company joins the existing person.
+    new record with the same name at the same company joins the existing person
+    (``merges.names_agree``).
     """
     changes = changes if changes is not None else []
     ids, known = store.find_person_ids(session, owner_id=owner_id, keys=keys)
@@ -448,7 +449,7 @@ def _keys_named(session: Session, owner_id: str, source: str, data: Any) -> list
 
 def look_up_people(session: Session, batch: Sequence[tuple[str, str, Any]]) -> None:
     """Look up everyone a batch of (owner, source, input) names, and the people at the
-    companies of those who are new (a close name there is the same person:
+    companies of those who are new (the same name there is the same person:
     ``merges.same_person_by_name``): one query each for the whole batch instead of per input."""
     store.look_up_owners(session, [owner_id for owner_id, _, _ in batch])
     named = [

@@ -8,6 +8,7 @@ kept one, and the merge row keeps what is needed to move it back.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,8 +27,41 @@ from shared.messages.network import (
     PersonErased,
 )
 
-NAME_MATCH_THRESHOLD = 92.0
-"""rapidfuzz token-sort ratio above which two names at one company are one person."""
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _words(name: str) -> list[str]:
+    return _WORD.findall(normalise.folded(name))
+
+
+def names_agree(one: str, other: str) -> bool:
+    """Whether two names at one company are the same person's: the same words up to accents,
+    case, punctuation and order, an initial standing for a word it begins (``A.`` for
+    ``Anna``), and at most one middle name that only one of them gives. At least two words
+    must agree in full. A letter or two apart is another person, not a typo: Jansson and
+    Jonsson, Berg and Öberg, Anna and Hanna are different names (a string ratio alone
+    joined each such pair)."""
+    return _words_agree(_words(one), _words(other))
+
+
+def _words_agree(one: list[str], other: list[str]) -> bool:
+    shorter, longer = sorted((one, other), key=len)
+    if len(shorter) < 2 or len(longer) - len(shorter) > 1:
+        return False
+    unmatched = list(longer)
+    in_full = 0
+    for word in sorted(shorter, key=len, reverse=True):  # full words claim theirs first
+        if word in unmatched:
+            unmatched.remove(word)
+            in_full += 1
+            continue
+        initial = next(
+            (w for w in unmatched if (len(word) == 1 or len(w) == 1) and w[0] == word[0]), None
+        )
+        if initial is None:
+            return False
+        unmatched.remove(initial)
+    return in_full >= 2
 
 
 def interaction_of(meeting: IngestMeeting) -> InteractionRecorded:
@@ -43,14 +77,17 @@ def interaction_of(meeting: IngestMeeting) -> InteractionRecorded:
 def same_person_by_name(
     session: Session, *, owner_id: str, full_name: str, company: str | None
 ) -> tuple[IngestPerson, float] | None:
-    """An existing person at the same company whose name matches closely enough."""
+    """An existing person at the same company whose name agrees (``names_agree``); of
+    several, the closest by rapidfuzz's token-sort ratio, which the merge's reason gives."""
     if not company or not full_name:
         return None
-    name = normalise.folded(full_name)
+    name, words = normalise.folded(full_name), _words(full_name)
     best: tuple[IngestPerson, float] | None = None
     for person in store.people_at_company(session, owner_id=owner_id, company=company):
+        if not _words_agree(words, _words(person.full_name)):
+            continue
         score = fuzz.token_sort_ratio(name, normalise.folded(person.full_name))
-        if score >= NAME_MATCH_THRESHOLD and (best is None or score > best[1]):
+        if best is None or score > best[1]:
             best = (person, score)
     return best
 
