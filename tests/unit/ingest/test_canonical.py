@@ -160,7 +160,7 @@ def test_looking_up_a_batch_at_once_changes_nothing_but_the_queries(engine) -> N
         ContactUpserted(external_id="c4", full_name="Karin Ek", company="Volvo", emails=["k@v.se"]),
     ]
     at_event = [
-        # a new address with a close name at a known person's company: the same person
+        # a new address with the same name at a known person's company: the same person
         AttendanceRecorded(
             event_external_id="e1",
             email="k.ek@home.example",
