@@ -14,6 +14,7 @@ from operator import itemgetter
 from typing import Any
 
 from psycopg import sql
+from sqlalchemy import JSON
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session, SQLModel
 
@@ -57,10 +58,11 @@ def copy_upsert(
                 )
         action: sql.Composable
         if update:
-            action = sql.SQL("DO UPDATE SET {}").format(
+            action = sql.SQL("DO UPDATE SET {} WHERE {}").format(
                 sql.SQL(", ").join(
                     sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in update
-                )
+                ),
+                _changed(sa_table, update),
             )
         else:
             action = sql.SQL("DO NOTHING")
@@ -79,6 +81,24 @@ def copy_upsert(
                 staging,
             )
         )
+
+
+def _changed(sa_table: Any, columns: Sequence[str]) -> sql.Composable:
+    """Only rows where some column would change are rewritten (``database._changed``)."""
+
+    def comparable(name: str, side: sql.Composable) -> sql.Composable:
+        column = sql.SQL("{}.{}").format(side, sql.Identifier(name))
+        if isinstance(sa_table.c[name].type, JSON):
+            return sql.SQL("{}::text").format(column)
+        return column
+
+    target, excluded = sql.Identifier(sa_table.name), sql.SQL("EXCLUDED")
+    return sql.SQL(" OR ").join(
+        sql.SQL("{} IS DISTINCT FROM {}").format(
+            comparable(name, target), comparable(name, excluded)
+        )
+        for name in columns
+    )
 
 
 def keep_one_per_key(

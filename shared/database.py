@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import event, text
+from sqlalchemy import JSON, Text, cast, event, or_, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -172,6 +172,18 @@ def _forget_pending_after_rollback(session: Session) -> None:
     session.info.pop("pending_upserts", None)
 
 
+def _changed(table: Any, excluded: Any, columns: Sequence[str]) -> Any:
+    """A row's update only where some column would change: a calendar or CRM re-sent
+    unchanged (most of every re-import) then writes no new row version (no index updates,
+    no WAL, nothing to vacuum). JSON has no equality in PostgreSQL: compared as text,
+    which can only find a difference where there is none, never miss one."""
+
+    def comparable(column: Any) -> Any:
+        return cast(column, Text) if isinstance(column.type, JSON) else column
+
+    return or_(*(comparable(table.c[c]).is_distinct_from(comparable(excluded[c])) for c in columns))
+
+
 @functools.cache
 def _upsert_statement(
     table: type[SQLModel], dialect: str, keys: tuple[str, ...], columns: tuple[str, ...]
@@ -184,5 +196,6 @@ def _upsert_statement(
         return statement.on_conflict_do_update(
             index_elements=list(keys),
             set_={c: statement.excluded[c] for c in columns},
+            where=_changed(sa_table, statement.excluded, columns),
         )
     return statement.on_conflict_do_nothing(index_elements=list(keys))

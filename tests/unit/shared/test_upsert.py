@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from services.recommender.models import RecInteraction, RecOwnerState
@@ -87,3 +88,33 @@ def test_upsert_later_keeps_the_first_row_when_existing_rows_stay(engine) -> Non
         database.upsert_later(session, RecInteraction, [meeting(2, "bo")], keys=KEYS)
     written = {r["interaction_id"]: r["person_ids"] for r in table_rows(engine, RecInteraction)}
     assert written == {"i1": ["anna"], "i2": ["bo"]}
+
+
+def row_versions(engine) -> dict[str, str]:
+    """interaction id -> the transaction that wrote the row's current version (``xmin``)."""
+    with Session(engine) as session:
+        rows = session.execute(text("SELECT interaction_id, xmin::text FROM rec_interaction"))
+        return dict(rows.all())
+
+
+@pytest.mark.parametrize("copy_from", [1, 10**6], ids=["copy", "executemany"])
+def test_a_row_sent_again_unchanged_is_not_rewritten(engine, monkeypatch, copy_from) -> None:
+    monkeypatch.setattr(database, "COPY_FROM_ROWS", copy_from)
+    first = [meeting(i, "anna", "bo") for i in range(4)]
+    first[3]["organizer_id"] = None
+    with database.transaction(engine) as session:
+        database.upsert(session, RecInteraction, first, keys=KEYS)
+    before = row_versions(engine)
+    again = [dict(row) for row in first]
+    again[1]["person_ids"] = ["anna", "cy"]  # a JSON column changed
+    again[2]["cancelled"] = True  # a plain one
+    again[3]["organizer_id"] = "bo"  # NULL to a value
+    with database.transaction(engine) as session:
+        database.upsert(session, RecInteraction, again, keys=KEYS)
+    after = row_versions(engine)
+    assert after["i0"] == before["i0"]  # the same row: no new version
+    assert all(after[i] != before[i] for i in ("i1", "i2", "i3"))
+    written = {r["interaction_id"]: r for r in table_rows(engine, RecInteraction)}
+    assert written["i1"]["person_ids"] == ["anna", "cy"]
+    assert written["i2"]["cancelled"] is True
+    assert written["i3"]["organizer_id"] == "bo"
