@@ -44,6 +44,10 @@ def test_the_batch_path_benchmark_feeds_ingest_and_then_the_recommender() -> Non
     assert figures["ingest_young_collections"] >= 0 and figures["ingest_gc_s"] >= 0
     # The recommender was fed what ingest made of the inputs.
     assert figures["recommender_updates"] > 0 and figures["recommender_cpu_s"] > 0
+    # The same inputs again make the same updates (a replay changes nothing twice).
+    assert figures["recommender_replay_updates"] == figures["recommender_updates"]
+    for stage in ("ingest", "recommender"):
+        assert figures[f"{stage}_replay_cpu_s"] > 0 and figures[f"{stage}_replay_wait_s"] >= 0
 
 
 def test_the_fetch_wait_probe_times_records_reaching_a_waiting_consumer() -> None:
