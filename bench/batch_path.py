@@ -9,8 +9,8 @@ batches of 1,000 records, with the service's garbage-collector settings, and pri
   collections during that, and the seconds they took;
 - recommender_updates, recommender_cpu_s: the same for the recommender projecting the
   network updates ingest made (scoring is not part of it);
-- ingest_wait_s, recommender_wait_s: the seconds each spent beyond its CPU, waiting for
-  PostgreSQL (on these two cores, also for the core PostgreSQL ran on);
+- ingest_wait_s, recommender_wait_s: the seconds each took beyond its CPU: waiting for
+  PostgreSQL's answers (and, on two cores, for a core to run on);
 - ingest_replay_cpu_s, ingest_replay_wait_s, recommender_replay_updates,
   recommender_replay_cpu_s, recommender_replay_wait_s: the same for the same inputs again,
   as a re-imported calendar or CRM export sends them, and the updates they make (the same
