@@ -16,13 +16,15 @@ import ssl
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.producer.message_accumulator import BatchBuilder
 from faststream.kafka import KafkaBroker
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from pydantic import ValidationError
 
@@ -255,6 +257,25 @@ def decode_records(
             continue
         good.append(Decoded(topic, record, envelope))
     return good, bad
+
+
+def poll_without_sleeping(subscriber: BatchSubscriber) -> BatchSubscriber:
+    """Make ``subscriber`` hand over records as soon as its consumer has any.
+
+    FastStream's batch subscriber sleeps as long as it polled after a poll that found
+    nothing (faststream 0.7), so a record arriving in that sleep waits for it to end, at
+    every hop. aiokafka's ``getmany`` already returns as soon as records are fetched and
+    waits at most its timeout otherwise: without the sleep the timeout only sets how often
+    an idle consumer wakes up.
+    """
+    timeout_ms, max_records = subscriber.batch_timeout_ms, subscriber.max_records
+
+    async def get_msg(consumer: AIOKafkaConsumer) -> tuple[ConsumerRecord[Any, Any], ...]:
+        fetched = await consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
+        return tuple(chain.from_iterable(fetched.values()))
+
+    subscriber.get_msg = get_msg  # type: ignore[method-assign]
+    return subscriber
 
 
 class Publisher:

@@ -36,6 +36,7 @@ from shared.broker import (
     decode_records,
     ensure_topics,
     make_broker,
+    poll_without_sleeping,
     reject,
 )
 from shared.settings import SpringboardSettings
@@ -134,7 +135,7 @@ class ServiceRuntime:
         durable); if it raises, the batch is read again after a backoff.
         """
 
-        @router.subscriber(
+        subscriber = router.subscriber(
             *topic_names,
             group_id=self.group_id,
             batch=True,
@@ -147,6 +148,8 @@ class ServiceRuntime:
             decoder=_records_undecoded,
             title=title,
         )
+
+        @poll_without_sleeping(subscriber)
         async def handler(msg: KafkaMessage) -> None:
             raw = msg.raw_message
             records = raw if isinstance(raw, tuple) else (raw,)

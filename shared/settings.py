@@ -67,9 +67,10 @@ class KafkaSettings(BaseModel):
     batch_timeout_ms: int = Field(
         10,
         ge=1,
-        description="Longest a consumer polls its fetched records before handling what it "
-        "has. After an empty poll it also sleeps this long, so it bounds the delay an idle "
-        "consumer adds.",
+        description="Longest a consumer's poll waits when nothing has been fetched; it "
+        "returns as soon as records arrive, and polls again at once after an empty poll. "
+        "An idle consumer wakes up this often (100 ms halved an idle service's CPU but "
+        "measured a higher p99 latency).",
     )
 
     @model_validator(mode="after")
