@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, SQLModel, col, delete, select
 
 from services.ingest import normalise
@@ -25,6 +26,25 @@ from shared.database import upsert, upsert_later, write_pending
 from shared.messages.network import PersonChanged
 
 T = TypeVar("T", bound=SQLModel)
+
+# The batch look-ups, built once: building a statement's IN clauses cost more than
+# compiling it (SQLAlchemy caches that), and a batch of a few inputs runs all four.
+_OWNERS = select(IngestOwner).where(
+    col(IngestOwner.owner_id).in_(bindparam("owner_ids", expanding=True))
+)
+_KEYS = select(
+    IngestPersonKey.owner_id, IngestPersonKey.kind, IngestPersonKey.value, IngestPersonKey.person_id
+).where(
+    col(IngestPersonKey.owner_id).in_(bindparam("owner_ids", expanding=True)),
+    col(IngestPersonKey.value).in_(bindparam("values", expanding=True)),
+)
+_PEOPLE = select(IngestPerson).where(
+    col(IngestPerson.person_id).in_(bindparam("person_ids", expanding=True))
+)
+_AT_COMPANIES = select(IngestPerson).where(
+    col(IngestPerson.owner_id).in_(bindparam("owner_ids", expanding=True)),
+    col(IngestPerson.company).in_(bindparam("companies", expanding=True)),
+)
 
 
 def _owners(session: Session) -> dict[str, IngestOwner | None]:
@@ -59,7 +79,7 @@ def look_up_owners(session: Session, owner_ids: Sequence[str]) -> None:
         return
     for owner_id in wanted:
         owners[owner_id] = None
-    for owner in session.exec(select(IngestOwner).where(col(IngestOwner.owner_id).in_(wanted))):
+    for owner in session.exec(_OWNERS, params={"owner_ids": list(wanted)}):
         owners[owner.owner_id] = owner
 
 
@@ -155,15 +175,11 @@ def _claimed_by_owner(
     # Plain rows, not ORM objects: keys are only read here, and loading thousands of
     # instances into the identity map cost more than the query.
     rows = session.exec(
-        select(
-            IngestPersonKey.owner_id,
-            IngestPersonKey.kind,
-            IngestPersonKey.value,
-            IngestPersonKey.person_id,
-        ).where(
-            col(IngestPersonKey.owner_id).in_({owner for owner, _ in wanted}),
-            col(IngestPersonKey.value).in_({value for _, (_, value) in wanted}),
-        )
+        _KEYS,
+        params={
+            "owner_ids": list({owner for owner, _ in wanted}),
+            "values": list({value for _, (_, value) in wanted}),
+        },
     ).all()
     found = {(owner, (kind, value)): person_id for owner, kind, value, person_id in rows}
     return {pair: person_id for pair, person_id in found.items() if pair in wanted}
@@ -182,9 +198,7 @@ def look_up_keys(session: Session, keys: Sequence[tuple[str, Key]]) -> None:
     pinned = session.info.setdefault("pinned_people", {})
     unread = {p for p in found.values() if p not in pinned}
     if unread:
-        for person in session.exec(
-            select(IngestPerson).where(col(IngestPerson.person_id).in_(unread))
-        ):
+        for person in session.exec(_PEOPLE, params={"person_ids": list(unread)}):
             _pin(session, person)
 
 
@@ -206,10 +220,11 @@ def look_up_companies(session: Session, companies: Sequence[tuple[str, str]]) ->
     for pair in wanted:
         cache[pair] = []
     for person in session.exec(
-        select(IngestPerson).where(
-            col(IngestPerson.owner_id).in_({owner for owner, _ in wanted}),
-            col(IngestPerson.company).in_({company for _, company in wanted}),
-        )
+        _AT_COMPANIES,
+        params={
+            "owner_ids": list({owner for owner, _ in wanted}),
+            "companies": list({company for _, company in wanted}),
+        },
     ):
         pair = (person.owner_id, person.company or "")
         if pair in cache:  # the query's cross product also finds other owners' companies
