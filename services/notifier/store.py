@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, delete, or_, select
 
 from services.notifier.models import NotifyDelivery, NotifyPreferences, NotifySuggestion
@@ -12,26 +13,35 @@ from shared.database import upsert
 from shared.messages import PreferencesSet
 from shared.messages.network import OwnerErased, PersonErased
 
+# The queries of every ranked list, built once (building one costs more than running it
+# for the few rows a list has).
+_CHOSEN_SINCE = select(NotifySuggestion).where(
+    NotifySuggestion.owner_id == bindparam("owner_id"),
+    col(NotifySuggestion.chosen_at) >= bindparam("since"),
+)
+_KNOWN_IDS = select(NotifySuggestion.suggestion_id).where(
+    NotifySuggestion.owner_id == bindparam("owner_id"),
+    col(NotifySuggestion.suggestion_id).in_(bindparam("ids", expanding=True)),
+)
+_UNPUBLISHED = (
+    select(NotifySuggestion)
+    .where(
+        col(NotifySuggestion.owner_id).in_(bindparam("owner_ids", expanding=True)),
+        col(NotifySuggestion.published_at).is_(None),
+    )
+    .order_by(col(NotifySuggestion.chosen_at), col(NotifySuggestion.rank))
+)
+_BY_IDS = select(NotifySuggestion).where(
+    col(NotifySuggestion.suggestion_id).in_(bindparam("ids", expanding=True))
+)
+
 
 def chosen_since(session: Session, *, owner_id: str, since: datetime) -> list[NotifySuggestion]:
-    return list(
-        session.exec(
-            select(NotifySuggestion).where(
-                NotifySuggestion.owner_id == owner_id, col(NotifySuggestion.chosen_at) >= since
-            )
-        ).all()
-    )
+    return list(session.exec(_CHOSEN_SINCE, params={"owner_id": owner_id, "since": since}).all())
 
 
 def known_ids(session: Session, *, owner_id: str, ids: Sequence[str]) -> set[str]:
-    return set(
-        session.exec(
-            select(NotifySuggestion.suggestion_id).where(
-                NotifySuggestion.owner_id == owner_id,
-                col(NotifySuggestion.suggestion_id).in_(list(ids)),
-            )
-        ).all()
-    )
+    return set(session.exec(_KNOWN_IDS, params={"owner_id": owner_id, "ids": list(ids)}).all())
 
 
 def save_chosen(session: Session, *, rows: Sequence[NotifySuggestion]) -> None:
@@ -41,22 +51,11 @@ def save_chosen(session: Session, *, rows: Sequence[NotifySuggestion]) -> None:
 
 
 def unpublished(session: Session, *, owner_ids: Sequence[str]) -> list[NotifySuggestion]:
-    return list(
-        session.exec(
-            select(NotifySuggestion)
-            .where(
-                col(NotifySuggestion.owner_id).in_(list(owner_ids)),
-                col(NotifySuggestion.published_at).is_(None),
-            )
-            .order_by(col(NotifySuggestion.chosen_at), col(NotifySuggestion.rank))
-        ).all()
-    )
+    return list(session.exec(_UNPUBLISHED, params={"owner_ids": list(owner_ids)}).all())
 
 
 def mark_published(session: Session, *, ids: Sequence[str], at: datetime) -> None:
-    for row in session.exec(
-        select(NotifySuggestion).where(col(NotifySuggestion.suggestion_id).in_(list(ids)))
-    ).all():
+    for row in session.exec(_BY_IDS, params={"ids": list(ids)}).all():
         row.published_at = at
         session.add(row)
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, delete, func, or_, select
 
@@ -173,18 +174,32 @@ def record_feedback(
     )
 
 
+# Asked with every batch and every look for owners due: built once (building a statement
+# costs more than running it for a few owners).
+_OWNER_STATES = select(RecOwnerState).where(
+    col(RecOwnerState.owner_id).in_(bindparam("owner_ids", expanding=True))
+)
+_OWNERS_DUE = select(RecOwnerState).where(
+    or_(
+        col(RecOwnerState.scored_at).is_(None),
+        col(RecOwnerState.changed_at) > col(RecOwnerState.scored_at),
+        col(RecOwnerState.scored_at) < bindparam("refreshed_before"),
+    ),
+    # settled: while updates flow, most owners are not
+    or_(
+        col(RecOwnerState.changed_at).is_(None),
+        col(RecOwnerState.changed_at) <= bindparam("settled_by"),
+    ),
+)
+
+
 def mark_changed(
     session: Session, *, inputs: dict[str, tuple[datetime, str | None]], at: datetime
 ) -> None:
     """Owners whose network changed ``at``; ``inputs`` holds each one's oldest input (its
     time and correlation id), kept until the next ranked list: for end-to-end latency, and
     so that the list carries the correlation id of the input that started it."""
-    known = {
-        r.owner_id: r
-        for r in session.exec(
-            select(RecOwnerState).where(col(RecOwnerState.owner_id).in_(list(inputs)))
-        ).all()
-    }
+    known = {r.owner_id: r for r in session.exec(_OWNER_STATES, params={"owner_ids": list(inputs)})}
     rows = []
     for owner_id, (oldest, correlation) in sorted(inputs.items()):
         before = known.get(owner_id)
@@ -214,18 +229,7 @@ def owners_due(
     or who were last scored more than ``refresh`` ago."""
     return list(
         session.exec(
-            select(RecOwnerState).where(
-                or_(
-                    col(RecOwnerState.scored_at).is_(None),
-                    col(RecOwnerState.changed_at) > col(RecOwnerState.scored_at),
-                    col(RecOwnerState.scored_at) < now - refresh,
-                ),
-                # settled: while updates flow, most owners are not (asked after every batch)
-                or_(
-                    col(RecOwnerState.changed_at).is_(None),
-                    col(RecOwnerState.changed_at) <= now - debounce,
-                ),
-            )
+            _OWNERS_DUE, params={"refreshed_before": now - refresh, "settled_by": now - debounce}
         ).all()
     )
 
