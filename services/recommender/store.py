@@ -271,7 +271,38 @@ def _columns(table: type[SQLModel], *names: str) -> Any:
     return sa_select(*(columns[name] for name in names))
 
 
+_OWNER: Any = bindparam("owner_id")
+# An owner's snapshot, built once: it is read every time the owner is scored.
+_SNAPSHOT_PEOPLE = _columns(
+    RecPerson,
+    "person_id",
+    "full_name",
+    "company",
+    "function",
+    "seniority",
+    "industry",
+    "city",
+    "is_contact",
+    "is_customer",
+    "is_self",
+    "introduced_by",
+).where(RecPerson.owner_id == _OWNER)
+_SNAPSHOT_INTERACTIONS = _columns(
+    RecInteraction, "interaction_id", "occurred_at", "person_ids", "organizer_id"
+).where(RecInteraction.owner_id == _OWNER, col(RecInteraction.cancelled).is_(False))
+_SNAPSHOT_EVENTS = _columns(
+    RecEvent, "event_id", "title", "starts_at", "city", "topics", "series"
+).where(RecEvent.owner_id == _OWNER)
+_SNAPSHOT_ATTENDANCE = _columns(RecAttendance, "event_id", "person_id", "status").where(
+    RecAttendance.owner_id == _OWNER
+)
+_SNAPSHOT_FAVOURS = _columns(RecFavour, "person_id", "direction", "kind", "occurred_at").where(
+    RecFavour.owner_id == _OWNER
+)
+
+
 def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot:
+    owner = {"owner_id": owner_id}
     # Plain rows, not ORM objects: building an object per row cost more than the query.
     people = {
         r.person_id: Person(
@@ -287,22 +318,7 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
             is_self=r.is_self,
             introduced_by=r.introduced_by,
         )
-        for r in session.execute(
-            _columns(
-                RecPerson,
-                "person_id",
-                "full_name",
-                "company",
-                "function",
-                "seniority",
-                "industry",
-                "city",
-                "is_contact",
-                "is_customer",
-                "is_self",
-                "introduced_by",
-            ).where(RecPerson.owner_id == owner_id)
-        )
+        for r in session.execute(_SNAPSHOT_PEOPLE, owner)
     }
     interactions = [
         Interaction(
@@ -311,11 +327,7 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
             person_ids=frozenset(r.person_ids),
             organizer_id=r.organizer_id,
         )
-        for r in session.execute(
-            _columns(
-                RecInteraction, "interaction_id", "occurred_at", "person_ids", "organizer_id"
-            ).where(RecInteraction.owner_id == owner_id, col(RecInteraction.cancelled).is_(False))
-        )
+        for r in session.execute(_SNAPSHOT_INTERACTIONS, owner)
     ]
     events = {
         r.event_id: Event(
@@ -326,26 +338,14 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
             topics=tuple(r.topics or ()),
             series=r.series,
         )
-        for r in session.execute(
-            _columns(RecEvent, "event_id", "title", "starts_at", "city", "topics", "series").where(
-                RecEvent.owner_id == owner_id
-            )
-        )
+        for r in session.execute(_SNAPSHOT_EVENTS, owner)
     }
     attendance: dict[str, dict[str, str]] = defaultdict(dict)
-    for event_id, person_id, status in session.execute(
-        _columns(RecAttendance, "event_id", "person_id", "status").where(
-            RecAttendance.owner_id == owner_id
-        )
-    ):
+    for event_id, person_id, status in session.execute(_SNAPSHOT_ATTENDANCE, owner):
         attendance[event_id][person_id] = status
     favours = [
         Favour(person_id=r.person_id, direction=r.direction, kind=r.kind, at=as_utc(r.occurred_at))
-        for r in session.execute(
-            _columns(RecFavour, "person_id", "direction", "kind", "occurred_at").where(
-                RecFavour.owner_id == owner_id
-            )
-        )
+        for r in session.execute(_SNAPSHOT_FAVOURS, owner)
     ]
     goals_row = session.get(RecGoals, owner_id)
     goals = (
