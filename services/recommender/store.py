@@ -271,7 +271,7 @@ def _columns(table: type[SQLModel], *names: str) -> Any:
     return sa_select(*(columns[name] for name in names))
 
 
-_OWNER: Any = bindparam("owner_id")
+_OWNER_ID: Any = bindparam("owner_id")
 # An owner's snapshot, built once: it is read every time the owner is scored.
 _SNAPSHOT_PEOPLE = _columns(
     RecPerson,
@@ -286,23 +286,23 @@ _SNAPSHOT_PEOPLE = _columns(
     "is_customer",
     "is_self",
     "introduced_by",
-).where(RecPerson.owner_id == _OWNER)
+).where(RecPerson.owner_id == _OWNER_ID)
 _SNAPSHOT_INTERACTIONS = _columns(
     RecInteraction, "interaction_id", "occurred_at", "person_ids", "organizer_id"
-).where(RecInteraction.owner_id == _OWNER, col(RecInteraction.cancelled).is_(False))
+).where(RecInteraction.owner_id == _OWNER_ID, col(RecInteraction.cancelled).is_(False))
 _SNAPSHOT_EVENTS = _columns(
     RecEvent, "event_id", "title", "starts_at", "city", "topics", "series"
-).where(RecEvent.owner_id == _OWNER)
+).where(RecEvent.owner_id == _OWNER_ID)
 _SNAPSHOT_ATTENDANCE = _columns(RecAttendance, "event_id", "person_id", "status").where(
-    RecAttendance.owner_id == _OWNER
+    RecAttendance.owner_id == _OWNER_ID
 )
 _SNAPSHOT_FAVOURS = _columns(RecFavour, "person_id", "direction", "kind", "occurred_at").where(
-    RecFavour.owner_id == _OWNER
+    RecFavour.owner_id == _OWNER_ID
 )
 
 
 def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot:
-    owner = {"owner_id": owner_id}
+    by_owner = {"owner_id": owner_id}
     # Plain rows, not ORM objects: building an object per row cost more than the query.
     people = {
         r.person_id: Person(
@@ -318,7 +318,7 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
             is_self=r.is_self,
             introduced_by=r.introduced_by,
         )
-        for r in session.execute(_SNAPSHOT_PEOPLE, owner)
+        for r in session.execute(_SNAPSHOT_PEOPLE, by_owner)
     }
     interactions = [
         Interaction(
@@ -327,7 +327,7 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
             person_ids=frozenset(r.person_ids),
             organizer_id=r.organizer_id,
         )
-        for r in session.execute(_SNAPSHOT_INTERACTIONS, owner)
+        for r in session.execute(_SNAPSHOT_INTERACTIONS, by_owner)
     ]
     events = {
         r.event_id: Event(
@@ -338,14 +338,14 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
             topics=tuple(r.topics or ()),
             series=r.series,
         )
-        for r in session.execute(_SNAPSHOT_EVENTS, owner)
+        for r in session.execute(_SNAPSHOT_EVENTS, by_owner)
     }
     attendance: dict[str, dict[str, str]] = defaultdict(dict)
-    for event_id, person_id, status in session.execute(_SNAPSHOT_ATTENDANCE, owner):
+    for event_id, person_id, status in session.execute(_SNAPSHOT_ATTENDANCE, by_owner):
         attendance[event_id][person_id] = status
     favours = [
         Favour(person_id=r.person_id, direction=r.direction, kind=r.kind, at=as_utc(r.occurred_at))
-        for r in session.execute(_SNAPSHOT_FAVOURS, owner)
+        for r in session.execute(_SNAPSHOT_FAVOURS, by_owner)
     ]
     goals_row = session.get(RecGoals, owner_id)
     goals = (
