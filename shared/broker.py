@@ -259,7 +259,7 @@ def decode_records(
     return good, bad
 
 
-def poll_without_sleeping(subscriber: BatchSubscriber) -> BatchSubscriber:
+def poll_without_sleeping(subscriber: BatchSubscriber) -> None:
     """Make ``subscriber`` hand over records as soon as its consumer has any.
 
     FastStream's batch subscriber sleeps as long as it polled after a poll that found
@@ -275,7 +275,6 @@ def poll_without_sleeping(subscriber: BatchSubscriber) -> BatchSubscriber:
         return tuple(chain.from_iterable(fetched.values()))
 
     subscriber.get_msg = get_msg  # type: ignore[method-assign]
-    return subscriber
 
 
 class Publisher:

@@ -148,8 +148,9 @@ class ServiceRuntime:
             decoder=_records_undecoded,
             title=title,
         )
+        poll_without_sleeping(subscriber)
 
-        @poll_without_sleeping(subscriber)
+        @subscriber
         async def handler(msg: KafkaMessage) -> None:
             raw = msg.raw_message
             records = raw if isinstance(raw, tuple) else (raw,)
