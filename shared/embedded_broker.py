@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -23,7 +24,34 @@ class BrokerStartError(RuntimeError):
     """The broker process exited or never accepted connections."""
 
 
+_EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_handed_out: set[int] = set()
+
+
+def _ephemeral_floor() -> int:
+    with contextlib.suppress(OSError, ValueError):
+        return int(_EPHEMERAL_RANGE_FILE.read_text().split()[0])
+    return 32768
+
+
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port that is free now and stays free until its user binds it.
+
+    A port the kernel picks with bind(0) comes from the ephemeral range, the same range
+    it takes outgoing connections' source ports from, so a client connecting in the
+    meantime can take it. Ports are picked below that range instead, and never twice
+    in one process."""
+    floor = _ephemeral_floor()
+    candidates = [p for p in range(20000, floor) if p not in _handed_out]
+    random.shuffle(candidates)
+    for port in candidates[:200]:
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
