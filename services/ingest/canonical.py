@@ -75,6 +75,23 @@ def _name_from_email(email: str) -> str:
     return " ".join(part.capitalize() for part in local.replace("_", ".").split(".") if part)
 
 
+def _normalised(facts: PersonFacts) -> dict[str, Any]:
+    """The fields ``facts`` set on a person, normalised; empty facts set nothing."""
+    fields: dict[str, Any] = {}
+    if facts.full_name:
+        fields["full_name"] = " ".join(facts.full_name.split())
+    if facts.company:
+        fields["company"] = normalise.company(facts.company)
+    if facts.title:
+        fields["title"] = facts.title.strip()
+        fields["function"], fields["seniority"] = normalise.title_function(facts.title)
+    if facts.industry:
+        fields["industry"] = normalise.industry(facts.industry)
+    if facts.city:
+        fields["city"] = normalise.city(facts.city)
+    return fields
+
+
 def resolve_person(
     session: Session,
     *,
@@ -131,32 +148,29 @@ def resolve_person(
                 reason=f"same company; name {facts.full_name!r} matches "
                 f"{person.full_name!r} ({score:.0f}%)",
             )
-    if person is None:
-        fallback = next((v for k, v in keys if k == "email"), "unknown")
-        person = IngestPerson(
-            person_id=person_id or person_id_for(owner_id, keys[0]),
-            owner_id=owner_id,
-            full_name=facts.full_name or _name_from_email(fallback),
-        )
     own_emails = store.own_emails(session, owner_id=owner_id)
-    updates: dict[str, Any] = {}
-    if facts.full_name:
-        updates["full_name"] = " ".join(facts.full_name.split())
-    if facts.company:
-        updates["company"] = normalise.company(facts.company)
-    if facts.title:
-        updates["title"] = facts.title.strip()
-        updates["function"], updates["seniority"] = normalise.title_function(facts.title)
-    if facts.industry:
-        updates["industry"] = normalise.industry(facts.industry)
-    if facts.city:
-        updates["city"] = normalise.city(facts.city)
+    updates = _normalised(facts)
+    is_self = any(k == "email" and v in own_emails for k, v in keys)
+    company_before = person.company if person is not None else None
+    if person is None:
+        # Created with every fact at once: setting them one by one afterwards cost more
+        # than building the person (each goes through pydantic and the ORM).
+        fallback = next((v for k, v in keys if k == "email"), "unknown")
+        created_id = person_id or person_id_for(owner_id, keys[0])
+        person = IngestPerson(
+            person_id=created_id,
+            owner_id=owner_id,
+            **{"full_name": facts.full_name or _name_from_email(fallback), **updates},
+            is_contact=facts.is_contact,
+            is_customer=facts.is_customer,
+            is_self=is_self,
+            introduced_by=facts.introduced_by if facts.introduced_by != created_id else None,
+        )
     updates["is_contact"] = person.is_contact or facts.is_contact
     updates["is_customer"] = person.is_customer or facts.is_customer
-    updates["is_self"] = person.is_self or any(k == "email" and v in own_emails for k, v in keys)
+    updates["is_self"] = person.is_self or is_self
     if facts.introduced_by and facts.introduced_by != person.person_id:
         updates["introduced_by"] = facts.introduced_by
-    company_before = person.company
     for field, value in updates.items():
         if getattr(person, field) != value:  # an unchanged person stays clean: no UPDATE
             setattr(person, field, value)

@@ -9,7 +9,9 @@ kept one, and the merge row keeps what is needed to move it back.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -30,8 +32,9 @@ from shared.messages.network import (
 _WORD = re.compile(r"[^\W\d_]+")
 
 
-def _words(name: str) -> list[str]:
-    return _WORD.findall(normalise.folded(name))
+@lru_cache(maxsize=65536)  # a new contact is compared with everyone at their company
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(normalise.folded(name)))
 
 
 def names_agree(one: str, other: str) -> bool:
@@ -44,7 +47,7 @@ def names_agree(one: str, other: str) -> bool:
     return _words_agree(_words(one), _words(other))
 
 
-def _words_agree(one: list[str], other: list[str]) -> bool:
+def _words_agree(one: Sequence[str], other: Sequence[str]) -> bool:
     shorter, longer = sorted((one, other), key=len)
     if len(shorter) < 2 or len(longer) - len(shorter) > 1:
         return False

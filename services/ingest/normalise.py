@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 LEGAL_SUFFIXES = re.compile(
     r"[\s,]+(ab|publ|\(publ\)|inc\.?|incorporated|ltd\.?|limited|llc|gmbh|ag|oy|oyj|as|asa|a/s|"
@@ -110,6 +111,7 @@ def city(value: str | None) -> str | None:
     return " ".join(word.capitalize() for word in value.split())
 
 
+@lru_cache(maxsize=65536)  # names and topics recur input after input
 def folded(value: str) -> str:
     """Lower case without accents, for comparisons (``Göteborg`` -> ``goteborg``)."""
     decomposed = unicodedata.normalize("NFKD", value)
