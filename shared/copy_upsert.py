@@ -32,23 +32,24 @@ def copy_upsert(
     """Insert ``rows``, or update the ``update`` columns where the key already exists (with
     ``update`` empty, leave the existing row alone). Rows with the same key are written once:
     the last one, or with ``update`` empty the first, as executing them in order would."""
-    sa_table = table.__table__  # type: ignore[attr-defined]
-    names = list(rows[0])
+    names = tuple(rows[0])
     processors = [_processors(table, session.get_bind().dialect).get(n) for n in names]
     unique: dict[tuple[Any, ...], dict[str, Any]] = {}
     keep_one_per_key(unique, rows, keys=keys, first_wins=not update)
-    staging = sql.Identifier(f"_staging_{sa_table.name}")
-    columns = sql.SQL(", ").join(map(sql.Identifier, names))
-    connection = session.connection().connection.driver_connection
+    fairy = session.connection().connection
+    connection = fairy.driver_connection
     assert connection is not None, "a live PostgreSQL connection"
+    create, copy_in, merge = _statements(table, names, tuple(keys), tuple(update), connection)
     with connection.cursor() as cursor:
-        # Lives as long as the connection; emptied by every transaction's end.
-        cursor.execute(
-            sql.SQL(
-                "CREATE TEMPORARY TABLE IF NOT EXISTS {} (LIKE {}) ON COMMIT DELETE ROWS"
-            ).format(staging, sql.Identifier(sa_table.name))
-        )
-        with cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(staging, columns)) as copy:
+        # The staging table lives as long as the connection, emptied by every transaction's
+        # end; created once per connection, and counted as made only once its transaction
+        # commits (a rollback takes the table with it).
+        made: set[bytes] = fairy.info.setdefault("staging_tables", set())
+        creating: dict[bytes, set[bytes]] = session.info.setdefault("staging_created", {})
+        if create not in made and create not in creating:
+            cursor.execute(create)
+            creating[create] = made
+        with cursor.copy(copy_in) as copy:
             for row in unique.values():
                 copy.write_row(
                     [
@@ -56,31 +57,76 @@ def copy_upsert(
                         for name, process in zip(names, processors, strict=True)
                     ]
                 )
-        action: sql.Composable
-        if update:
-            action = sql.SQL("DO UPDATE SET {} WHERE {}").format(
-                sql.SQL(", ").join(
-                    sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in update
-                ),
-                _changed(sa_table, update),
-            )
-        else:
-            action = sql.SQL("DO NOTHING")
         # Merged and emptied in one round trip (the same table may be upserted again
         # before the transaction ends).
-        cursor.execute(
-            sql.SQL(
-                "INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) {}; DELETE FROM {}"
-            ).format(
-                sql.Identifier(sa_table.name),
-                columns,
-                columns,
-                staging,
-                sql.SQL(", ").join(map(sql.Identifier, keys)),
-                action,
-                staging,
-            )
+        cursor.execute(merge)
+
+
+def staging_tables_committed(session: Session) -> None:
+    """The staging tables this session's transaction created now exist for good."""
+    for create, made in session.info.pop("staging_created", {}).items():
+        made.add(create)
+
+
+def staging_tables_rolled_back(session: Session) -> None:
+    session.info.pop("staging_created", None)
+
+
+_STATEMENTS: dict[tuple[Any, ...], tuple[bytes, bytes, bytes]] = {}
+
+
+def _statements(
+    table: type[SQLModel],
+    names: tuple[str, ...],
+    keys: tuple[str, ...],
+    update: tuple[str, ...],
+    connection: Any,
+) -> tuple[bytes, bytes, bytes]:
+    """The staging table's creation, the COPY into it and the merge out of it, composed
+    once per table, columns and client encoding (which quoting depends on): composing
+    them cost more than running them for a small batch."""
+    shape = (table, names, keys, update, connection.info.encoding)
+    if shape not in _STATEMENTS:
+        _STATEMENTS[shape] = _compose(table, names, keys, update, connection)
+    return _STATEMENTS[shape]
+
+
+def _compose(
+    table: type[SQLModel],
+    names: tuple[str, ...],
+    keys: tuple[str, ...],
+    update: tuple[str, ...],
+    connection: Any,
+) -> tuple[bytes, bytes, bytes]:
+    sa_table = table.__table__  # type: ignore[attr-defined]
+    staging = sql.Identifier(f"_staging_{sa_table.name}")
+    columns = sql.SQL(", ").join(map(sql.Identifier, names))
+    create = sql.SQL(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS {} (LIKE {}) ON COMMIT DELETE ROWS"
+    ).format(staging, sql.Identifier(sa_table.name))
+    copy_in = sql.SQL("COPY {} ({}) FROM STDIN").format(staging, columns)
+    action: sql.Composable
+    if update:
+        action = sql.SQL("DO UPDATE SET {} WHERE {}").format(
+            sql.SQL(", ").join(
+                sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in update
+            ),
+            _changed(sa_table, update),
         )
+    else:
+        action = sql.SQL("DO NOTHING")
+    merge = sql.SQL(
+        "INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) {}; DELETE FROM {}"
+    ).format(
+        sql.Identifier(sa_table.name),
+        columns,
+        columns,
+        staging,
+        sql.SQL(", ").join(map(sql.Identifier, keys)),
+        action,
+        staging,
+    )
+    return create.as_bytes(connection), copy_in.as_bytes(connection), merge.as_bytes(connection)
 
 
 def _changed(sa_table: Any, columns: Sequence[str]) -> sql.Composable:

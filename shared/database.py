@@ -22,7 +22,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, create_engine
 
-from shared.copy_upsert import copy_upsert, keep_one_per_key
+from shared.copy_upsert import (
+    copy_upsert,
+    keep_one_per_key,
+    staging_tables_committed,
+    staging_tables_rolled_back,
+)
 
 T = TypeVar("T")
 
@@ -167,9 +172,15 @@ def _write_pending_before_commit(session: Session) -> None:
     write_pending(session)
 
 
+@event.listens_for(Session, "after_commit")
+def _keep_staging_tables_after_commit(session: Session) -> None:
+    staging_tables_committed(session)
+
+
 @event.listens_for(Session, "after_rollback")
 def _forget_pending_after_rollback(session: Session) -> None:
     session.info.pop("pending_upserts", None)
+    staging_tables_rolled_back(session)
 
 
 def _changed(table: Any, excluded: Any, columns: Sequence[str]) -> Any:

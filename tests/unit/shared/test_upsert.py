@@ -118,3 +118,25 @@ def test_a_row_sent_again_unchanged_is_not_rewritten(engine, monkeypatch, copy_f
     assert written["i1"]["person_ids"] == ["anna", "cy"]
     assert written["i2"]["cancelled"] is True
     assert written["i3"]["organizer_id"] == "bo"
+
+
+def test_a_staging_table_undone_by_a_rollback_is_made_again(engine, monkeypatch) -> None:
+    """The staging table is created once per connection; a rolled-back transaction takes
+    its creation with it, and the next upsert on that connection must not count on it."""
+    monkeypatch.setattr(database, "COPY_FROM_ROWS", 1)
+    engine.pool.dispose()  # one fresh connection from here on
+    with pytest.raises(RuntimeError), database.transaction(engine) as session:
+        database.upsert(session, RecInteraction, [meeting(1, "anna")], keys=KEYS)
+        raise RuntimeError("the batch failed after its first upsert")
+    for index in (2, 3):  # created again, then reused
+        with database.transaction(engine) as session:
+            database.upsert(session, RecInteraction, [meeting(index, "bo")], keys=KEYS)
+    with Session(engine) as session:
+        temporary = session.execute(
+            text(
+                "SELECT count(*) FROM pg_class WHERE relname = '_staging_rec_interaction'"
+                " AND relnamespace = pg_my_temp_schema()"
+            )
+        ).scalar()
+    assert temporary == 1  # this connection's, made once
+    assert {r["interaction_id"] for r in table_rows(engine, RecInteraction)} == {"i2", "i3"}
