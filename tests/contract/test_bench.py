@@ -41,6 +41,7 @@ def test_the_stage_benchmark_runs_without_a_broker() -> None:
 def test_the_batch_path_benchmark_feeds_ingest_and_then_the_recommender() -> None:
     figures = quick_run("bench.batch_path")
     assert figures["ingest_inputs"] > 0 and figures["ingest_cpu_s"] > 0
+    assert 0 < figures["ingest_first_batches_cpu_s"] <= figures["ingest_cpu_s"]
     assert figures["ingest_young_collections"] >= 0 and figures["ingest_gc_s"] >= 0
     # The recommender was fed what ingest made of the inputs.
     assert figures["recommender_updates"] > 0 and figures["recommender_cpu_s"] > 0
