@@ -39,7 +39,7 @@ def copy_upsert(
     fairy = session.connection().connection
     connection = fairy.driver_connection
     assert connection is not None, "a live PostgreSQL connection"
-    create, copy_in, merge = _statements(table, names, tuple(keys), tuple(update), connection)
+    create, copy_in, merge = _statements(connection, table, names, tuple(keys), tuple(update))
     with connection.cursor() as cursor:
         # The staging table lives as long as the connection, emptied by every transaction's
         # end; created once per connection, and counted as made only once its transaction
@@ -72,32 +72,26 @@ def staging_tables_rolled_back(session: Session) -> None:
     session.info.pop("staging_created", None)
 
 
-_STATEMENTS: dict[tuple[Any, ...], tuple[bytes, bytes, bytes]] = {}
+_STATEMENTS: dict[tuple[Any, ...], tuple[bytes, ...]] = {}
 
 
-def _statements(
+def _statements(connection: Any, *shape: Any) -> tuple[bytes, ...]:
+    """``_composed(*shape)`` as the connection sends it, once per client encoding (which
+    quoting depends on): composing them cost more than running them for a small batch."""
+    key = (*shape, connection.info.encoding)
+    if key not in _STATEMENTS:
+        _STATEMENTS[key] = tuple(s.as_bytes(connection) for s in _composed(*shape))
+    return _STATEMENTS[key]
+
+
+@functools.cache
+def _composed(
     table: type[SQLModel],
     names: tuple[str, ...],
     keys: tuple[str, ...],
     update: tuple[str, ...],
-    connection: Any,
-) -> tuple[bytes, bytes, bytes]:
-    """The staging table's creation, the COPY into it and the merge out of it, composed
-    once per table, columns and client encoding (which quoting depends on): composing
-    them cost more than running them for a small batch."""
-    shape = (table, names, keys, update, connection.info.encoding)
-    if shape not in _STATEMENTS:
-        _STATEMENTS[shape] = _compose(table, names, keys, update, connection)
-    return _STATEMENTS[shape]
-
-
-def _compose(
-    table: type[SQLModel],
-    names: tuple[str, ...],
-    keys: tuple[str, ...],
-    update: tuple[str, ...],
-    connection: Any,
-) -> tuple[bytes, bytes, bytes]:
+) -> tuple[sql.Composed, sql.Composed, sql.Composed]:
+    """The staging table's creation, the COPY into it and the merge out of it."""
     sa_table = table.__table__  # type: ignore[attr-defined]
     staging = sql.Identifier(f"_staging_{sa_table.name}")
     columns = sql.SQL(", ").join(map(sql.Identifier, names))
@@ -126,7 +120,7 @@ def _compose(
         action,
         staging,
     )
-    return create.as_bytes(connection), copy_in.as_bytes(connection), merge.as_bytes(connection)
+    return create, copy_in, merge
 
 
 def _changed(sa_table: Any, columns: Sequence[str]) -> sql.Composable:
