@@ -35,7 +35,8 @@ def _ephemeral_floor() -> int:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port that is free now and stays free until its user binds it.
+    """A port that is free now and that nothing else is likely to take before its user
+    binds it.
 
     A port the kernel picks with bind(0) comes from the ephemeral range, the same range
     it takes outgoing connections' source ports from, so a client connecting in the
