@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 from prometheus_client import Counter
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from services.notifier.delivery import email, webhook
@@ -29,6 +30,19 @@ from shared.service import ServiceRuntime
 
 logger = logging.getLogger("springboard.notifier.delivery")
 BATCH = 200
+
+
+# Asked on every tick of the delivery loop, mostly finding nothing: built once.
+_DUE = (
+    select(NotifyDelivery, NotifySuggestion)
+    .where(
+        NotifyDelivery.status == "pending",
+        col(NotifyDelivery.due_at) <= bindparam("now"),
+        NotifySuggestion.suggestion_id == NotifyDelivery.suggestion_id,
+    )
+    .order_by(col(NotifyDelivery.due_at))
+    .limit(BATCH)
+)
 
 
 class Dispatcher:
@@ -55,16 +69,7 @@ class Dispatcher:
     def _due(
         self, session: Session, now: datetime
     ) -> list[tuple[NotifyDelivery, NotifySuggestion, NotifyPreferences | None]]:
-        rows = session.exec(
-            select(NotifyDelivery, NotifySuggestion)
-            .where(
-                NotifyDelivery.status == "pending",
-                col(NotifyDelivery.due_at) <= now,
-                NotifySuggestion.suggestion_id == NotifyDelivery.suggestion_id,
-            )
-            .order_by(col(NotifyDelivery.due_at))
-            .limit(BATCH)
-        ).all()
+        rows = session.exec(_DUE, params={"now": now}).all()
         prefs = {o: session.get(NotifyPreferences, o) for o in {d.owner_id for d, _ in rows}}
         return [(d, s, prefs[d.owner_id]) for d, s in rows]
 

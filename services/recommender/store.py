@@ -377,17 +377,16 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
     )
 
 
+_ANSWERED = select(RecIssued, RecFeedback).where(
+    RecIssued.owner_id == _OWNER_ID,
+    RecFeedback.owner_id == _OWNER_ID,
+    RecFeedback.suggestion_id == RecIssued.suggestion_id,
+)
+
+
 def _answered(session: Session, *, owner_id: str) -> list[tuple[RecIssued, RecFeedback]]:
     """The owner's suggestions that got an answer, with the answer."""
-    return list(
-        session.exec(
-            select(RecIssued, RecFeedback).where(
-                RecIssued.owner_id == owner_id,
-                RecFeedback.owner_id == owner_id,
-                RecFeedback.suggestion_id == RecIssued.suggestion_id,
-            )
-        ).all()
-    )
+    return list(session.exec(_ANSWERED, params={"owner_id": owner_id}).all())
 
 
 def judged_suggestions(session: Session, *, owner_id: str) -> list[tuple[str, str, datetime, str]]:
