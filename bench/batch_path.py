@@ -9,8 +9,9 @@ batches of 1,000 records, with the service's garbage-collector settings, and pri
   each a person new to the store (the first inputs of every owner);
 - ingest_young_collections, ingest_gc_s: the garbage collector's young-generation
   collections during that, and the seconds they took;
-- recommender_updates, recommender_cpu_s: the same for the recommender projecting the
-  network updates ingest made (scoring is not part of it);
+- recommender_updates, recommender_changes, recommender_cpu_s: the same for the
+  recommender projecting the network updates ingest made (records, each of one owner's
+  changes from a batch, and the changes they carry; scoring is not part of it);
 - ingest_wait_s, recommender_wait_s: the seconds each took beyond its CPU: waiting for
   PostgreSQL's answers (and, on two cores, for a core to run on);
 - ingest_replay_cpu_s, ingest_replay_wait_s, recommender_replay_updates,
@@ -58,6 +59,7 @@ class Recorded:
     def __init__(self) -> None:
         self.keys: list[bytes] = []
         self.values: list[bytes] = []
+        self.changes = 0
 
     async def publish_all(self, messages: Iterable[tuple[str, Envelope[Any]]]) -> int:
         count = 0
@@ -67,6 +69,7 @@ class Recorded:
             if topic == topics.NETWORK_UPDATES:
                 self.keys.append(envelope.owner_id.encode())
                 self.values.append(value)
+                self.changes += len(envelope.data.changes)
         return count
 
     async def dead_letter(self, rejected: Iterable[Rejected]) -> int:
@@ -173,6 +176,7 @@ def measure(quick: bool) -> dict[str, Any]:
                 for key, value in zip(made.keys, made.values, strict=True)
             )
             out[f"recommender_{run}updates"] = len(updates)
+            out.setdefault("recommender_changes", made.changes)
             out[f"recommender_{run}cpu_s"], out[f"recommender_{run}wait_s"], _ = cpu_and_wait_s(
                 feed(recommender, updates)
             )

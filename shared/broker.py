@@ -13,7 +13,7 @@ import contextlib
 import logging
 import re
 import ssl
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
@@ -30,7 +30,8 @@ from pydantic import ValidationError
 
 from shared import topics
 from shared.messages import DeadLettered, Envelope, encode, envelope_adapter, wrap
-from shared.messages.envelope import OWNER_ID_PATTERN
+from shared.messages.envelope import OWNER_ID_PATTERN, derived_id
+from shared.messages.network import NetworkChanges
 from shared.settings import KafkaSettings, SaslMechanism, SecurityProtocol
 
 MAX_MESSAGE_BYTES = 1_000_000
@@ -277,6 +278,31 @@ def poll_without_sleeping(subscriber: BatchSubscriber) -> None:
     subscriber.get_msg = get_msg  # type: ignore[method-assign]
 
 
+def encoded_to_fit(
+    messages: Iterable[tuple[str, Envelope[Any]]],
+) -> Iterator[tuple[str, Envelope[Any], bytes]]:
+    """Each message with its encoding. A pack of network changes too large for a record
+    (consumers refuse one over ``MAX_MESSAGE_BYTES``) goes as two, in order, each halved
+    again while it is still too large."""
+    for topic, envelope in messages:
+        pending = [envelope]
+        while pending:
+            current = pending.pop()
+            value = encode(current)
+            halves = (
+                current.data.halves()
+                if len(value) > MAX_MESSAGE_BYTES and isinstance(current.data, NetworkChanges)
+                else None
+            )
+            if halves is None:
+                yield topic, current, value
+                continue
+            pending += [
+                current.model_copy(update={"id": derived_id(current.id, str(i)), "data": half})
+                for i, half in reversed(list(enumerate(halves)))
+            ]
+
+
 class Publisher:
     """Publishes envelopes keyed by owner and waits for every confirmation at once.
 
@@ -301,26 +327,32 @@ class Publisher:
         batches: dict[tuple[str, int], BatchBuilder] = {}
         futures: list[asyncio.Future[Any]] = []
         known: set[str] = set()
+        # The partition of each (topic, key) once per call: the partitioner hashes the key
+        # in Python (murmur2, about a microsecond), and a batch names few owners.
+        partitions: dict[tuple[str, bytes], int] = {}
 
         async def flush(slot: tuple[str, int]) -> None:
             """Hand a partition's batch to the producer (it sends it as soon as it can)."""
             futures.append(await producer.send_batch(batches.pop(slot), slot[0], partition=slot[1]))
 
         count = 0
-        for topic, envelope in messages:
+        for topic, envelope, value in encoded_to_fit(messages):
             count += 1
             name = self._prefix + topic
             if name not in known:
                 await producer.client._wait_on_metadata(name)  # as ``send`` does first
                 known.add(name)
-            key, value = envelope.owner_id.encode(), encode(envelope)
+            key = envelope.owner_id.encode()
             headers = [
                 ("content-type", b"application/json"),
                 ("correlation_id", (envelope.correlation_id or envelope.id).encode()),
                 ("ce-type", envelope.type.encode()),
             ]
             # The partition ``send`` would choose (its partitioner, the topic's metadata).
-            partition = producer._partition(name, None, None, None, key, value)  # type: ignore[no-untyped-call]
+            partition = partitions.get((name, key))
+            if partition is None:
+                partition = producer._partition(name, None, None, None, key, value)  # type: ignore[no-untyped-call]
+                partitions[(name, key)] = partition
             slot = (name, partition)
             if len(value) > BATCHED_UP_TO:
                 # ``send`` checks the broker's request size limit; what came before goes first.

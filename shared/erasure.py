@@ -7,22 +7,24 @@ from typing import Any
 
 from shared import topics
 from shared.messages import Envelope, wrap
-from shared.messages.network import ErasureConfirmed, OwnerErased, PersonErased
+from shared.messages.network import ErasureConfirmed, OwnerErased, PersonErased, changes_in
 
 
 def confirmations(
     service: str, envelopes: Iterable[Envelope[Any]]
 ) -> list[tuple[str, Envelope[Any]]]:
-    """One confirmation per erase request among ``envelopes`` (erasure changes whose
-    correlation id is the request's id)."""
+    """One confirmation per erase request among ``envelopes`` (erasure changes, alone or in
+    network updates, whose correlation id is the request's id)."""
     found: dict[tuple[str, str], tuple[str, list[str]]] = {}
     for envelope in envelopes:
-        data = envelope.data
         request = envelope.correlation_id or envelope.id
-        if isinstance(data, OwnerErased):
-            found[(envelope.owner_id, request)] = ("owner", [])
-        elif isinstance(data, PersonErased) and data.requested:
-            found.setdefault((envelope.owner_id, request), ("person", []))[1].append(data.person_id)
+        for data in changes_in(envelope.data):
+            if isinstance(data, OwnerErased):
+                found[(envelope.owner_id, request)] = ("owner", [])
+            elif isinstance(data, PersonErased) and data.requested:
+                found.setdefault((envelope.owner_id, request), ("person", []))[1].append(
+                    data.person_id
+                )
     return [
         (
             topics.ERASURE_CONFIRMATIONS,

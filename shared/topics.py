@@ -18,7 +18,7 @@ ERASURE = "springboard.erasure.v1"
 IDENTITY = "springboard.identity.v1"
 PREFERENCES = "springboard.preferences.v1"
 
-NETWORK_UPDATES = "springboard.network-updates.v1"
+NETWORK_UPDATES = "springboard.network-updates.v2"
 RECOMMENDATIONS = "springboard.recommendations.v1"
 SUGGESTIONS = "springboard.suggestions.v1"
 ERASURES = "springboard.erasures.v1"

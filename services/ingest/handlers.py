@@ -20,9 +20,11 @@ from services.ingest import canonical
 from shared import topics
 from shared.broker import Decoded, Rejected, applied
 from shared.messages import Envelope, inputs, wrap
+from shared.messages.envelope import derived_id
 from shared.messages.network import (
+    CHANGES_PER_MESSAGE,
     ErasureConfirmed,
-    NetworkChange,
+    NetworkChanges,
     OwnerErased,
     PersonChanged,
     PersonErased,
@@ -61,6 +63,54 @@ def once_per_person(changes: Sequence[tuple[str, Any]]) -> list[tuple[int, Any]]
     return out
 
 
+Made = tuple[Decoded, int, Any]
+"""The input that made a change, the change's index among that input's, and the change."""
+
+
+def packed(made: Sequence[Made]) -> list[Envelope[NetworkChanges]]:
+    """A batch's changes as messages of one owner each, in order: up to
+    ``CHANGES_PER_MESSAGE`` changes a message, and an erasure alone in one of its own (its
+    correlation id is the erase request's, which the services confirm)."""
+    out: list[Envelope[NetworkChanges]] = []
+    open_packs: dict[str, list[Made]] = {}
+
+    def close(owner_id: str) -> None:
+        pack = open_packs.pop(owner_id, None)
+        if pack:
+            out.append(_message(pack))
+
+    for entry in made:
+        owner_id = entry[0].envelope.owner_id
+        if isinstance(entry[2], _ERASING):
+            close(owner_id)  # what came before it goes first
+            out.append(_message([entry]))
+            continue
+        pack = open_packs.setdefault(owner_id, [])
+        pack.append(entry)
+        if len(pack) == CHANGES_PER_MESSAGE:
+            close(owner_id)
+    for owner_id in list(open_packs):
+        close(owner_id)
+    return out
+
+
+def _message(pack: Sequence[Made]) -> Envelope[NetworkChanges]:
+    """One owner's changes in an envelope that names the earliest input behind them: its
+    time (when it reached Kafka; facts carry their own) and its correlation id."""
+    first, index, _ = pack[0]
+    earliest = min((item for item, _, _ in pack), key=lambda item: item.record.timestamp)
+    envelope = earliest.envelope
+    return wrap(
+        NetworkChanges(changes=[change for _, _, change in pack]),
+        owner_id=envelope.owner_id,
+        source=SOURCE,
+        time=datetime.fromtimestamp(earliest.record.timestamp / 1000, UTC),
+        correlation_id=envelope.correlation_id or envelope.id,
+        # Derived ids: a replayed input yields the very same updates.
+        message_id=derived_id(first.envelope.id, str(index)),
+    )
+
+
 def build_router(runtime: ServiceRuntime) -> KafkaRouter:
     router = runtime.router()
     inputs_total = Counter(
@@ -85,11 +135,11 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
     router.publisher(
         topics.NETWORK_UPDATES,
         title="network-updates",
-        schema=Envelope[NetworkChange],  # type: ignore[valid-type]
+        schema=Envelope[NetworkChanges],
         description="Canonical changes to an owner's network.",
     )
 
-    def apply_batch(session: Session, batch: list[Decoded]) -> list[Envelope[Any]]:
+    def apply_batch(session: Session, batch: list[Decoded]) -> list[Envelope[NetworkChanges]]:
         canonical.look_up_people(
             session, [(i.envelope.owner_id, i.envelope.source, i.envelope.data) for i in batch]
         )
@@ -103,32 +153,27 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
             made += [(item, index) for index in range(len(applied))]
             changes += [(envelope.owner_id, change) for change in applied]
         merges_seen.extend(session.info.pop("merges", []))
-        out = []
-        for position, change in once_per_person(changes):
-            item, index = made[position]
-            envelope = item.envelope
-            out.append(
-                wrap(
-                    change,
-                    owner_id=envelope.owner_id,
-                    source=SOURCE,
-                    # An update's time is when its input reached Kafka (facts carry their own).
-                    time=datetime.fromtimestamp(item.record.timestamp / 1000, UTC),
-                    correlation_id=envelope.correlation_id or envelope.id,
-                    # Derived ids: a replayed input yields the very same updates.
-                    message_id=f"{envelope.id}/{index}",
-                )
-            )
-        return out
+        return packed([(*made[position], change) for position, change in once_per_person(changes)])
 
-    async def confirm_erasures(requests: list[Decoded], updates: list[Envelope[Any]]) -> None:
-        """Erase requests done here: tell the services that keep copies, and confirm —
-        also when no one had that address (an empty list of people)."""
+    async def confirm_erasures(
+        requests: list[Decoded], updates: list[Envelope[NetworkChanges]]
+    ) -> None:
+        """Erase requests done here: tell the services that keep copies (one erasure a
+        message, as it went out among the network updates), and confirm — also when no one
+        had that address (an empty list of people)."""
         erased = [
-            u
+            wrap(
+                change,
+                owner_id=u.owner_id,
+                source=SOURCE,
+                time=u.time,
+                correlation_id=u.correlation_id,
+                message_id=u.id,
+            )
             for u in updates
-            if isinstance(u.data, PersonErased | OwnerErased)
-            and (isinstance(u.data, OwnerErased) or u.data.requested)
+            for change in u.data.changes
+            if isinstance(change, OwnerErased)
+            or (isinstance(change, PersonErased) and change.requested)
         ]
         await runtime.publisher.publish_all((topics.ERASURES, u) for u in erased)
         confirmations = []
@@ -183,7 +228,7 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
         )
         count_each(merges_total, merges_seen)
         merges_seen.clear()
-        count_each(updates_total, (update.data.change for update in updates))
+        count_each(updates_total, (c.change for update in updates for c in update.data.changes))
         return failed
 
     runtime.consume(router, *topics.INPUTS, title="ingest-inputs", process=on_inputs)

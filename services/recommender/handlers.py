@@ -55,7 +55,7 @@ def build_router(
                     at=envelope.time,
                 )
             else:
-                changes.append((envelope.owner_id, envelope.data))
+                changes += [(envelope.owner_id, change) for change in envelope.data.changes]
         store.apply_changes(session, changes)
         oldest: dict[str, tuple[datetime, str | None]] = {}
         for item in batch:

@@ -23,7 +23,7 @@ from shared.messages.inputs import (
     PreferencesSet,
     UndoMerge,
 )
-from shared.messages.network import ErasureChange, ErasureConfirmed, NetworkChange
+from shared.messages.network import ErasureChange, ErasureConfirmed, NetworkChanges
 from shared.messages.recommendations import RecommendationsMade, SuggestionMade
 
 TOPIC_PAYLOADS: dict[str, Any] = {
@@ -37,7 +37,7 @@ TOPIC_PAYLOADS: dict[str, Any] = {
     topics.ERASURE: EraseRequest,
     topics.IDENTITY: UndoMerge,
     topics.PREFERENCES: PreferencesSet,
-    topics.NETWORK_UPDATES: NetworkChange,
+    topics.NETWORK_UPDATES: NetworkChanges,
     topics.RECOMMENDATIONS: RecommendationsMade,
     topics.SUGGESTIONS: SuggestionMade,
     topics.ERASURES: ErasureChange,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar
@@ -10,6 +11,7 @@ from uuid import uuid4
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 OWNER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
+MESSAGE_ID_MAX = 128
 
 
 class Message(BaseModel):
@@ -31,7 +33,7 @@ class Envelope(BaseModel, Generic[DataT]):
     id: str = Field(
         default_factory=lambda: str(uuid4()),
         min_length=1,
-        max_length=128,
+        max_length=MESSAGE_ID_MAX,
         description="Unique id of this message; replays carry the same id.",
         examples=["5f0c1b9e-8a1e-4a8f-9a51-7d2b8f3c9e10"],
     )
@@ -68,6 +70,15 @@ class Envelope(BaseModel, Generic[DataT]):
         if expected and self.type != expected:
             raise ValueError(f"type {self.type!r} does not match its data ({expected!r})")
         return self
+
+
+def derived_id(base: str, suffix: str) -> str:
+    """The id of a message derived from message ``base`` (a replay derives the same one),
+    kept within an id's length: a long ``base`` is replaced by its SHA-1."""
+    derived = f"{base}/{suffix}"
+    if len(derived) <= MESSAGE_ID_MAX:
+        return derived
+    return f"{hashlib.sha1(base.encode()).hexdigest()}/{suffix}"[:MESSAGE_ID_MAX]
 
 
 @cache

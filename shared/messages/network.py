@@ -1,7 +1,10 @@
-"""Canonical network updates: what ingest made of the raw input, one change per message.
+"""Canonical network updates: what ingest made of the raw input.
 
 Every change is an idempotent upsert (or removal) keyed by stable ids, so a replay
-changes nothing twice.
+changes nothing twice. A message carries one owner's changes from one batch of inputs,
+in the order they apply (``NetworkChanges``): a person, meeting or attendance is a few
+hundred bytes, and per record the producer, the broker and the consumer cost more than
+that.
 """
 
 from __future__ import annotations
@@ -164,6 +167,39 @@ NetworkChange = Annotated[
 
 
 ErasureChange = Annotated[PersonErased | OwnerErased, Field(discriminator="change")]
+
+CHANGES_PER_MESSAGE = 100
+"""Most changes one ``NetworkChanges`` carries: about 40 KB at a few hundred bytes each."""
+
+
+class NetworkChanges(Message):
+    """Changes to one owner's network, in the order they apply.
+
+    An erasure travels alone, in a message whose correlation id is the erase request's."""
+
+    TYPE = "springboard.network.changes"
+
+    changes: list[NetworkChange] = Field(  # type: ignore[valid-type]
+        min_length=1, max_length=CHANGES_PER_MESSAGE, description="The changes, oldest first."
+    )
+
+    def halves(self) -> tuple[NetworkChanges, NetworkChanges] | None:
+        """The changes in two messages, in order (for one too large for a record)."""
+        if len(self.changes) < 2:
+            return None
+        middle = len(self.changes) // 2
+        return (
+            NetworkChanges(changes=self.changes[:middle]),
+            NetworkChanges(changes=self.changes[middle:]),
+        )
+
+
+def changes_in(data: object) -> list[object]:
+    """The changes a message body carries: a pack's, or the body itself (the erasures topic
+    carries one change per message)."""
+    if isinstance(data, NetworkChanges):
+        return list(data.changes)
+    return [data]
 
 
 class ErasureConfirmed(Message):

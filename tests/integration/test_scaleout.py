@@ -21,6 +21,7 @@ from shared.broker import ensure_topics
 from shared.client import SuggestionReader, publish
 from shared.embedded_broker import free_port
 from shared.messages import wrap
+from shared.messages.network import NetworkChanges
 from shared.sample_network import generate
 from shared.settings import DatabaseSettings, KafkaSettings
 from tests.conftest import unique
@@ -38,7 +39,8 @@ def network_updates(owner_id: str, seed: int) -> list[tuple[str, object]]:
             for change in canonical.apply(
                 session, owner_id=owner_id, source=envelope.source, data=envelope.data
             ):
-                out.append((topics.NETWORK_UPDATES, wrap(change, owner_id=owner_id, source="t")))
+                changes = NetworkChanges(changes=[change])
+                out.append((topics.NETWORK_UPDATES, wrap(changes, owner_id=owner_id, source="t")))
     return out
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -32,8 +33,11 @@ def test_every_topic_with_a_payload_has_a_validator() -> None:
 
 
 def test_topic_names_carry_a_version_and_dead_letters_keep_it() -> None:
-    assert all(t.endswith(".v1") for t in topics.all_topics())
+    assert all(re.search(r"\.v[1-9][0-9]*$", t) for t in topics.all_topics())
     assert topics.dead_letter(topics.CONTACTS) == "springboard.contacts.dead-letter.v1"
+    assert (
+        topics.dead_letter(topics.NETWORK_UPDATES) == "springboard.network-updates.dead-letter.v2"
+    )
     assert len(set(topics.all_topics())) == len(topics.all_topics())
 
 
