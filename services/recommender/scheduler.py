@@ -29,6 +29,10 @@ SOURCE = "springboard.recommender"
 SCORED_TOGETHER = 8
 """Owners scored in one transaction and published together: fewer round trips, while the
 first of them waits for at most seven others."""
+PREPARED_AFTER = 0.5
+"""An owner quiet for this share of the debounce has their list prepared then, as of the
+moment they will settle; it is published when they settle if nothing changed meanwhile,
+so the scoring falls inside the wait instead of after it."""
 
 
 class Scheduler:
@@ -42,6 +46,10 @@ class Scheduler:
         self._settling: list[tuple[float, str]] = []
         self._settles_at: dict[str, float] = {}
         self._deferred = False  # owners due were held back while updates were queued
+        # Owners to prepare a list for (monotonic time, when they settle, owner), an entry
+        # stale once they changed again; and the lists prepared, by the change they reflect.
+        self._preparing: list[tuple[float, float, str]] = []
+        self._prepared: dict[str, tuple[datetime, RecommendationsMade]] = {}
         store = settings.model_dir or settings.data_dir / "models"
         self.models = artefacts.load_current(store) if store.exists() else {}
         self.published = Counter(
@@ -88,6 +96,7 @@ class Scheduler:
     def use_models(self, models: dict[SuggestionKind, Any]) -> None:
         """Serve newly promoted models from the next scoring on."""
         self.models = models
+        self._prepared.clear()  # made by the models before
         self.model.clear()
         for kind, ranker in rankers(self.models).items():
             self.model.labels(kind.value, ranker.version).set(1)
@@ -106,7 +115,8 @@ class Scheduler:
             if "training_seconds" in metrics:
                 self.training_seconds.labels(kind.value).set(metrics["training_seconds"])
 
-    def _score(self, session: Session, owner_id: str, now: datetime) -> RecommendationsMade:
+    def _recommend(self, session: Session, owner_id: str, now: datetime) -> RecommendationsMade:
+        started = time.perf_counter()
         snapshot = store.load_snapshot(session, owner_id=owner_id, now=now)
         made = recommend(
             snapshot,
@@ -114,10 +124,53 @@ class Scheduler:
             max_per_company=self.settings.max_per_company,
             models=self.models,
         )
+        self.latency.observe(time.perf_counter() - started)
+        return made
+
+    def _score(self, session: Session, owner_id: str, now: datetime) -> RecommendationsMade:
+        """The owner's list: the one prepared for their latest change, or scored now."""
         state = session.get(RecOwnerState, owner_id)
+        prepared = self._prepared.pop(owner_id, None)
+        if (
+            prepared is not None
+            and state is not None
+            and state.changed_at is not None
+            and prepared[0] == as_utc(state.changed_at)
+        ):
+            made = prepared[1]
+        else:
+            made = self._recommend(session, owner_id, now)
         oldest = as_utc(state.input_at) if state and state.input_at else None
         self._correlation[owner_id] = state.correlation_id if state else None
         return made.model_copy(update={"oldest_input_at": oldest})
+
+    async def prepare_quiet(self, looked_at: float) -> int:
+        """Prepare the lists of owners quiet since ``PREPARED_AFTER`` of the debounce
+        before ``looked_at``; returns how many."""
+        owners = []
+        while (entry := self._next_preparing()) is not None and entry[0] <= looked_at:
+            owners.append(heapq.heappop(self._preparing)[2])
+        owners = self.runtime.owned_keys(topics.NETWORK_UPDATES, owners)
+        if not owners:
+            return 0
+        debounce = timedelta(seconds=self.settings.debounce_seconds)
+
+        def prepare_all(session: Session) -> dict[str, tuple[datetime, RecommendationsMade]]:
+            out = {}
+            for owner_id in owners:
+                # The change first, then the network: one committed in between makes the
+                # list stale (scored again when due), never taken for newer than it is.
+                state = session.get(RecOwnerState, owner_id)
+                if state is None or state.changed_at is None:
+                    continue
+                changed = as_utc(state.changed_at)
+                settled = max(changed + debounce, datetime.now(UTC))  # a late look: now
+                out[owner_id] = (changed, self._recommend(session, owner_id, settled))
+            return out
+
+        prepared = await self.runtime.in_transaction(prepare_all)
+        self._prepared.update(prepared)
+        return len(prepared)
 
     async def score_owners(self, owner_ids: list[str]) -> list[RecommendationsMade]:
         """Score owners, publish their ranked lists, then mark them scored: one transaction
@@ -125,12 +178,7 @@ class Scheduler:
         scored_at = datetime.now(UTC)
 
         def score_all(session: Session) -> list[RecommendationsMade]:
-            out = []
-            for owner_id in owner_ids:
-                started = time.perf_counter()
-                out.append(self._score(session, owner_id, scored_at))
-                self.latency.observe(time.perf_counter() - started)
-            return out
+            return [self._score(session, owner_id, scored_at) for owner_id in owner_ids]
 
         made = await self.runtime.in_transaction(score_all)
         envelopes = [
@@ -192,9 +240,12 @@ class Scheduler:
     def wake(self, owner_ids: Sequence[str]) -> None:
         """Updates of these owners were applied: each is due once the debounce has passed."""
         settles = time.monotonic() + self.settings.debounce_seconds
+        prepare = settles - self.settings.debounce_seconds * (1 - PREPARED_AFTER)
         for owner_id in owner_ids:
             self._settles_at[owner_id] = settles
             heapq.heappush(self._settling, (settles, owner_id))
+            heapq.heappush(self._preparing, (prepare, settles, owner_id))
+            self._prepared.pop(owner_id, None)
         self._woken.set()
 
     def _next_settling(self) -> float | None:
@@ -206,55 +257,88 @@ class Scheduler:
             heapq.heappop(self._settling)
         return None
 
+    def _next_preparing(self) -> tuple[float, float, str] | None:
+        """The next owner to prepare a list for, skipping entries a later change replaced."""
+        while self._preparing:
+            entry = self._preparing[0]
+            if self._settles_at.get(entry[2]) == entry[1]:
+                return entry
+            heapq.heappop(self._preparing)
+        return None
+
     def _forget_settled(self, looked_at: float) -> None:
         """Owners settled by ``looked_at`` were found by the look that started then; one
         settling while it ran stays, so the next look comes at once."""
         while (settles := self._next_settling()) is not None and settles <= looked_at:
             _, owner_id = heapq.heappop(self._settling)
             del self._settles_at[owner_id]
+            # Not taken by the look (held back, or no longer this instance's): made again
+            # when due, rather than kept for an owner who may never come back.
+            self._prepared.pop(owner_id, None)
+
+    def _settled(self, now: float) -> bool:
+        settles = self._next_settling()
+        return settles is not None and settles <= now
+
+    def _quiet(self, now: float) -> bool:
+        """An owner is quiet enough to prepare a list for."""
+        preparing = self._next_preparing()
+        return preparing is not None and preparing[0] <= now
 
     def _worth_a_look(self) -> bool:
         """After a batch was applied: an owner has settled, or owners were deferred while
         updates were queued. Otherwise nothing can be due, so the database is not asked
         (a busy consumer applies a batch every few milliseconds)."""
-        settles = self._next_settling()
-        settled = settles is not None and settles <= time.monotonic()
+        settled = self._settled(time.monotonic())
         return settled or self._deferred or self.settings.debounce_seconds <= 0
 
     def _until_next_look(self) -> float:
-        """Seconds to the next scan, or sooner to the moment a changed owner becomes due."""
+        """Seconds to the next scan, or sooner to the moment a changed owner becomes due or
+        quiet enough to prepare for."""
         wait = self.settings.scan_interval_seconds
-        settles = self._next_settling()
-        if settles is None:
+        preparing = self._next_preparing()
+        moments = [
+            m for m in (self._next_settling(), preparing[0] if preparing else None) if m is not None
+        ]
+        if not moments:
             return wait
-        return max(0.0, min(wait, settles - time.monotonic()))
+        return max(0.0, min(wait, min(moments) - time.monotonic()))
 
-    async def _next_look(self) -> None:
-        """Until the scan is due, an owner settles, or an applied batch makes a look worth it."""
+    async def _next_look(self) -> bool:
+        """Until the scan is due, an owner settles, or an applied batch makes a look worth it
+        (True); or until an owner is quiet enough to prepare a list for (False: no look)."""
         while True:
             try:
                 await asyncio.wait_for(self._woken.wait(), self._until_next_look())
             except TimeoutError:
-                return
+                now = time.monotonic()
+                return self._settled(now) or not self._quiet(now)
             self._woken.clear()
             if self._worth_a_look():
-                return
+                return True
+            if self._quiet(time.monotonic()):
+                return False
 
     async def run_forever(self) -> None:
+        look = True
         while True:
             self._woken.clear()  # a wake-up while scoring is kept for the next round
             looked_at = time.monotonic()
             try:
-                await self.run_once()
+                if self.settings.debounce_seconds > 0:
+                    await self.prepare_quiet(looked_at)
+                if look:
+                    await self.run_once()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("re-scoring failed; trying again")
                 await asyncio.sleep(1.0)
-            self._forget_settled(looked_at)
+            if look:
+                self._forget_settled(looked_at)
             if self.settings.debounce_seconds > 0:
                 # A fresh change is never due at once (an owner settling meanwhile is in
                 # ``_settling``), but the next applied batch is the moment nothing is
                 # queued, when owners deferred wait no longer (see run_once).
                 self._woken.clear()
-            await self._next_look()
+            look = await self._next_look()
