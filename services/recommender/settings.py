@@ -10,7 +10,10 @@ from shared.settings import SpringboardSettings
 class RecommenderSettings(SpringboardSettings):
     http_port: int = 8002
     debounce_seconds: float = Field(
-        3.0, ge=0, description="Re-score an owner this long after their last update."
+        3.0,
+        ge=0,
+        description="Re-score an owner this long after their last update (the list is "
+        "prepared halfway through and published then, if nothing changed).",
     )
     max_wait_seconds: float = Field(
         30.0,
