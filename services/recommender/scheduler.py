@@ -280,10 +280,14 @@ class Scheduler:
         settles = self._next_settling()
         return settles is not None and settles <= now
 
-    def _quiet(self, now: float) -> bool:
-        """An owner is quiet enough to prepare a list for."""
+    def _next_prepare_at(self) -> float | None:
+        """When the next owner is quiet enough to prepare a list for (monotonic)."""
         preparing = self._next_preparing()
-        return preparing is not None and preparing[0] <= now
+        return preparing[0] if preparing is not None else None
+
+    def _quiet(self, now: float) -> bool:
+        prepare_at = self._next_prepare_at()
+        return prepare_at is not None and prepare_at <= now
 
     def _worth_a_look(self) -> bool:
         """After a batch was applied: an owner has settled, or owners were deferred while
@@ -296,10 +300,7 @@ class Scheduler:
         """Seconds to the next scan, or sooner to the moment a changed owner becomes due or
         quiet enough to prepare for."""
         wait = self.settings.scan_interval_seconds
-        preparing = self._next_preparing()
-        moments = [
-            m for m in (self._next_settling(), preparing[0] if preparing else None) if m is not None
-        ]
+        moments = [m for m in (self._next_settling(), self._next_prepare_at()) if m is not None]
         if not moments:
             return wait
         return max(0.0, min(wait, min(moments) - time.monotonic()))
