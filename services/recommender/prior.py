@@ -11,7 +11,9 @@ introduction  mutual_contacts 0.30, introducer_tie 0.30, goal_fit 0.30, same_cit
 event         targets_registered 0.25, close_contacts_registered 0.20 (contacts going,
               each weighed by the tie), contacts_registered 0.10, companions 0.15 (the
               people the owner went to past events with), topic_fit 0.20, city_fit 0.10
-give_back     balance 0.50 (favours received minus given), recency 0.25, tie_strength 0.25
+give_back     recency 0.70 (of the latest favour received: most favours are returned within
+              a few months, and one left open long is seldom returned), tie_strength 0.20,
+              balance 0.10 (favours received minus given)
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from services.recommender import features as f
 from shared.messages.recommendations import SuggestionKind
 
-PRIOR_VERSION = "prior-2"
+PRIOR_VERSION = "prior-3"
 
 PRIOR_WEIGHTS: dict[SuggestionKind, dict[str, float]] = {
     SuggestionKind.RECONNECT: {
@@ -51,7 +53,7 @@ PRIOR_WEIGHTS: dict[SuggestionKind, dict[str, float]] = {
         "city_fit": 0.10,
         "topic_fit": 0.20,
     },
-    SuggestionKind.GIVE_BACK: {"balance": 0.50, "recency": 0.25, "tie_strength": 0.25},
+    SuggestionKind.GIVE_BACK: {"balance": 0.10, "recency": 0.70, "tie_strength": 0.20},
 }
 
 FEATURES: dict[SuggestionKind, tuple[str, ...]] = {

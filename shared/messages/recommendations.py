@@ -47,7 +47,7 @@ class RecommendationsMade(Message):
 
     TYPE = "springboard.recommendations.made"
 
-    model_version: str = Field(description="Model that scored them.", examples=["prior-2"])
+    model_version: str = Field(description="Model that scored them.", examples=["prior-3"])
     generated_at: AwareDatetime = Field(
         description="When they were scored.", examples=["2026-11-28T09:00:00Z"]
     )
@@ -84,4 +84,4 @@ class SuggestionMade(Message):
     reasons: list[str] = Field(
         min_length=1, max_length=3, description="Why.", examples=[["3 mutual contacts."]]
     )
-    model_version: str = Field(description="Model that scored it.", examples=["prior-2"])
+    model_version: str = Field(description="Model that scored it.", examples=["prior-3"])

@@ -117,7 +117,7 @@ async def test_every_suggestion_is_delivered_once_after_a_kill_and_restart(
                         topics.RECOMMENDATIONS,
                         wrap(
                             RecommendationsMade(
-                                model_version="prior-2", generated_at=datetime.now(UTC), items=items
+                                model_version="prior-3", generated_at=datetime.now(UTC), items=items
                             ),
                             owner_id=owner,
                             source="test",
