@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from services.recommender.prior import PRIOR_VERSION
 from shared import topics
 from shared.broker import ensure_topics
 from shared.client import SuggestionReader, publish
@@ -117,7 +118,7 @@ async def test_every_suggestion_is_delivered_once_after_a_kill_and_restart(
                         topics.RECOMMENDATIONS,
                         wrap(
                             RecommendationsMade(
-                                model_version="prior-3", generated_at=datetime.now(UTC), items=items
+                                model_version=PRIOR_VERSION, generated_at=datetime.now(UTC), items=items
                             ),
                             owner_id=owner,
                             source="test",
