@@ -118,7 +118,9 @@ async def test_every_suggestion_is_delivered_once_after_a_kill_and_restart(
                         topics.RECOMMENDATIONS,
                         wrap(
                             RecommendationsMade(
-                                model_version=PRIOR_VERSION, generated_at=datetime.now(UTC), items=items
+                                model_version=PRIOR_VERSION,
+                                generated_at=datetime.now(UTC),
+                                items=items,
                             ),
                             owner_id=owner,
                             source="test",
