@@ -408,10 +408,20 @@ def generate(
     stockholm_contacts = [p for p in contacts if p.city == "Stockholm"]
     # Two years of events before those: a history to learn attendance from.
     events += _past_events(behave, now, add, count=n(30), name="earlier", days_ago=(30, 730))
+    # The rest of those two years' calendar, as many events a month as are announced now, so
+    # that at any past moment there are as many to choose from as today. A stream of its
+    # own, so the favours and introductions drawn after it stay the same.
+    calendar = random.Random(seed * 7919 + 2)
+    total = round(n(20) / (60 - 3) * (730 - 30))
+    events += _past_events(
+        calendar, now, add, count=max(0, total - n(30)), name="calendar", days_ago=(30, 730)
+    )
+    streams = {"earlier": behave, "calendar": calendar}
     # Stranger -> the contacts seen at the same events (the first time each).
     seen_with: dict[str, dict[str, datetime]] = {}
     for external_id, when, event_topics in events:
-        draw = behave if external_id.startswith("earlier-") else rng
+        draw = streams.get(external_id.split("-", 1)[0], rng)
+        trickle = calendar if draw is calendar else behave
         relevant = [s for s in strangers if s.industry in event_topics or draw.random() < 0.15]
         attendees = draw.sample(
             stockholm_contacts, min(len(stockholm_contacts), draw.randint(0, 6))
@@ -438,7 +448,7 @@ def generate(
                     title=person.title,
                     status=status,
                 ),
-                when - timedelta(days=behave.uniform(1, 21)),  # registrations trickle in
+                when - timedelta(days=trickle.uniform(1, 21)),  # registrations trickle in
                 "import:attendees",
             )
         if when < now and draw.random() < goes:
