@@ -409,27 +409,18 @@ def generate(
     # Two years of events before those: a history to learn attendance from.
     events += _past_events(behave, now, add, count=n(30), name="earlier", days_ago=(30, 730))
     # The rest of those two years' calendar, as many events a month as are announced now, so
-    # that at any past moment there are as many to choose from as today. A stream of its
-    # own with a crowd of its own (people from the target companies, each at about as many
-    # events as the strangers above), so the favours and introductions drawn for the
-    # network above stay the same.
+    # that at any past moment there are as many to choose from as today. Of those, only her
+    # contacts' attendance is known (as an event page shows which of your connections go).
+    # A stream of its own, so the favours and introductions drawn after it stay the same.
     calendar = random.Random(seed * 7919 + 2)
     extra = max(0, round(n(20) / (60 - 3) * (730 - 30)) - n(30))
-    crowd = _people(
-        calendar,
-        round(len(strangers) * extra / len(events)),
-        TARGET_COMPANIES,
-        "second-degree",
-        used,
-        TARGET_TITLES,
-    )
     events += _past_events(calendar, now, add, count=extra, name="calendar", days_ago=(30, 730))
     streams = {"earlier": behave, "calendar": calendar}
     # Stranger -> the contacts seen at the same events (the first time each).
     seen_with: dict[str, dict[str, datetime]] = {}
     for external_id, when, event_topics in events:
         draw = streams.get(external_id.split("-", 1)[0], rng)
-        trickle, pool = (calendar, crowd) if draw is calendar else (behave, strangers)
+        trickle, pool = (calendar, []) if draw is calendar else (behave, strangers)
         relevant = [s for s in pool if s.industry in event_topics or draw.random() < 0.15]
         attendees = draw.sample(
             stockholm_contacts, min(len(stockholm_contacts), draw.randint(0, 6))
@@ -503,7 +494,6 @@ def generate(
             at,
         )
     _reciprocity(behave, now, contacts, n(10), add)
-    strangers += crowd  # after the others: their draws stay as they were
     _introductions(behave, now, owner_email, contacts, strangers, seen_with, add)
     return net
 
