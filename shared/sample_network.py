@@ -177,6 +177,9 @@ EVENT_SERIES = (
     ("Sales & Marketing Club", "SMC Stockholm", ("marketing", "sales")),
     ("Startup Pitch Night", "Stockholm Startup Hub", ("startups", "it")),
 )
+# Upcoming events start 3 to 60 days ahead; the history reaches 30 to 730 days back.
+UPCOMING_DAYS = (3, 60)
+HISTORY_DAYS = (30, 730)
 STOCKHOLM_VENUES = (
     "Stockholms Handelskammare, Västra Trädgårdsgatan",
     "Epicenter, Mäster Samuelsgatan",
@@ -380,9 +383,10 @@ def generate(
 
     # Events: past ones (co-attendance shows who knows whom) and ~20 upcoming in Stockholm.
     events = _past_events(rng, now, add, count=n(12), name="past", days_ago=(10, 360))
-    for k in range(n(20)):
+    upcoming = n(20)
+    for k in range(upcoming):
         title, organizer, subjects = EVENT_SERIES[k % len(EVENT_SERIES)]
-        when = now + timedelta(days=rng.randint(3, 60))
+        when = now + timedelta(days=rng.randint(*UPCOMING_DAYS))
         events.append((f"upcoming-{k}", when, subjects))
         add(
             topics.EVENTS,
@@ -407,20 +411,21 @@ def generate(
     interests = {"payments", "e-commerce", "fintech", "retail"}
     stockholm_contacts = [p for p in contacts if p.city == "Stockholm"]
     # Two years of events before those: a history to learn attendance from.
-    events += _past_events(behave, now, add, count=n(30), name="earlier", days_ago=(30, 730))
+    events += _past_events(behave, now, add, count=n(30), name="earlier", days_ago=HISTORY_DAYS)
     # The rest of those two years' calendar, as many events a month as are announced now, so
     # that at any past moment there are as many to choose from as today. Of those, only her
     # contacts' attendance is known (as an event page shows which of your connections go).
     # A stream of its own, so the favours and introductions drawn after it stay the same.
     calendar = random.Random(seed * 7919 + 2)
-    extra = max(0, round(n(20) / (60 - 3) * (730 - 30)) - n(30))
-    events += _past_events(calendar, now, add, count=extra, name="calendar", days_ago=(30, 730))
-    streams = {"earlier": behave, "calendar": calendar}
+    per_day = upcoming / (UPCOMING_DAYS[1] - UPCOMING_DAYS[0])
+    extra = max(0, round(per_day * (HISTORY_DAYS[1] - HISTORY_DAYS[0])) - n(30))
+    events += _past_events(calendar, now, add, count=extra, name="calendar", days_ago=HISTORY_DAYS)
+    # Per kind of event: its draws, its registration times and the strangers who may attend.
+    streams = {"earlier": (behave, behave, strangers), "calendar": (calendar, calendar, [])}
     # Stranger -> the contacts seen at the same events (the first time each).
     seen_with: dict[str, dict[str, datetime]] = {}
     for external_id, when, event_topics in events:
-        draw = streams.get(external_id.split("-", 1)[0], rng)
-        trickle, pool = (calendar, []) if draw is calendar else (behave, strangers)
+        draw, trickle, pool = streams.get(external_id.split("-", 1)[0], (rng, behave, strangers))
         relevant = [s for s in pool if s.industry in event_topics or draw.random() < 0.15]
         attendees = draw.sample(
             stockholm_contacts, min(len(stockholm_contacts), draw.randint(0, 6))
