@@ -259,7 +259,7 @@ def apply_meeting(
     changes: list[Change] = []
     people: dict[str, IngestPerson] = {}
     organizer_id = None
-    emails = [(a.email, a.name) for a in data.attendees]
+    emails = [(a.email, a.name) for a in data.attendees if a.email]
     if data.organizer_email and all(e != data.organizer_email for e, _ in emails):
         emails.append((data.organizer_email, None))
     organizer = normalise.email(data.organizer_email) if data.organizer_email else None
@@ -268,6 +268,14 @@ def apply_meeting(
         people[person.person_id] = person
         if organizer and normalise.email(email) == organizer:
             organizer_id = person.person_id
+    for name in (a.name for a in data.attendees if not a.email and a.name):
+        person = resolve_person(
+            session,
+            owner_id=owner_id,
+            keys=keys_for(names=[name]),
+            facts=PersonFacts(full_name=name, is_contact=True),
+        )
+        people[person.person_id] = person
     changes += [describe(session, p) for p in people.values()]
     interaction_id = stable_id("i", owner_id, source, data.external_id)
     cancelled = data.cancelled or data.owner_declined
@@ -448,7 +456,10 @@ def _keys_named(session: Session, owner_id: str, source: str, data: Any) -> list
     """The keys an input resolves people by."""
     emails: Sequence[str] = []
     if isinstance(data, inputs.MeetingRecorded):
-        emails = [a.email for a in data.attendees] + [e for e in [data.organizer_email] if e]
+        emails = [a.email for a in data.attendees if a.email]
+        emails += [e for e in [data.organizer_email] if e]
+        names = [a.name for a in data.attendees if not a.email and a.name]
+        return keys_for(emails=emails, names=names)
     elif isinstance(data, inputs.AttendanceRecorded):
         emails = [data.email]
     elif isinstance(data, inputs.FavourRecorded):

@@ -6,14 +6,20 @@ changed costs one 304 and imports nothing.
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 MAX_FEED_BYTES = 50_000_000
+
+
+class NothingToImport(ValueError):
+    """The source holds nothing an importer can read (empty, compressed, binary, too large)."""
 
 
 @dataclass(frozen=True)
@@ -70,19 +76,73 @@ def fetch(url: str, cache: FeedCache, *, timeout: float = 30.0) -> Fetched:
         for chunk in response.iter_bytes():
             body += chunk
             if len(body) > MAX_FEED_BYTES:
-                raise ValueError(f"feed larger than {MAX_FEED_BYTES} bytes")
+                raise NothingToImport(f"feed larger than {MAX_FEED_BYTES:,} bytes")
         cache.remember(url, response)
-    return Fetched(bytes(body).splitlines(keepends=True), len(body))
+    return Fetched(body_lines(bytes(body)), len(body))
 
 
 def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://", "webcal://"))
 
 
-def file_lines(path: Path, progress: object | None = None) -> Iterator[bytes]:
-    """A file's lines as bytes; advances a rich progress task by bytes read."""
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def text_encoding(head: bytes) -> str | None:
+    """``utf-16`` for a UTF-16 text (Windows tools write CSV and vCards so), None for a byte
+    text; raises ``NothingToImport`` for what is no text at all, judged by its first bytes."""
+    if not head.strip():
+        raise NothingToImport("the file is empty")
+    if head.startswith(UTF16_BOMS):
+        return "utf-16"
+    if head.startswith(b"\x1f\x8b"):
+        raise NothingToImport("a gzip-compressed file: unpack it first (gunzip)")
+    if head.startswith(b"PK\x03\x04"):
+        raise NothingToImport("a zip archive: unpack it first")
+    if b"\x00" in head:
+        odd, even = head[1::2].count(0), head[0::2].count(0)
+        if odd > len(head) // 3 and not even:
+            return "utf-16-le"
+        if even > len(head) // 3 and not odd:
+            return "utf-16-be"
+        raise NothingToImport("a binary file, not text")
+    return None
+
+
+def _transcoded(lines: Iterable[str]) -> Iterator[bytes]:
+    for line in lines:
+        yield line.encode("utf-8")
+
+
+def body_lines(body: bytes) -> list[bytes]:
+    """A fetched body's lines as UTF-8 bytes."""
+    encoding = text_encoding(body[:4096])
+    if encoding is None:
+        return body.splitlines(keepends=True)
+    return list(_transcoded(body.decode(encoding, errors="replace").splitlines(keepends=True)))
+
+
+def file_lines(
+    path: Path, progress: object | None = None, *, max_bytes: int | None = None
+) -> Iterator[bytes]:
+    """A file's lines as UTF-8 bytes (UTF-16 files transcoded); advances a rich progress task
+    by bytes read. What the file is, and its size against ``max_bytes``, is checked here,
+    before any line is read: a ``NothingToImport`` is raised now, not while importing."""
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise NothingToImport(f"{size:,} bytes, over the limit of {max_bytes:,} for this kind")
     with path.open("rb") as handle:
-        for line in handle:
+        encoding = text_encoding(handle.read(4096))
+    return _read_lines(path, encoding, progress)
+
+
+def _read_lines(path: Path, encoding: str | None, progress: object | None) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        lines: Iterable[bytes] = handle
+        if encoding is not None:
+            text = io.TextIOWrapper(handle, encoding=encoding, errors="replace", newline="")
+            lines = _transcoded(text)
+        for line in lines:
             if progress is not None:
                 progress.advance(len(line))  # type: ignore[attr-defined]
             yield line

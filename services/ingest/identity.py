@@ -40,6 +40,7 @@ def keys_for(
     phones: Iterable[str] = (),
     profile_url: str | None = None,
     source_id: str | None = None,
+    names: Iterable[str] = (),
     region: str = "SE",
 ) -> list[Key]:
     keys: list[Key] = [("email", normalise.email(e)) for e in emails if e.strip()]
@@ -48,6 +49,9 @@ def keys_for(
         keys.append(("profile", profile_url.strip().rstrip("/").lower()))
     if source_id:
         keys.append(("source", source_id))
+    # The weakest key: a calendar attendee known by name only (no usable address) is the
+    # same person in every meeting of that owner's that names them so.
+    keys += [("name", " ".join(normalise.folded(n).split())) for n in names if n.strip()]
     seen: set[Key] = set()
     return [k for k in keys if k[1] and not (k in seen or seen.add(k))]  # type: ignore[func-returns-value]
 

@@ -1,4 +1,13 @@
-"""The ``springboard import`` command: sources, progress, the summary, polling."""
+"""The ``springboard import`` command: sources, progress, the summary, polling.
+
+Exit codes (also in ``springboard import --help``):
+  0  something was imported (or, with --dry-run, found to import), perhaps not all of it:
+     the summary lists what was left out; or a feed had not changed since the last import
+  1  nothing could be imported: an empty, binary, compressed or oversized file, a file of
+     another kind, an unknown CSV format, or every item rejected
+  2  the command could not run: a bad option, an unknown time zone, a missing file, a
+     feed that could not be fetched
+"""
 
 from __future__ import annotations
 
@@ -8,12 +17,15 @@ import re
 import sys
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 from services.ingest import feeds, importer
 from services.ingest.importer import ImportKind, Summary
+from services.ingest.parsers import ics
+from services.ingest.parsers.common import printable
 from shared.messages.envelope import OWNER_ID_PATTERN
 from shared.settings import SpringboardSettings
 
@@ -41,6 +53,7 @@ def _import_once(
         chunks = iter(fetched.chunks)
     else:
         path = Path(source)
+        max_bytes = ics.MAX_BYTES if kind is ImportKind.ics else None
         if show_progress:
             progress = Progress(
                 "[progress.description]{task.description}",
@@ -57,9 +70,9 @@ def _import_once(
                 def advance(self, n: int) -> None:
                     progress.advance(task, n)  # type: ignore[union-attr]
 
-            chunks = feeds.file_lines(path, Advance())
+            chunks = feeds.file_lines(path, Advance(), max_bytes=max_bytes)
         else:
-            chunks = feeds.file_lines(path)
+            chunks = feeds.file_lines(path, max_bytes=max_bytes)
     items = importer.parse(kind, chunks, fmt=fmt, mapping=mapping, event_id=event, zone=timezone)
     source_name = f"import:{kind.value}" + (f":{fmt}" if fmt else "")
     try:
@@ -77,21 +90,42 @@ def _import_once(
             progress.stop()
 
 
+IMPORTED, NOTHING_IMPORTED, CANNOT_RUN = 0, 1, 2
+
+
+def _console(*, stderr: bool = False) -> Console:
+    """Wraps long lines on a terminal only: a pipe or a log gets each line whole."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, soft_wrap=not stream.isatty(), highlight=False)
+
+
 def _print(summary: Summary, as_json: bool) -> None:
     if as_json:
         print(json.dumps(summary.as_json(), ensure_ascii=False))
         return
-    console = Console()
+    console = _console()
+    source = printable(summary.source)
     if summary.unchanged:
-        console.print(f"{summary.source}: not changed since the last import.")
+        console.print(f"{source}: not changed since the last import.", markup=False)
         return
     counts = ", ".join(f"{n} {k}" for k, n in summary.as_json()["counts"].items())
     verb = "Parsed" if summary.dry_run else f"Published {summary.published} messages;"
-    console.print(f"{verb} {counts} from {summary.source}.")
-    for item in summary.rejected:
-        console.print(f"  line {item['line']}: rejected: {item['reason']}", markup=False)
-    for item in summary.warnings:
-        console.print(f"  line {item['line']}: warning: {item['reason']}", markup=False)
+    console.print(f"{verb} {counts} from {source}.", markup=False)
+    for label, items in (
+        ("rejected", summary.rejected),
+        ("warning", summary.warnings),
+        ("skipped", summary.skipped),
+    ):
+        for item in items:
+            console.print(f"  line {item['line']}: {label}: {item['reason']}", markup=False)
+    for (severity, kind), n in sorted(summary.more.items()):
+        console.print(f"  … and {n} more {severity}: {kind}", markup=False)
+    if not summary.found:
+        console.print(f"Nothing to import from {source}.", markup=False)
+
+
+def exit_code(summary: Summary) -> int:
+    return IMPORTED if summary.unchanged or summary.found else NOTHING_IMPORTED
 
 
 def main(
@@ -107,21 +141,29 @@ def main(
     as_json: bool,
     watch: float | None,
 ) -> int:
-    err = Console(stderr=True)
+    err = _console(stderr=True)
     try:
         chosen = ImportKind(kind)
     except ValueError:
         err.print(f"unknown kind {kind!r}: one of {', '.join(k.value for k in ImportKind)}")
-        return 2
+        return CANNOT_RUN
     if not re.fullmatch(OWNER_ID_PATTERN, owner):
-        err.print(f"invalid owner id {owner!r}")
-        return 2
+        err.print(f"invalid owner id {printable(owner)!r}", markup=False)
+        return CANNOT_RUN
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        err.print(
+            f"unknown time zone {printable(timezone)!r} (e.g. Europe/Stockholm)", markup=False
+        )
+        return CANNOT_RUN
     if watch is not None and not feeds.is_url(source):
         err.print("--watch polls a feed URL; give an https:// or webcal:// source")
-        return 2
+        return CANNOT_RUN
     settings = SpringboardSettings()
     show_progress = not as_json and sys.stderr.isatty()
     while True:
+        code = CANNOT_RUN
         try:
             summary = _import_once(
                 chosen,
@@ -135,12 +177,14 @@ def main(
                 show_progress=show_progress,
                 settings=settings,
             )
+        except feeds.NothingToImport as error:
+            err.print(f"nothing to import from {printable(source)}: {error}", markup=False)
+            code = NOTHING_IMPORTED
         except (OSError, ValueError) as error:
-            err.print(f"cannot import {source}: {error}")
-            if watch is None:
-                return 2
+            err.print(f"cannot import {printable(source)}: {printable(str(error))}", markup=False)
         else:
             _print(summary, as_json)
+            code = exit_code(summary)
         if watch is None:
-            return 0
+            return code
         time.sleep(watch)

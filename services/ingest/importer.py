@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from services.ingest.parsers import attendees, csv_formats, ics, vcard
-from services.ingest.parsers.common import Item, Parsed
+from services.ingest.parsers.common import Item, Parsed, printable
 from shared import topics
 from shared.client import Producer
 from shared.messages import wrap
@@ -38,6 +38,11 @@ class ImportKind(StrEnum):
     attendees = "attendees"
 
 
+SHOWN_PER_KIND = 5
+"""Problems of one kind listed before the rest are only counted (125 dotless attendee
+addresses in one real export said the same thing 125 times)."""
+
+
 @dataclass
 class Summary:
     """What an import did: counts by kind, and every item it did not (fully) take."""
@@ -47,16 +52,32 @@ class Summary:
     counts: Counter[str] = field(default_factory=Counter)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    more: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(severity, kind) -> how many more problems of that kind were not listed."""
     published: int = 0
     unchanged: bool = False
 
     def add(self, item: Item) -> None:
         if isinstance(item, Parsed):
             self.counts[KIND_OF_TOPIC[item.topic]] += 1
-        elif item.severity == "rejected":
-            self.rejected.append({"line": item.line, "reason": item.reason})
-        else:
-            self.warnings.append({"line": item.line, "reason": item.reason})
+            return
+        listed = {"rejected": self.rejected, "warning": self.warnings, "skipped": self.skipped}
+        key = (item.severity, item.kind or "")
+        if item.kind is not None:
+            self._seen[key] += 1
+            if self._seen[key] > SHOWN_PER_KIND:
+                self.more[key] += 1
+                return
+        listed[item.severity].append({"line": item.line, "reason": printable(item.reason)})
+
+    def __post_init__(self) -> None:
+        self._seen: Counter[tuple[str, str]] = Counter()
+
+    @property
+    def found(self) -> int:
+        """How many inputs the source gave (published, or would be on a dry run)."""
+        return sum(self.counts.values())
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +87,11 @@ class Summary:
             "counts": {k: self.counts.get(k, 0) for k in KIND_OF_TOPIC.values()},
             "rejected": self.rejected,
             "warnings": self.warnings,
+            "skipped": self.skipped,
+            "not_listed": [
+                {"severity": severity, "kind": kind, "count": n}
+                for (severity, kind), n in sorted(self.more.items())
+            ],
             "published": self.published,
         }
 
@@ -87,15 +113,11 @@ def parse(
         return vcard.parse(chunks)
     if kind is ImportKind.attendees:
         return attendees.parse(chunks, event_id=event_id)
-    chosen = None
-    if mapping is not None:
-        chosen = csv_formats.generic_format(mapping)
-    elif fmt:
-        chosen = next((f for f in csv_formats.FORMATS if f.name == fmt), None)
-        if chosen is None:
-            names = sorted({f.name for f in csv_formats.FORMATS})
-            raise ValueError(f"unknown format {fmt!r}; one of {', '.join(names)} or --mapping")
-    return csv_formats.parse(chunks, fmt=chosen, source_name=f"import:{kind.value}")
+    chosen = csv_formats.generic_format(mapping) if mapping is not None else None
+    if fmt and fmt not in csv_formats.FAMILIES:
+        names = ", ".join(csv_formats.FAMILIES)
+        raise ValueError(f"unknown format {fmt!r}; one of {names} or --mapping")
+    return csv_formats.parse(chunks, fmt=chosen, fmt_name=fmt, source_name=f"import:{kind.value}")
 
 
 def message_id(owner_id: str, source: str, item: Parsed) -> str:

@@ -156,7 +156,7 @@ def replay_envelopes(
                 and not (data.cancelled or data.owner_declined)
             ):
                 for attendee in data.attendees:
-                    person = _person(session, owner, attendee.email)
+                    person = attendee.email and _person(session, owner, attendee.email)
                     if person:
                         truth[owner].met.add(person)
             elif (

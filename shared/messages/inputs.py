@@ -10,7 +10,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from shared.messages.email import EmailStr
 from shared.messages.envelope import Message
@@ -78,8 +78,10 @@ class ResponseStatus(StrEnum):
 
 
 class Attendee(Message):
-    email: EmailStr = Field(
-        description="Attendee's e-mail address.", examples=["anna.berg@nordbank.example"]
+    email: EmailStr | None = Field(
+        None,
+        description="Attendee's e-mail address; absent for people a calendar knows by name only.",
+        examples=["anna.berg@nordbank.example"],
     )
     name: Name | None = Field(None, description="Display name.", examples=["Anna Berg"])
     response: ResponseStatus = Field(
@@ -87,6 +89,12 @@ class Attendee(Message):
         description="Their answer to the invitation.",
         examples=["accepted"],
     )
+
+    @model_validator(mode="after")
+    def _named_or_addressed(self) -> Attendee:
+        if self.email is None and not (self.name and self.name.strip()):
+            raise ValueError("an attendee needs an e-mail address or a name")
+        return self
 
 
 class MeetingRecorded(Message):

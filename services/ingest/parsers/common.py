@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -24,14 +25,33 @@ class Parsed:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """Something in the file that was not imported (``rejected``) or only partly (``warning``)."""
+    """Something in the file that was not imported (``rejected``), only partly (``warning``),
+    or left out on purpose (``skipped``, e.g. a cancelled event).
+
+    ``kind`` names problems of one sort, so a summary can count the hundredth of them
+    instead of listing it."""
 
     line: int
     reason: str
-    severity: Literal["rejected", "warning"] = "rejected"
+    severity: Literal["rejected", "warning", "skipped"] = "rejected"
+    kind: str | None = None
 
 
 Item = Parsed | Problem
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """Text from a file made safe for a terminal: control characters (escape sequences that
+    retitle a window or clear the screen, among them) shown as ``\\x1b`` instead of acted on."""
+    return _CONTROL.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}"
+        ),
+        text,
+    )
 
 
 def decode_line(raw: bytes) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -58,9 +59,19 @@ class CsvFormat:
     signature: tuple[str, ...]
     """Columns that all appear in this format's header (case-insensitive)."""
     customer_values: tuple[str, ...] = ("customer", "kund")
+    variant: str = ""
+    """Which of a product's exports (``report``, ``lead``…): ``--format name-variant``."""
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.name}-{self.variant}" if self.variant else self.name
 
     def score(self, header: set[str]) -> int:
         return len(self.signature) if all(s.lower() in header for s in self.signature) else 0
+
+    def fit(self, header: set[str]) -> int:
+        """How many of this format's fields the header has a column for."""
+        return sum(any(c.lower() in header for c in labels) for labels in self.columns.values())
 
 
 HUBSPOT_COLUMNS = {
@@ -79,6 +90,86 @@ HUBSPOT_COLUMNS = {
     "customer": ("Lifecycle Stage", "Livscykelstadium"),
 }
 
+SALESFORCE_REPORT_COLUMNS = {
+    "id": ("Contact ID", "Lead ID"),
+    "first_name": ("First Name",),
+    "last_name": ("Last Name",),
+    "full_name": ("Full Name", "Contact Name", "Name"),
+    "email": ("Email",),
+    "phone": ("Phone",),
+    "phone2": ("Mobile", "Mobile Phone"),
+    "company": ("Account Name", "Company / Account", "Company"),
+    "title": ("Title",),
+    "industry": ("Industry",),
+    "city": ("Mailing City", "City"),
+    "country": ("Mailing Country", "Country"),
+    "last_activity": ("Last Activity",),
+}
+
+# Outlook writes its column labels in the language of the installation.
+OUTLOOK_LANGUAGES = {
+    "de": {
+        "first_name": ("Vorname",),
+        "last_name": ("Nachname",),
+        "email": ("E-Mail-Adresse",),
+        "email2": ("E-Mail 2: Adresse",),
+        "phone": ("Telefon geschäftlich",),
+        "phone2": ("Mobiltelefon",),
+        "company": ("Firma",),
+        "title": ("Position",),
+        "city": ("Ort geschäftlich",),
+        "country": ("Land/Region geschäftlich", "Land geschäftlich"),
+    },
+    "fr": {
+        "first_name": ("Prénom",),
+        "last_name": ("Nom",),
+        "email": ("Adresse de messagerie",),
+        "email2": ("Adresse de messagerie 2",),
+        "phone": ("Téléphone (bureau)", "Téléphone bureau"),
+        "phone2": ("Tél. mobile", "Téléphone mobile"),
+        "company": ("Société",),
+        "title": ("Fonction", "Titre"),
+        "city": ("Ville (bureau)",),
+        "country": ("Pays/Région (bureau)",),
+    },
+    "es": {
+        "first_name": ("Nombre",),
+        "last_name": ("Apellidos",),
+        "email": ("Dirección de correo electrónico",),
+        "email2": ("Dirección de correo electrónico 2",),
+        "phone": ("Teléfono del trabajo",),
+        "phone2": ("Teléfono móvil",),
+        "company": ("Organización", "Compañía"),
+        "title": ("Puesto",),
+        "city": ("Ciudad de trabajo",),
+        "country": ("País o región de trabajo",),
+    },
+    "nl": {
+        "first_name": ("Voornaam",),
+        "last_name": ("Achternaam",),
+        "email": ("E-mailadres",),
+        "email2": ("E-mailadres 2",),
+        "phone": ("Telefoon op werk",),
+        "phone2": ("Mobiele telefoon",),
+        "company": ("Bedrijf",),
+        "title": ("Functie",),
+        "city": ("Plaats (werk)", "Plaats werk"),
+        "country": ("Land/regio (werk)",),
+    },
+    "sv": {
+        "first_name": ("Förnamn",),
+        "last_name": ("Efternamn",),
+        "email": ("E-postadress",),
+        "email2": ("E-post 2 adress", "E-postadress 2"),
+        "phone": ("Arbetstelefon", "Telefon, arbete"),
+        "phone2": ("Mobiltelefon",),
+        "company": ("Företag",),
+        "title": ("Befattning",),
+        "city": ("Ort, arbete", "Ort (arbete)"),
+        "country": ("Land/region, arbete",),
+    },
+}
+
 FORMATS: tuple[CsvFormat, ...] = (
     CsvFormat(
         "linkedin",
@@ -91,7 +182,8 @@ FORMATS: tuple[CsvFormat, ...] = (
             "title": ("Position",),
             "connected_on": ("Connected On",),
         },
-        ("First Name", "Last Name", "URL", "Connected On"),
+        # Older exports have no URL column.
+        ("First Name", "Last Name", "Connected On"),
     ),
     # HubSpot's labels follow the exported view and the account's language.
     *(
@@ -116,25 +208,22 @@ FORMATS: tuple[CsvFormat, ...] = (
             "last_activity": ("LastActivityDate",),
         },
         ("FirstName", "LastName"),
+        variant="api",
     ),
-    CsvFormat(
-        "salesforce",
-        {
-            "id": ("Contact ID", "Lead ID"),
-            "first_name": ("First Name",),
-            "last_name": ("Last Name",),
-            "full_name": ("Full Name", "Contact Name"),
-            "email": ("Email",),
-            "phone": ("Phone",),
-            "phone2": ("Mobile",),
-            "company": ("Account Name", "Company / Account"),
-            "title": ("Title",),
-            "industry": ("Industry",),
-            "city": ("Mailing City",),
-            "country": ("Mailing Country",),
-            "last_activity": ("Last Activity",),
-        },
-        ("Account Name",),
+    # Reports exported from Salesforce's UI use the field labels: contact reports name the
+    # account, lead reports the company.
+    *(
+        CsvFormat(
+            "salesforce",
+            SALESFORCE_REPORT_COLUMNS,
+            signature,
+            variant=variant,
+        )
+        for variant, signature in (
+            ("report", ("Account Name",)),
+            ("lead", ("Lead Owner",)),
+            ("lead", ("Company / Account",)),
+        )
     ),
     CsvFormat(
         "google",
@@ -169,6 +258,24 @@ FORMATS: tuple[CsvFormat, ...] = (
         },
         ("E-mail Address", "Business Phone"),
     ),
+    *(
+        CsvFormat(
+            "outlook",
+            columns,
+            (columns["first_name"][0], columns["last_name"][0], columns["email"][0]),
+            variant=language,
+        )
+        for language, columns in OUTLOOK_LANGUAGES.items()
+    ),
+)
+
+FAMILIES = sorted({f.name for f in FORMATS} | {f.full_name for f in FORMATS})
+
+# Report exports end with lines that are not records: Salesforce's totals, its
+# confidentiality notice and copyright line.
+FOOTER = re.compile(
+    r"^(grand totals?\b|total\b|confidential information|copyright\b|©|generated by\b)",
+    re.IGNORECASE,
 )
 
 
@@ -184,8 +291,13 @@ def generic_format(mapping_file: Path) -> CsvFormat:
     return CsvFormat("generic", columns, ())
 
 
-def detect(header: list[str]) -> CsvFormat | None:
+def detect(header: list[str], name: str | None = None) -> CsvFormat | None:
+    """The format the header is in; with ``name`` (``salesforce``, ``outlook-de``…) the one of
+    that product's variants whose columns the header has most of."""
     names = {h.strip().lower() for h in header}
+    if name:
+        family = [f for f in FORMATS if name in (f.name, f.full_name)]
+        return max(family, key=lambda f: (f.fit(names), f.score(names))) if family else None
     best = max(FORMATS, key=lambda f: f.score(names))
     return best if best.score(names) else None
 
@@ -219,7 +331,11 @@ def _date(value: str) -> date | None:
 
 
 def parse(
-    chunks: Iterable[bytes], *, fmt: CsvFormat | None = None, source_name: str = "csv"
+    chunks: Iterable[bytes],
+    *,
+    fmt: CsvFormat | None = None,
+    fmt_name: str | None = None,
+    source_name: str = "csv",
 ) -> Iterator[Item]:
     """Contacts (and last CRM activity as an interaction) from a CSV export, row by row."""
     lines = numbered_lines(chunks)
@@ -233,7 +349,7 @@ def parse(
     if header is None:
         yield Problem(header_line, "the header line is not CSV")
         return
-    fmt = fmt or detect(header)
+    fmt = fmt or detect(header, fmt_name)
     if fmt is None:
         yield Problem(
             header_line,
@@ -241,17 +357,35 @@ def parse(
             "give --format or a mapping file",
         )
         return
-    index = {h.strip().lower(): i for i, h in enumerate(header)}
+    index: dict[str, int] = {}
+    for i, label in enumerate(header):
+        # The first column of a label wins: HubSpot repeats the contact's labels (Phone
+        # Number, Last Activity Date) for the associated company after the contact's own.
+        index.setdefault(label.strip().lower(), i)
     columns = {
         field: next((index[c.lower()] for c in labels if c.lower() in index), None)
         for field, labels in fmt.columns.items()
     }
 
+    if not any(columns.get(f) is not None for f in ("full_name", "first_name", "email")):
+        yield Problem(
+            header_line,
+            f"the header has none of the {fmt.full_name} format's name or e-mail columns "
+            f"(header: {', '.join(header[:8])})",
+        )
+        return
     for line, row in records(lines, dialect, header_line):
         if isinstance(row, Problem):
             yield row
             return
+        if _is_footer(row):
+            continue
         yield from _row(row, columns, fmt, line, source_name, len(header))
+
+
+def _is_footer(row: list[str]) -> bool:
+    filled = [cell.strip() for cell in row if cell.strip()]
+    return len(filled) == 1 and bool(FOOTER.match(filled[0]))
 
 
 def records(
@@ -281,6 +415,15 @@ def records(
             yield (numbers[start] if start < len(numbers) else after), row
 
 
+MAX_PHONE = 40
+MULTI_VALUE = " ::: "
+"""Google Contacts' separator for several values in one cell (``a@x ::: b@y``)."""
+
+
+def _values(*cells: str) -> list[str]:
+    return [v.strip() for cell in cells for v in cell.split(MULTI_VALUE.strip()) if v.strip()]
+
+
 def _row(
     row: list[str],
     columns: dict[str, int | None],
@@ -299,12 +442,23 @@ def _row(
     name = get("full_name") or " ".join(p for p in (get("first_name"), get("last_name")) if p)
     emails: list[str] = []
     bad: list[str] = []
-    for raw in (get("email"), get("email2")):
-        if raw:
-            (emails if clean_email(raw) else bad).append(clean_email(raw) or raw)
+    for raw in _values(get("email"), get("email2")):
+        (emails if clean_email(raw) else bad).append(clean_email(raw) or raw)
     for raw in bad:
-        yield Problem(line, f"invalid e-mail {raw!r} left out", "warning")
-    phones = [p for p in (get("phone"), get("phone2")) if any(c.isdigit() for c in p)]
+        yield Problem(line, f"invalid e-mail {raw[:80]!r} left out", "warning", "invalid e-mail")
+    phones = []
+    for raw in _values(get("phone"), get("phone2")):
+        if len(raw) > MAX_PHONE:
+            yield Problem(
+                line,
+                f"phone {raw[:50]!r}… is over {MAX_PHONE} characters; left out",
+                "warning",
+                "over-long phone",
+            )
+        elif any(c.isdigit() for c in raw):
+            phones.append(raw)
+    emails = list(dict.fromkeys(emails))[:20]
+    phones = list(dict.fromkeys(phones))[:20]
     if not name and not emails and not phones:
         yield Problem(line, "row has no name, e-mail or phone")
         return

@@ -1,10 +1,16 @@
 """iCalendar files and feeds from Google, Outlook/Exchange, Apple, Meetup, Zimbra, Nextcloud.
 
-A VEVENT with attendees is a meeting (an interaction); one without is a public event.
-Recurring series are expanded within a bounded window, and each series separately up to
-a cap, so an unbounded or huge RRULE cannot flood the system. Times end up timezone-aware:
-VTIMEZONE and Windows zone names are resolved by icalendar, Google's X-WR-TIMEZONE by
-x-wr-timezone, and floating or all-day times take the owner's time zone.
+A VEVENT with attendees is a meeting (an interaction); one without is a public event; a
+cancelled public event is skipped. Recurring series are expanded within a bounded window,
+each series up to a cap and the whole file up to a cap, and a rule that recurs more often
+than daily (whatever its FREQ) is refused before it is expanded, so no RRULE can flood the
+system. Times end up timezone-aware: VTIMEZONE and Windows zone names are resolved by
+icalendar, Google's X-WR-TIMEZONE by x-wr-timezone, and floating or all-day times take the
+owner's time zone.
+
+One broken event is that event's problem, never the file's: an unreadable RRULE or
+DTSTART rejects its series by name, an unreadable optional property (DTEND, LOCATION…)
+is dropped with a warning and the event kept.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import recurring_ical_events
 import x_wr_timezone
+from icalendar.prop import vBroken
 
 from services.ingest.parsers.common import Item, Parsed, Problem, clean_email, stable_key
 from shared import topics
@@ -27,6 +34,11 @@ from shared.messages.inputs import Attendee, EventAnnounced, MeetingRecorded, Re
 
 MAX_BYTES = 50_000_000
 MAX_OCCURRENCES_PER_SERIES = 500
+MAX_OCCURRENCES_PER_FILE = 20_000
+# How many periods of its rule a series may step through to reach the window's end (a daily
+# rule from the year 1 steps 740,000 days before the window): rule engines walk each one.
+MAX_RULE_STEPS_PER_SERIES = 100_000
+MAX_RULE_STEPS_PER_FILE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -55,16 +67,25 @@ def _aware(value: date | datetime, zone: ZoneInfo) -> datetime:
 
 
 def _uid_lines(lines: list[str]) -> dict[str, int]:
-    """UID -> line number of the BEGIN:VEVENT that carries it (first one)."""
+    """UID -> line number of the BEGIN:VEVENT that carries it (first one); a UID folded over
+    several lines (Exchange folds long ones) is unfolded first."""
     found: dict[str, int] = {}
     begin = 0
+    uid: str | None = None
     for number, line in enumerate(lines, start=1):
+        if uid is not None and line[:1] in (" ", "\t"):
+            uid += line[1:]
+            continue
+        if uid is not None:
+            found.setdefault(uid.strip(), begin)
+            uid = None
         upper = line.upper()
         if upper.startswith("BEGIN:VEVENT"):
             begin = number
         elif upper.startswith("UID") and begin:
-            uid = line.split(":", 1)[-1].strip()
-            found.setdefault(uid, begin)
+            uid = line.split(":", 1)[-1]
+    if uid is not None:
+        found.setdefault(uid.strip(), begin)
     return found
 
 
@@ -126,39 +147,89 @@ def _to_item(
         yield Problem(line, f"event {uid!r} could not be read: {error}")
 
 
+def _optional(component: Any, name: str, uid: str, line: int, problems: list[Problem]) -> Any:
+    """An optional property, or None with a warning when its value cannot be read (real
+    exporters write e.g. ``DTEND: 20261204T100000Z`` with a stray space)."""
+    value = component.get(name)
+    if isinstance(value, vBroken):
+        problems.append(
+            Problem(
+                line,
+                f"event {uid!r}: unreadable {name} {str(value)[:80]!r} left out",
+                "warning",
+                f"unreadable {name}",
+            )
+        )
+        return None
+    return value
+
+
+def _attendees(raw_list: Any, uid: str, line: int, problems: list[Problem]) -> list[Attendee]:
+    raw_attendees = raw_list if isinstance(raw_list, list) else [raw_list] if raw_list else []
+    attendees = []
+    for raw in raw_attendees:
+        params = getattr(raw, "params", {})
+        name = str(params.get("CN", "")).strip()[:200] or None
+        email = _email_of(raw)
+        if email is None and name is None:
+            problems.append(
+                Problem(
+                    line,
+                    f"attendee {str(raw)[:80]!r} has neither a usable address nor a name; left out",
+                    "warning",
+                    "attendee without address or name",
+                )
+            )
+            continue
+        if email is None:
+            # A dotless domain (name@lisbon) or no address at all: still a person in the
+            # meeting, kept by name.
+            problems.append(
+                Problem(
+                    line,
+                    f"attendee {name!r} has no usable address ({str(raw)[:80]!r}); kept by name",
+                    "warning",
+                    "attendee kept by name",
+                )
+            )
+        attendees.append(
+            Attendee(
+                email=email,
+                name=name,
+                response=PARTSTAT.get(
+                    str(params.get("PARTSTAT", "")).upper(), ResponseStatus.NEEDS_ACTION
+                ),
+            )
+        )
+    return attendees
+
+
 def _convert(
     component: Any, uid: str, line: int, recurring: bool, zone: ZoneInfo
 ) -> Iterator[Item]:
     if "DTSTART" not in component:
         yield Problem(line, f"event {uid!r} has no DTSTART")
         return
+    if isinstance(component["DTSTART"], vBroken):
+        yield Problem(
+            line, f"event {uid!r} has an unreadable DTSTART {str(component['DTSTART'])!r}"
+        )
+        return
+    problems: list[Problem] = []
     starts_at = _aware(component["DTSTART"].dt, zone)
-    ends_at = _aware(component["DTEND"].dt, zone) if "DTEND" in component else None
+    end = _optional(component, "DTEND", uid, line, problems)
+    ends_at = _aware(end.dt, zone) if end is not None else None
+    if ends_at is not None and ends_at < starts_at:
+        problems.append(
+            Problem(line, f"event {uid!r} ends before it starts; end left out", "warning")
+        )
+        ends_at = None
     title = str(component.get("SUMMARY", "")).strip()[:500]
     external_id = _occurrence_id(component, uid, recurring, zone)[:512]
-    raw_attendees = component.get("ATTENDEE", [])
-    if not isinstance(raw_attendees, list):
-        raw_attendees = [raw_attendees]
-    attendees = []
-    for raw in raw_attendees:
-        email = _email_of(raw)
-        if email is None:
-            yield Problem(
-                line, f"attendee {str(raw)[:80]!r} has no valid e-mail; left out", "warning"
-            )
-            continue
-        params = getattr(raw, "params", {})
-        attendees.append(
-            Attendee(
-                email=email,
-                name=(str(params.get("CN", "")).strip() or None),
-                response=PARTSTAT.get(
-                    str(params.get("PARTSTAT", "")).upper(), ResponseStatus.NEEDS_ACTION
-                ),
-            )
-        )
-    organizer = component.get("ORGANIZER")
+    attendees = _attendees(component.get("ATTENDEE", []), uid, line, problems)
+    organizer = _optional(component, "ORGANIZER", uid, line, problems)
     cancelled = str(component.get("STATUS", "")).upper() == "CANCELLED"
+    yield from problems
     if attendees:
         yield Parsed(
             topics.MEETINGS,
@@ -174,17 +245,16 @@ def _convert(
             line,
         )
         return
+    if cancelled:
+        yield Problem(line, f"event {title or uid!r} is cancelled", "skipped", "cancelled event")
+        return
     categories: list[str] = []
-    for group in (
-        component.get("CATEGORIES", [])
-        if isinstance(component.get("CATEGORIES"), list)
-        else [component.get("CATEGORIES")]
-        if component.get("CATEGORIES")
-        else []
-    ):
+    raw_categories = _optional(component, "CATEGORIES", uid, line, problems) or []
+    for group in raw_categories if isinstance(raw_categories, list) else [raw_categories]:
         categories += [str(c) for c in getattr(group, "cats", [group])]
     organizer_name = getattr(organizer, "params", {}).get("CN") if organizer else None
     location = str(component.get("LOCATION", "")).strip() or None
+    url = _optional(component, "URL", uid, line, problems)
     yield Parsed(
         topics.EVENTS,
         EventAnnounced(
@@ -196,7 +266,7 @@ def _convert(
             city=_city(location),
             topics=[c.strip()[:200] for c in categories if c.strip()][:50],
             organizer=str(organizer_name)[:200] if organizer_name else None,
-            url=str(component.get("URL"))[:1000] if component.get("URL") else None,
+            url=str(url)[:1000] if url else None,
         ),
         line,
     )
@@ -214,20 +284,66 @@ def _city(location: str | None) -> str | None:
     return None
 
 
+# A rule engine walks a rule period by period; these are the periods' lengths in days.
+PERIOD_DAYS = {"YEARLY": 365, "MONTHLY": 28, "WEEKLY": 7, "DAILY": 1}
 SUB_DAILY = {"SECONDLY": "every second", "MINUTELY": "every minute", "HOURLY": "every hour"}
 
 
-def _sub_daily(components: list[Any]) -> str | None:
-    """How often a series recurs, if more often than daily (such rules are refused: expanding
-    them is costly and no meeting rhythm is finer than a day)."""
+@dataclass
+class Budget:
+    """What is left of the file's caps: occurrences imported and rule periods walked."""
+
+    occurrences: int = MAX_OCCURRENCES_PER_FILE
+    rule_steps: int = MAX_RULE_STEPS_PER_FILE
+    series_left_out: int = 0
+    first_left_out: int = 0
+
+
+def _rules(component: Any) -> list[Any]:
+    rule = component.get("RRULE")
+    return rule if isinstance(rule, list) else [rule] if rule is not None else []
+
+
+def _unexpandable(components: list[Any], window: Window, tz: ZoneInfo) -> tuple[str | None, int]:
+    """Why a series is refused before it is expanded (None if it is not), and how many rule
+    periods expanding it walks.
+
+    Refused: an unreadable RRULE or DTSTART, and any rule that recurs more often than
+    daily, whatever its FREQ (``FREQ=DAILY;BYHOUR=0,…,23`` is hourly): no meeting rhythm is
+    finer than a day, and expanding such rules costs time and memory."""
+    steps = 0
     for component in components:
-        rule = component.get("RRULE")
-        rules = rule if isinstance(rule, list) else [rule] if rule else []
-        for item in rules:
-            for freq in item.get("FREQ", []):
-                if str(freq).upper() in SUB_DAILY:
-                    return SUB_DAILY[str(freq).upper()]
-    return None
+        start = component.get("DTSTART")
+        if isinstance(start, vBroken):
+            return f"has an unreadable DTSTART ({str(start)[:80] or 'no value'!r})", 0
+        for rule in _rules(component):
+            if isinstance(rule, vBroken):
+                return f"has an unreadable RRULE {str(rule)[:120]!r}", 0
+            freq = str((rule.get("FREQ") or [""])[0]).upper()
+            if freq in SUB_DAILY:
+                return f"recurs {SUB_DAILY[freq]}; not a meeting rhythm", 0
+            for part, unit in (("BYHOUR", "hour"), ("BYMINUTE", "minute"), ("BYSECOND", "second")):
+                if len(set(rule.get(part, []))) > 1:
+                    return (
+                        f"recurs several times a day (by {unit}); not a meeting rhythm",
+                        0,
+                    )
+            steps += _rule_steps(rule, freq, start, window, tz)
+    return None, steps
+
+
+def _rule_steps(rule: Any, freq: str, start: Any, window: Window, tz: ZoneInfo) -> int:
+    if start is None or freq not in PERIOD_DAYS:
+        return 0
+    interval = max(int((rule.get("INTERVAL") or [1])[0]), 1)
+    end = window.end
+    until = rule.get("UNTIL")
+    if until:
+        end = min(end, _aware(until[0], tz))
+    days = max((end - _aware(start.dt, tz)).days, 0)
+    steps = days // (PERIOD_DAYS[freq] * interval) + 1
+    count = rule.get("COUNT")
+    return min(steps, int(count[0])) if count else steps
 
 
 def parse(
@@ -237,16 +353,26 @@ def parse(
     zone: str = "Europe/Stockholm",
     window: Window | None = None,
 ) -> Iterator[Item]:
-    """Meetings and events from one iCalendar document (up to ``MAX_BYTES``)."""
-    data = b"".join(itertools.islice(chunks, None))
-    if len(data) > MAX_BYTES:
-        yield Problem(1, f"calendar of {len(data)} bytes exceeds {MAX_BYTES}")
-        return
-    text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    """Meetings and events from one iCalendar document (up to ``MAX_BYTES``, read as it
+    streams in and refused as soon as it passes that)."""
+    data = bytearray()
+    for chunk in chunks:
+        data += chunk
+        if len(data) > MAX_BYTES:
+            yield Problem(1, f"calendar larger than {MAX_BYTES:,} bytes; nothing imported")
+            return
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+        yield Problem(1, "the calendar is not UTF-8; read as Windows-1252 (Latin-1)", "warning")
+    del data
+    text = text.removeprefix("\ufeff")
     lines = text.splitlines()
     uid_lines = _uid_lines(lines)
     window = window or Window.around(now)
     tz = ZoneInfo(zone)
+    budget = Budget()
     for calendar, problem in _calendars(text, lines):
         if problem is not None:
             yield problem
@@ -256,18 +382,25 @@ def parse(
             calendar = x_wr_timezone.to_standard(calendar)
         except Exception as error:
             yield Problem(1, f"calendar time zone could not be applied: {error}", "warning")
-        yield from _expand(calendar, uid_lines, tz, window)
+        yield from _expand(calendar, uid_lines, tz, window, budget)
+    if budget.series_left_out:
+        yield Problem(
+            budget.first_left_out,
+            f"{budget.series_left_out} recurring series from this line on not expanded: the "
+            f"file's cap of {MAX_OCCURRENCES_PER_FILE:,} occurrences "
+            f"({MAX_RULE_STEPS_PER_FILE:,} rule periods) was reached",
+        )
 
 
 def _expand(
-    calendar: Any, uid_lines: dict[str, int], tz: ZoneInfo, window: Window
+    calendar: Any, uid_lines: dict[str, int], tz: ZoneInfo, window: Window, budget: Budget
 ) -> Iterator[Item]:
     series: dict[str, list[Any]] = {}
     for component in calendar.walk("VEVENT"):
         uid = str(component.get("UID", "")).strip()
         if not uid:
             start = component.get("DTSTART")
-            uid = stable_key(str(component.get("SUMMARY", "")), str(start.dt) if start else "")
+            uid = stable_key(str(component.get("SUMMARY", "")), str(start) if start else "")
         series.setdefault(uid, []).append(component)
     zones = [c for c in calendar.walk("VTIMEZONE")]
     for uid, components in series.items():
@@ -277,28 +410,60 @@ def _expand(
             for component in components:
                 yield from _to_item(component, uid, line, False, tz)
             continue
-        single = icalendar.Calendar()
-        for zone in zones:
-            single.add_component(zone)
-        for component in components:
-            single.add_component(component)
-        too_often = _sub_daily(components)
-        if too_often:
-            yield Problem(line, f"series {uid!r} recurs {too_often}; not a meeting rhythm, skipped")
-            continue
         try:
-            query = recurring_ical_events.of(single, skip_bad_series=True)
-            occurrences = sorted(
-                query.between(window.start, window.end), key=lambda c: _aware(c["DTSTART"].dt, tz)
+            refusal, steps = _unexpandable(components, window, tz)
+        except Exception as error:  # a rule part icalendar read but cannot give as a number
+            refusal, steps = f"has an unreadable RRULE ({error})", 0
+        if refusal is None and steps > MAX_RULE_STEPS_PER_SERIES:
+            refusal = (
+                f"walks {steps:,} repetitions of its rule to reach the import window "
+                f"(at most {MAX_RULE_STEPS_PER_SERIES:,})"
             )
-            if len(occurrences) > MAX_OCCURRENCES_PER_SERIES:
-                yield Problem(
-                    line,
-                    f"series {uid!r} stopped after {MAX_OCCURRENCES_PER_SERIES} "
-                    f"of {len(occurrences)} occurrences",
-                    "warning",
-                )
-            for occurrence in occurrences[:MAX_OCCURRENCES_PER_SERIES]:
-                yield from _to_item(occurrence, uid, line, True, tz)
-        except Exception as error:
-            yield Problem(line, f"recurrence of {uid!r} could not be expanded: {error}")
+        if refusal:
+            yield Problem(line, f"series {uid!r} {refusal}; skipped")
+            continue
+        if budget.occurrences <= 0 or steps > budget.rule_steps:
+            budget.series_left_out += 1
+            budget.first_left_out = budget.first_left_out or line
+            continue
+        budget.rule_steps -= steps
+        yield from _occurrences(components, zones, uid, line, tz, window, budget)
+
+
+def _occurrences(
+    components: list[Any],
+    zones: list[Any],
+    uid: str,
+    line: int,
+    tz: ZoneInfo,
+    window: Window,
+    budget: Budget,
+) -> Iterator[Item]:
+    """A series' occurrences in the window, taken lazily up to the caps: the series is never
+    materialised beyond the first occurrence past them."""
+    single = icalendar.Calendar()
+    for zone in zones:
+        single.add_component(zone)
+    for component in components:
+        single.add_component(component)
+    limit = min(MAX_OCCURRENCES_PER_SERIES, budget.occurrences)
+    try:
+        taken = []
+        for each in recurring_ical_events.of(single).series:
+            taken += itertools.islice(each.between(window.start, window.end), limit + 1)
+        taken.sort(key=lambda o: _aware(o.start, tz))
+        occurrences = [o.as_component(False) for o in taken[:limit]]
+    except Exception as error:
+        yield Problem(line, f"series {uid!r} could not be expanded: {error}")
+        return
+    if len(taken) > limit:
+        cap = "the file's cap" if limit < MAX_OCCURRENCES_PER_SERIES else "the cap per series"
+        yield Problem(
+            line,
+            f"series {uid!r} stopped after {limit} occurrences ({cap})",
+            "warning",
+            "series stopped at a cap",
+        )
+    budget.occurrences -= len(occurrences)
+    for occurrence in occurrences:
+        yield from _to_item(occurrence, uid, line, True, tz)

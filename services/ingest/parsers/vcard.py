@@ -21,6 +21,7 @@ from services.ingest.parsers.common import (
     Problem,
     clean_email,
     numbered_lines,
+    printable,
     stable_key,
 )
 from shared import topics
@@ -159,15 +160,32 @@ def _card_to_contact(card: _Card, source_name: str) -> Iterator[Item]:
     yield Parsed(topics.CONTACTS, contact, card.start)
 
 
+def _property_name(line: str) -> str:
+    return re.split(r"[;:]", line, maxsplit=1)[0].split(".")[-1].upper()
+
+
 def parse(chunks: Iterable[bytes], *, source_name: str = "vcard") -> Iterator[Item]:
-    """Contacts from a vCard file, card by card (memory bounded by the largest card)."""
+    """Contacts from a vCard file, card by card (memory bounded by the largest card).
+
+    PHOTO, LOGO, SOUND and KEY values are skipped unread as the lines stream by, however
+    long (a 10 MB photo is 130,000 lines of base64), so they never count against a card's
+    length. A file whose first text is not a card is not a vCard file: one error, not a
+    warning per line."""
     card: _Card | None = None
+    in_binary = False
+    seen_card = False
     for number, line in numbered_lines(chunks):
         upper = line.strip().upper()
+        if in_binary:
+            if line[:1] in (" ", "\t") or (line.strip() and not PROPERTY_START.match(line)):
+                continue  # the value's folded or (vCard 2.1) unfolded base64 lines
+            in_binary = False
+            if not line.strip():
+                continue
         if upper == "BEGIN:VCARD":
             if card is not None:
                 yield Problem(card.start, "card has no END:VCARD; skipped")
-            card = _Card(number)
+            card, seen_card = _Card(number), True
         elif upper == "END:VCARD":
             if card is None:
                 yield Problem(number, "END:VCARD without BEGIN:VCARD")
@@ -175,12 +193,18 @@ def parse(chunks: Iterable[bytes], *, source_name: str = "vcard") -> Iterator[It
             yield from _card_to_contact(card, source_name)
             card = None
         elif card is not None:
+            if _property_name(line) in BINARY and PROPERTY_START.match(line):
+                in_binary = True
+                continue
             if len(card.lines) >= MAX_CARD_LINES:
                 yield Problem(card.start, f"card longer than {MAX_CARD_LINES} lines; skipped")
                 card = None
                 continue
             card.lines.append((number, line))
         elif line.strip():
-            yield Problem(number, "text outside any card", "warning")
+            if not seen_card:
+                yield Problem(number, f"not a vCard file (it begins {printable(line[:40])!r})")
+                return
+            yield Problem(number, "text outside any card", "warning", "text outside any card")
     if card is not None:
         yield Problem(card.start, "card has no END:VCARD; skipped")
