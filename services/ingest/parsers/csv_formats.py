@@ -367,7 +367,9 @@ def parse(
         for field, labels in fmt.columns.items()
     }
 
-    if not any(columns.get(f) is not None for f in ("full_name", "first_name", "email")):
+    names = [f for f in NAME_FIELDS if f in fmt.columns] or ["email"]
+    if all(columns.get(f) is None for f in names):
+        # e.g. a Salesforce report (labels) read as the API export: names would be addresses
         yield Problem(
             header_line,
             f"the header has none of the {fmt.full_name} format's name or e-mail columns "
@@ -381,6 +383,9 @@ def parse(
         if _is_footer(row):
             continue
         yield from _row(row, columns, fmt, line, source_name, len(header))
+
+
+NAME_FIELDS = ("full_name", "first_name", "last_name")
 
 
 def _is_footer(row: list[str]) -> bool:

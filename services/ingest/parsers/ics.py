@@ -215,7 +215,11 @@ def _convert(
             line, f"event {uid!r} has an unreadable DTSTART {str(component['DTSTART'])!r}"
         )
         return
-    problems: list[Problem] = []
+    problems: list[Problem] = [
+        Problem(line, f"event {uid!r}: a line was left out: {error[:160]}", "warning", "bad line")
+        for name, error in getattr(component, "errors", [])
+        if name is None
+    ]  # icalendar drops a content line it cannot split, and only notes it here
     starts_at = _aware(component["DTSTART"].dt, zone)
     end = _optional(component, "DTEND", uid, line, problems)
     ends_at = _aware(end.dt, zone) if end is not None else None
