@@ -77,7 +77,10 @@ def import_(
     source: str = typer.Argument(..., help="A file, or an https:// or webcal:// feed URL."),
     owner: str = typer.Option(..., "--owner", help="The Springboard user this network belongs to."),
     fmt: str | None = typer.Option(
-        None, "--format", help="CSV format: linkedin, hubspot, salesforce, google, outlook."
+        None,
+        "--format",
+        help="CSV format: linkedin, hubspot, salesforce, google, outlook, or one variant "
+        "such as salesforce-report, salesforce-lead, outlook-de.",
     ),
     mapping: Path | None = typer.Option(None, help="JSON column mapping for any other CSV."),
     event: str | None = typer.Option(None, help="Event id the attendee list belongs to."),
@@ -86,7 +89,11 @@ def import_(
     json_output: bool = typer.Option(False, "--json", help="Print one JSON summary."),
     watch: float | None = typer.Option(None, help="Poll a feed URL every N seconds."),
 ) -> None:
-    """Import a calendar, vCard file, CRM export or attendee list into an owner's network."""
+    """Import a calendar, vCard file, CRM export or attendee list into an owner's network.
+
+    Exit codes: 0 something was imported (or found, with --dry-run), perhaps not all of it,
+    or a feed had not changed; 1 nothing could be imported; 2 the command could not run.
+    """
     from services.ingest.import_command import main
 
     raise typer.Exit(
