@@ -452,7 +452,7 @@ def _occurrences(
         single.add_component(component)
     limit = min(MAX_OCCURRENCES_PER_SERIES, budget.occurrences)
     try:
-        taken = []
+        taken: list[Any] = []
         for each in recurring_ical_events.of(single).series:
             taken += itertools.islice(each.between(window.start, window.end), limit + 1)
         taken.sort(key=lambda o: _aware(o.start, tz))
