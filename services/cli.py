@@ -88,6 +88,12 @@ def import_(
     dry_run: bool = typer.Option(False, "--dry-run", help="Parse and report; publish nothing."),
     json_output: bool = typer.Option(False, "--json", help="Print one JSON summary."),
     watch: float | None = typer.Option(None, help="Poll a feed URL every N seconds."),
+    me: list[str] = typer.Option(
+        [], "--me", help="Your own address in the calendar (repeat for several)."
+    ),
+    events: bool = typer.Option(
+        False, "--events", help="The calendar is an event feed: entries are events to attend."
+    ),
 ) -> None:
     """Import a calendar, vCard file, CRM export or attendee list into an owner's network.
 
@@ -108,6 +114,8 @@ def import_(
             dry_run=dry_run,
             as_json=json_output,
             watch=watch,
+            me=me,
+            events=events,
         )
     )
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import Session
 
 from services.ingest import merges, normalise, store
+from services.ingest.addresses import not_a_person
 from services.ingest.identity import Key, keys_for, person_id_for, stable_id
 from services.ingest.models import IngestEvent, IngestPerson
 from shared.messages import inputs
@@ -259,10 +260,14 @@ def apply_meeting(
     changes: list[Change] = []
     people: dict[str, IngestPerson] = {}
     organizer_id = None
-    emails = [(a.email, a.name) for a in data.attendees if a.email]
-    if data.organizer_email and all(e != data.organizer_email for e, _ in emails):
-        emails.append((data.organizer_email, None))
-    organizer = normalise.email(data.organizer_email) if data.organizer_email else None
+    # Rooms, lists and no-reply senders are no one to meet, whichever source names them.
+    emails = [(a.email, a.name) for a in data.attendees if a.email and not not_a_person(a.email)]
+    organizer_email = data.organizer_email
+    if organizer_email and not_a_person(organizer_email):
+        organizer_email = None
+    if organizer_email and all(e != organizer_email for e, _ in emails):
+        emails.append((organizer_email, None))
+    organizer = normalise.email(organizer_email) if organizer_email else None
     for email, name in emails:
         person = _by_email(session, owner_id, email, PersonFacts(full_name=name, is_contact=True))
         people[person.person_id] = person

@@ -16,6 +16,7 @@ import json
 import re
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,7 +26,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from services.ingest import feeds, importer
 from services.ingest.importer import ImportKind, Summary
 from services.ingest.parsers import ics
-from services.ingest.parsers.common import printable
+from services.ingest.parsers.common import clean_email, printable
 from shared.messages.envelope import OWNER_ID_PATTERN
 from shared.settings import SpringboardSettings
 
@@ -42,6 +43,8 @@ def _import_once(
     dry_run: bool,
     show_progress: bool,
     settings: SpringboardSettings,
+    me: Sequence[str] = (),
+    events: bool = False,
 ) -> Summary:
     summary = Summary(source=source, dry_run=dry_run)
     progress = None
@@ -73,7 +76,9 @@ def _import_once(
             chunks = feeds.file_lines(path, Advance(), max_bytes=max_bytes)
         else:
             chunks = feeds.file_lines(path, max_bytes=max_bytes)
-    items = importer.parse(kind, chunks, fmt=fmt, mapping=mapping, event_id=event, zone=timezone)
+    items = importer.parse(
+        kind, chunks, fmt=fmt, mapping=mapping, event_id=event, zone=timezone, me=me, events=events
+    )
     source_name = f"import:{kind.value}" + (f":{fmt}" if fmt else "")
     try:
         return asyncio.run(
@@ -140,6 +145,8 @@ def main(
     dry_run: bool,
     as_json: bool,
     watch: float | None,
+    me: Sequence[str] = (),
+    events: bool = False,
 ) -> int:
     err = _console(stderr=True)
     try:
@@ -156,6 +163,10 @@ def main(
         err.print(
             f"unknown time zone {printable(timezone)!r} (e.g. Europe/Stockholm)", markup=False
         )
+        return CANNOT_RUN
+    bad = [m for m in me if clean_email(m) is None]
+    if bad:
+        err.print(f"--me {printable(bad[0])!r} is not an e-mail address", markup=False)
         return CANNOT_RUN
     if watch is not None and not feeds.is_url(source):
         err.print("--watch polls a feed URL; give an https:// or webcal:// source")
@@ -176,6 +187,8 @@ def main(
                 dry_run=dry_run,
                 show_progress=show_progress,
                 settings=settings,
+                me=me,
+                events=events,
             )
         except feeds.NothingToImport as error:
             err.print(f"nothing to import from {printable(source)}: {error}", markup=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -105,10 +105,12 @@ def parse(
     event_id: str | None = None,
     zone: str = "Europe/Stockholm",
     now: datetime | None = None,
+    me: Sequence[str] = (),
+    events: bool = False,
 ) -> Iterator[Item]:
     now = now or datetime.now(UTC)
     if kind is ImportKind.ics:
-        return ics.parse(chunks, now=now, zone=zone)
+        return ics.parse(chunks, now=now, zone=zone, me=me, events=events)
     if kind is ImportKind.vcard:
         return vcard.parse(chunks)
     if kind is ImportKind.attendees:

@@ -88,3 +88,15 @@ def test_the_chaos_run_kills_services_and_loses_nothing() -> None:
     assert figures["lost"] == 0
     assert figures["dead_lettered"] == figures["invalid"] > 0
     assert figures["suggestions"] > 0 and "duplicates" in figures
+
+
+def test_the_hostile_import_benchmark_refuses_each_hostile_file_and_imports_the_rest() -> None:
+    figures = quick_run("bench.hostile_imports")
+    refused = ("rrule_byhour_byminute", "rrule_bysecond", "daily_from_year_1", "calendar_1gb")
+    for case in (*refused, "calendar_as_vcard"):
+        assert figures[case]["exit"] == 1 and not figures[case]["counts"], case
+    assert figures["photo_10mb"]["counts"] == {"contacts": 2}
+    assert figures["daily_series_2000"]["exit"] == 0
+    assert figures["events_4778"]["counts"]["meetings"] > 0
+    for case, result in figures.items():
+        assert result["seconds"] > 0 and result["rss_mb"] > 0, case

@@ -1,12 +1,18 @@
 """iCalendar files and feeds from Google, Outlook/Exchange, Apple, Meetup, Zimbra, Nextcloud.
 
-A VEVENT with attendees is a meeting (an interaction); one without is a public event; a
-cancelled public event is skipped. Recurring series are expanded within a bounded window,
-each series up to a cap and the whole file up to a cap, and a rule that recurs more often
-than daily (whatever its FREQ) is refused before it is expanded, so no RRULE can flood the
-system. Times end up timezone-aware: VTIMEZONE and Windows zone names are resolved by
-icalendar, Google's X-WR-TIMEZONE by x-wr-timezone, and floating or all-day times take the
-owner's time zone.
+A calendar is read as its owner would read it. A VEVENT with other people in it is a
+meeting (an interaction); the owner (``--me``, the calendar's name when it is an address,
+or the address in nearly every meeting) is never one of its people, and neither are rooms,
+resources, groups, lists or no-reply senders. An entry with no one else in it is the
+owner's own time in a personal calendar, and an event to attend only in an event feed
+(``events``, or a Meetup or Eventbrite export); there a cancelled event is skipped, and
+two entries with the same title on the same day are one event.
+
+Recurring series are expanded within a bounded window, each series up to a cap and the
+whole file up to a cap, and a rule that recurs more often than daily (whatever its FREQ)
+is refused before it is expanded, so no RRULE can flood the system. Times end up
+timezone-aware: VTIMEZONE and Windows zone names are resolved by icalendar, Google's
+X-WR-TIMEZONE by x-wr-timezone, and floating or all-day times take the owner's time zone.
 
 One broken event is that event's problem, never the file's: an unreadable RRULE or
 DTSTART rejects its series by name, an unreadable optional property (DTEND, LOCATION…)
@@ -17,8 +23,9 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,6 +35,7 @@ import recurring_ical_events
 import x_wr_timezone
 from icalendar.prop import vBroken
 
+from services.ingest import addresses, normalise
 from services.ingest.parsers.common import Item, Parsed, Problem, clean_email, stable_key
 from shared import topics
 from shared.messages.inputs import Attendee, EventAnnounced, MeetingRecorded, ResponseStatus
@@ -53,6 +61,21 @@ class Window:
         return cls(now - timedelta(days=past_days), now + timedelta(days=future_days))
 
 
+@dataclass
+class Reading:
+    """How one calendar is read: whose it is, and whether it is a source of events."""
+
+    zone: ZoneInfo
+    owner: set[str] = field(default_factory=set)
+    """The owner's own addresses: never a person of their network, never an attendee."""
+    events: bool = False
+    """An event feed (Meetup, Eventbrite, ``--events``): entries with no one else in them
+    are events to attend. In a personal calendar they are the owner's own time."""
+    seen_events: set[tuple[str, date]] = field(default_factory=set)
+    """(folded title, day) of the events taken: a second entry with both is the same event."""
+
+
+NOT_INDIVIDUALS = {"ROOM", "RESOURCE", "GROUP", "UNKNOWN"}
 PARTSTAT = {
     "ACCEPTED": ResponseStatus.ACCEPTED,
     "DECLINED": ResponseStatus.DECLINED,
@@ -138,11 +161,11 @@ def _occurrence_id(component: Any, uid: str, recurring: bool, zone: ZoneInfo) ->
 
 
 def _to_item(
-    component: Any, uid: str, line: int, recurring: bool, zone: ZoneInfo
+    component: Any, uid: str, line: int, recurring: bool, reading: Reading
 ) -> Iterator[Item]:
     """One occurrence as a message; a broken property rejects this event, not the file."""
     try:
-        yield from _convert(component, uid, line, recurring, zone)
+        yield from _convert(component, uid, line, recurring, reading)
     except Exception as error:  # icalendar reports broken values as several error types
         yield Problem(line, f"event {uid!r} could not be read: {error}")
 
@@ -164,13 +187,36 @@ def _optional(component: Any, name: str, uid: str, line: int, problems: list[Pro
     return value
 
 
-def _attendees(raw_list: Any, uid: str, line: int, problems: list[Problem]) -> list[Attendee]:
+def _attendees(
+    raw_list: Any, uid: str, line: int, reading: Reading, problems: list[Problem]
+) -> tuple[list[Attendee], ResponseStatus | None]:
+    """The people in a meeting other than the owner, and the owner's own answer (None when
+    the owner is not listed). Rooms, resources, groups and addresses that are no one's
+    (``addresses.not_a_person``) are left out: they are not people to meet."""
     raw_attendees = raw_list if isinstance(raw_list, list) else [raw_list] if raw_list else []
     attendees = []
+    owner_answer = None
     for raw in raw_attendees:
         params = getattr(raw, "params", {})
         name = str(params.get("CN", "")).strip()[:200] or None
         email = _email_of(raw)
+        answer = PARTSTAT.get(str(params.get("PARTSTAT", "")).upper(), ResponseStatus.NEEDS_ACTION)
+        if email is not None and email in reading.owner:
+            owner_answer = answer
+            continue
+        cutype = str(params.get("CUTYPE", "INDIVIDUAL")).upper()
+        why = f"a {cutype.lower()}" if cutype in NOT_INDIVIDUALS else None
+        why = why or (addresses.not_a_person(email) if email else None)
+        if why:
+            problems.append(
+                Problem(
+                    line,
+                    f"attendee {name or email!r} is {why}, not a person; left out",
+                    "skipped",
+                    "not a person",
+                )
+            )
+            continue
         if email is None and name is None:
             problems.append(
                 Problem(
@@ -192,28 +238,29 @@ def _attendees(raw_list: Any, uid: str, line: int, problems: list[Problem]) -> l
                     "attendee kept by name",
                 )
             )
-        attendees.append(
-            Attendee(
-                email=email,
-                name=name,
-                response=PARTSTAT.get(
-                    str(params.get("PARTSTAT", "")).upper(), ResponseStatus.NEEDS_ACTION
-                ),
-            )
-        )
-    return attendees
+        attendees.append(Attendee(email=email, name=name, response=answer))
+    return attendees, owner_answer
+
+
+def _organizer_email(organizer: Any, reading: Reading) -> str | None:
+    """Who sent the invitation, when that is someone else: the owner's own invitations and
+    those of calendar systems (Google's unknownorganizer) say nothing about a contact."""
+    email = _email_of(organizer)
+    if email is None or email in reading.owner or addresses.not_a_person(email):
+        return None
+    return email
 
 
 def _convert(
-    component: Any, uid: str, line: int, recurring: bool, zone: ZoneInfo
+    component: Any, uid: str, line: int, recurring: bool, reading: Reading
 ) -> Iterator[Item]:
+    zone = reading.zone
     if "DTSTART" not in component:
         yield Problem(line, f"event {uid!r} has no DTSTART")
         return
     if isinstance(component["DTSTART"], vBroken):
-        yield Problem(
-            line, f"event {uid!r} has an unreadable DTSTART {str(component['DTSTART'])!r}"
-        )
+        value = str(component["DTSTART"])[:80] or "no value"
+        yield Problem(line, f"event {uid!r} has an unreadable DTSTART ({value!r})")
         return
     problems: list[Problem] = [
         Problem(line, f"event {uid!r}: a line was left out: {error[:160]}", "warning", "bad line")
@@ -230,7 +277,9 @@ def _convert(
         ends_at = None
     title = str(component.get("SUMMARY", "")).strip()[:500]
     external_id = _occurrence_id(component, uid, recurring, zone)[:512]
-    attendees = _attendees(component.get("ATTENDEE", []), uid, line, problems)
+    attendees, owner_answer = _attendees(
+        component.get("ATTENDEE", []), uid, line, reading, problems
+    )
     organizer = _optional(component, "ORGANIZER", uid, line, problems)
     cancelled = str(component.get("STATUS", "")).upper() == "CANCELLED"
     yield from problems
@@ -242,16 +291,33 @@ def _convert(
                 title=title,
                 starts_at=starts_at,
                 ends_at=ends_at,
-                organizer_email=_email_of(organizer),
+                organizer_email=_organizer_email(organizer, reading),
                 attendees=attendees[:500],
                 cancelled=cancelled,
+                owner_declined=owner_answer is ResponseStatus.DECLINED,
             ),
             line,
+        )
+        return
+    if not reading.events:
+        # Gym, dentist, focus time, a birthday: the owner's own time, not an event to attend.
+        yield Problem(
+            line,
+            f"{title or uid!r} has no one else in it: your own time, not an event",
+            "skipped",
+            "own entry",
         )
         return
     if cancelled:
         yield Problem(line, f"event {title or uid!r} is cancelled", "skipped", "cancelled event")
         return
+    same = (" ".join(normalise.folded(title).split()), starts_at.astimezone(zone).date())
+    if title and same in reading.seen_events:
+        yield Problem(
+            line, f"event {title!r} is listed twice that day; taken once", "skipped", "repeat"
+        )
+        return
+    reading.seen_events.add(same)
     categories: list[str] = []
     raw_categories = _optional(component, "CATEGORIES", uid, line, problems) or []
     for group in raw_categories if isinstance(raw_categories, list) else [raw_categories]:
@@ -350,15 +416,51 @@ def _rule_steps(rule: Any, freq: str, start: Any, window: Window, tz: ZoneInfo) 
     return min(steps, int(count[0])) if count else steps
 
 
+EVENT_PRODUCERS = ("meetup", "eventbrite")
+OWNER_SHARE = 0.9
+"""An address in at least this share of a calendar's meetings is its owner's."""
+
+
+def _owner_addresses(calendar: Any, me: Iterable[str]) -> set[str]:
+    """The owner's addresses: those given (``--me``), the calendar's name when it is an
+    address (Google names a calendar after its owner), else the one address present in
+    nearly every meeting (an owner is in all of their own meetings)."""
+    owner = {e for e in (clean_email(m) for m in me) if e}
+    named = clean_email(str(calendar.get("X-WR-CALNAME", "")))
+    if named:
+        owner.add(named)
+    if owner:
+        return owner
+    present: Counter[str] = Counter()
+    meetings = 0
+    for component in calendar.walk("VEVENT"):
+        raw = component.get("ATTENDEE", [])
+        people = {_email_of(a) for a in (raw if isinstance(raw, list) else [raw]) if a}
+        people.add(_email_of(component.get("ORGANIZER")))
+        people.discard(None)
+        if len(people) >= 2:
+            meetings += 1
+            present.update(p for p in people if p)
+    if meetings >= 3:
+        address, count = max(present.items(), key=lambda pair: (pair[1], pair[0]))
+        if count >= OWNER_SHARE * meetings:
+            owner.add(address)
+    return owner
+
+
 def parse(
     chunks: Iterable[bytes],
     *,
     now: datetime,
     zone: str = "Europe/Stockholm",
     window: Window | None = None,
+    me: Iterable[str] = (),
+    events: bool = False,
 ) -> Iterator[Item]:
     """Meetings and events from one iCalendar document (up to ``MAX_BYTES``, read as it
-    streams in and refused as soon as it passes that)."""
+    streams in and refused as soon as it passes that).
+
+    ``me``: the owner's addresses, when known; ``events``: the file is an event feed."""
     data = bytearray()
     for chunk in chunks:
         data += chunk
@@ -377,6 +479,7 @@ def parse(
     window = window or Window.around(now)
     tz = ZoneInfo(zone)
     budget = Budget()
+    me = list(me)
     for calendar, problem in _calendars(text, lines):
         if problem is not None:
             yield problem
@@ -386,7 +489,21 @@ def parse(
             calendar = x_wr_timezone.to_standard(calendar)
         except Exception as error:
             yield Problem(1, f"calendar time zone could not be applied: {error}", "warning")
-        yield from _expand(calendar, uid_lines, tz, window, budget)
+        producer = str(calendar.get("PRODID", "")).lower()
+        reading = Reading(
+            zone=tz,
+            owner=_owner_addresses(calendar, me),
+            events=events or any(name in producer for name in EVENT_PRODUCERS),
+        )
+        if not reading.owner and not reading.events:
+            yield Problem(
+                1,
+                "this calendar does not say which address is yours: unless your goals "
+                "(springboard owner) name it, give --me ADDRESS so you are never your own contact",
+                "warning",
+                "owner not recognised",
+            )
+        yield from _expand(calendar, uid_lines, reading, window, budget)
     if budget.series_left_out:
         yield Problem(
             budget.first_left_out,
@@ -397,8 +514,9 @@ def parse(
 
 
 def _expand(
-    calendar: Any, uid_lines: dict[str, int], tz: ZoneInfo, window: Window, budget: Budget
+    calendar: Any, uid_lines: dict[str, int], reading: Reading, window: Window, budget: Budget
 ) -> Iterator[Item]:
+    tz = reading.zone
     series: dict[str, list[Any]] = {}
     for component in calendar.walk("VEVENT"):
         uid = str(component.get("UID", "")).strip()
@@ -412,7 +530,7 @@ def _expand(
         recurring = any("RRULE" in c or "RDATE" in c or "RECURRENCE-ID" in c for c in components)
         if not recurring:
             for component in components:
-                yield from _to_item(component, uid, line, False, tz)
+                yield from _to_item(component, uid, line, False, reading)
             continue
         try:
             refusal, steps = _unexpandable(components, window, tz)
@@ -431,7 +549,7 @@ def _expand(
             budget.first_left_out = budget.first_left_out or line
             continue
         budget.rule_steps -= steps
-        yield from _occurrences(components, zones, uid, line, tz, window, budget)
+        yield from _occurrences(components, zones, uid, line, reading, window, budget)
 
 
 def _occurrences(
@@ -439,7 +557,7 @@ def _occurrences(
     zones: list[Any],
     uid: str,
     line: int,
-    tz: ZoneInfo,
+    reading: Reading,
     window: Window,
     budget: Budget,
 ) -> Iterator[Item]:
@@ -455,7 +573,7 @@ def _occurrences(
         taken: list[Any] = []
         for each in recurring_ical_events.of(single).series:
             taken += itertools.islice(each.between(window.start, window.end), limit + 1)
-        taken.sort(key=lambda o: _aware(o.start, tz))
+        taken.sort(key=lambda o: _aware(o.start, reading.zone))
         occurrences = [o.as_component(False) for o in taken[:limit]]
     except Exception as error:
         yield Problem(line, f"series {uid!r} could not be expanded: {error}")
@@ -470,4 +588,4 @@ def _occurrences(
         )
     budget.occurrences -= len(occurrences)
     for occurrence in occurrences:
-        yield from _to_item(occurrence, uid, line, True, tz)
+        yield from _to_item(occurrence, uid, line, True, reading)

@@ -84,9 +84,9 @@ def test_the_json_summary_counts_exactly_and_lists_every_rejected_row(tmp_path) 
 
 
 def test_a_feed_url_imports_and_reports_when_unchanged(feed_url, tmp_path) -> None:
-    first = run_import("ics", feed_url, "--owner", "o1", "--dry-run", env_dir=tmp_path)
+    first = run_import("ics", feed_url, "--owner", "o1", "--events", "--dry-run", env_dir=tmp_path)
     assert first["counts"]["events"] == 1
-    again = run_import("ics", feed_url, "--owner", "o1", "--dry-run", env_dir=tmp_path)
+    again = run_import("ics", feed_url, "--owner", "o1", "--events", "--dry-run", env_dir=tmp_path)
     assert again["unchanged"] and again["counts"]["events"] == 0
 
 

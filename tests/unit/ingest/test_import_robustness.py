@@ -39,8 +39,9 @@ def meeting(uid: str, start: str = "20261203T090000Z", extra: str = "") -> str:
     return event(uid, start, f"ATTENDEE;CN=Ann Ek:mailto:ann@x.example\n{extra}")
 
 
-def parse_ics(data: bytes) -> list:
-    return list(ics.parse([data], now=NOW, zone="Europe/Stockholm"))
+def parse_ics(data: bytes, *, events: bool = True) -> list:
+    """As an event feed unless told otherwise: these entries stand for events to attend."""
+    return list(ics.parse([data], now=NOW, zone="Europe/Stockholm", events=events))
 
 
 def parsed(items: list, topic: str | None = None) -> list:
@@ -70,6 +71,7 @@ def run(tmp_path, capsys, kind: str, name: str, data: bytes, *args: str) -> tupl
         dry_run=True,
         as_json=bool(options["as_json"]),
         watch=None,
+        events=True,
     )
     out, err = capsys.readouterr()
     return code, out, err
