@@ -1,4 +1,5 @@
-"""Re-ranking: best first within a kind, at most a few per company, a bounded list."""
+"""What is worth saying, then re-ranking: best first within a kind, at most a few per
+company, a bounded list, nothing at the floor."""
 
 from __future__ import annotations
 
@@ -6,6 +7,45 @@ from collections import Counter
 from collections.abc import Sequence
 
 from services.recommender.candidates import Candidate
+from services.recommender.snapshot import Snapshot
+from shared.messages.recommendations import SuggestionKind
+
+MIN_SCORE = 0.005
+"""Below this a score shows as 0.00: the model has nothing to say for it."""
+
+# What, in a candidate's facts, comes from the owner's own data: a meeting, a contact or
+# target registered, a goal matched, a favour.
+GROUNDS = {
+    SuggestionKind.RECONNECT: ("meetings",),
+    SuggestionKind.INTRODUCTION: ("mutual",),
+    SuggestionKind.EVENT: ("contacts", "targets", "topic_hits", "companions"),
+    SuggestionKind.GIVE_BACK: ("received",),
+}
+
+
+def grounded(candidate: Candidate) -> bool:
+    """At least one of the candidate's reasons rests on the owner's own data."""
+    if candidate.kind is SuggestionKind.INTRODUCTION and candidate.introducer_id is None:
+        return False
+    facts = GROUNDS[candidate.kind]
+    return any(candidate.context.get(fact, 0.0) > 0 for fact in facts)
+
+
+def worth_saying(candidates: Sequence[Candidate], snapshot: Snapshot) -> list[Candidate]:
+    """Grounded candidates, each event once: entries with the same title on the same day are
+    one event (a calendar and a feed both list it, or a feed lists it twice)."""
+    out, seen = [], set()
+    for candidate in sorted(candidates, key=lambda c: c.subject_id):
+        if not grounded(candidate):
+            continue
+        if candidate.kind is SuggestionKind.EVENT:
+            event = snapshot.events[candidate.subject_id]
+            same = (" ".join(event.title.casefold().split()), event.starts_at.date())
+            if same in seen:
+                continue
+            seen.add(same)
+        out.append(candidate)
+    return out
 
 
 def rerank(
@@ -19,6 +59,8 @@ def rerank(
     per_company: Counter[str] = Counter()
     chosen: list[tuple[Candidate, float]] = []
     for candidate, score in order:
+        if score < MIN_SCORE:
+            break
         company = (candidate.company or "").casefold()
         if company and per_company[company] >= max_per_company:
             continue

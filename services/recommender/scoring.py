@@ -32,7 +32,8 @@ def recommend(
 ) -> RecommendationsMade:
     serving = rankers(models)
     items: list[RankedItem] = []
-    for kind, found in cand.all_candidates(snapshot).items():
+    for kind, generated in cand.all_candidates(snapshot).items():
+        found = ranking.worth_saying(generated, snapshot)
         if not found:
             continue
         matrix = backtest.matrix(found)

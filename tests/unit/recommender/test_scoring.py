@@ -53,3 +53,30 @@ def test_suppressed_subjects_are_left_out() -> None:
     )
     again = recommend(quieter, per_kind=10, max_per_company=2)
     assert top not in {i.subject_id for i in again.items}
+
+
+def test_only_grounded_suggestions_above_the_floor_and_each_event_once() -> None:
+    from dataclasses import replace
+
+    from services.recommender import candidates, ranking
+    from shared.messages.recommendations import SuggestionKind
+
+    made = recommend(SNAPSHOT, per_kind=50, max_per_company=50)
+    assert made.items and all(i.score >= ranking.MIN_SCORE for i in made.items)
+    found = candidates.all_candidates(SNAPSHOT)
+    kept = {c.subject_id for kind in found for c in ranking.worth_saying(found[kind], SNAPSHOT)}
+    assert {i.subject_id for i in made.items} <= kept
+    # An event none of whose facts is the owner's (no contact or target registered, no
+    # topic followed, no companion) is never said; its twin on the same day is one event.
+    [event, *_] = found[SuggestionKind.EVENT]
+    empty = replace(event, context={k: 0.0 for k in event.context})
+    assert not ranking.grounded(empty)
+    twin_id = "twin"
+    original = SNAPSHOT.events[event.subject_id]
+    events = {
+        **SNAPSHOT.events,
+        twin_id: replace(original, id=twin_id, title=original.title.upper()),
+    }
+    doubled = SNAPSHOT.__class__(**{**SNAPSHOT.__dict__, "events": events, "_by_person": {}})
+    twin = replace(event, subject_id=twin_id)
+    assert len(ranking.worth_saying([event, twin], doubled)) == 1
