@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from enum import StrEnum
 from pathlib import Path
 
@@ -121,31 +120,176 @@ def import_(
 
 
 @app.command()
-def suggestions(
-    owner: str = typer.Option(..., "--owner", help="Whose suggestions to show."),
-    follow: bool = typer.Option(False, "--follow", help="Keep showing new ones as they come."),
+def up(
+    data_dir: Path | None = typer.Option(
+        None, help="Where the stores live (default .springboard, or SPRINGBOARD_DATA_DIR)."
+    ),
 ) -> None:
-    """Show an owner's current suggestions (read from the suggestions topic) as a table."""
+    """Run the whole system for your own network, kept on disk, until Ctrl-C."""
+    from services.up import main
+
+    raise typer.Exit(main(data_dir))
+
+
+@app.command()
+def owner(
+    owner_id: str = typer.Option(..., "--owner", help="Your owner id (e.g. maria.lindqvist)."),
+    name: str = typer.Option(..., "--name", help="Your name."),
+    email: list[str] = typer.Option(
+        ..., "--email", help="Your own address; repeat for each you use."
+    ),
+    city: str | None = typer.Option(None, "--city", help="Where you live and work."),
+    country: str = typer.Option("SE", "--country", help="Two-letter country code."),
+    target_industry: list[str] = typer.Option([], "--target-industry", help="Repeatable."),
+    target_role: list[str] = typer.Option([], "--target-role", help="e.g. CFO; repeatable."),
+    target_city: list[str] = typer.Option([], "--target-city", help="Repeatable."),
+    interest: list[str] = typer.Option([], "--interest", help="A topic you follow; repeatable."),
+    json_output: bool = typer.Option(False, "--json", help="Print what was sent as JSON."),
+) -> None:
+    """Say who you are and what you want: the industries, roles and regions that matter."""
+    from services import owner_commands as oc
+
+    def build() -> tuple:
+        return oc.goals(
+            owner_id,
+            name=name,
+            emails=email,
+            city=city,
+            country=country,
+            industries=target_industry,
+            roles=target_role,
+            cities=target_city,
+            interests=interest,
+        )
+
+    raise typer.Exit(oc.run(build, as_json=json_output))
+
+
+@app.command()
+def preferences(
+    owner_id: str = typer.Option(..., "--owner", help="Whose preferences."),
+    email: str | None = typer.Option(None, "--email", help="Where digests go."),
+    webhook_url: str | None = typer.Option(None, "--webhook-url", help="Where each is POSTed."),
+    webhook_secret: str | None = typer.Option(None, "--webhook-secret", help="Its secret."),
+    cadence: str = typer.Option("daily", "--cadence", help="instant, daily or weekly."),
+    digest_hour: int = typer.Option(8, "--digest-hour", help="Local hour digests go out."),
+    quiet_hours: str | None = typer.Option(None, "--quiet-hours", help="e.g. 20-07."),
+    timezone: str = typer.Option("Europe/Stockholm", "--timezone", help="IANA time zone."),
+    budget: int | None = typer.Option(None, "--budget", help="Suggestions a week."),
+    json_output: bool = typer.Option(False, "--json", help="Print what was sent as JSON."),
+) -> None:
+    """Say how and when to hear about suggestions."""
+    from services import owner_commands as oc
+
+    def build() -> tuple:
+        return oc.preferences(
+            owner_id,
+            email=email,
+            webhook_url=webhook_url,
+            webhook_secret=webhook_secret,
+            cadence=cadence,
+            digest_hour=digest_hour,
+            quiet_hours=quiet_hours,
+            timezone=timezone,
+            budget=budget,
+        )
+
+    raise typer.Exit(oc.run(build, as_json=json_output))
+
+
+@app.command()
+def favour(
+    owner_id: str = typer.Option(..., "--owner", help="Whose network."),
+    person: str = typer.Option(..., "--person", help="The other party's address."),
+    given: bool = typer.Option(False, "--given", help="You did them the favour."),
+    received: bool = typer.Option(False, "--received", help="They did you the favour."),
+    kind: str = typer.Option(..., "--kind", help="referral, introduction, help, recommendation."),
+    on: str | None = typer.Option(None, "--on", help="The day (YYYY-MM-DD); default today."),
+    note: str | None = typer.Option(None, "--note", help="What it was."),
+    json_output: bool = typer.Option(False, "--json", help="Print what was sent as JSON."),
+) -> None:
+    """Record a favour given or received."""
+    from services import owner_commands as oc
+
+    def build() -> tuple:
+        return oc.favour(
+            owner_id, person=person, given=given, received=received, kind=kind, on=on, note=note
+        )
+
+    raise typer.Exit(oc.run(build, as_json=json_output))
+
+
+@app.command()
+def feedback(
+    suggestion_id: str = typer.Argument(..., help="The suggestion's id (suggestions --json)."),
+    action: str = typer.Argument(..., help="accept, dismiss, snooze or done."),
+    owner_id: str = typer.Option(..., "--owner", help="Whose suggestion."),
+    json_output: bool = typer.Option(False, "--json", help="Print what was sent as JSON."),
+) -> None:
+    """Answer a suggestion."""
+    from services import owner_commands as oc
+
+    def build() -> tuple:
+        return oc.feedback(owner_id, suggestion_id=suggestion_id, action=action)
+
+    raise typer.Exit(oc.run(build, as_json=json_output))
+
+
+@app.command()
+def erase(
+    owner_id: str = typer.Option(..., "--owner", help="Whose data."),
+    person: str | None = typer.Option(
+        None, "--person", help="Erase this person (an address); without it, the whole owner."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print what was sent as JSON."),
+) -> None:
+    """Erase one person from your network, or everything of yours."""
+    from services import owner_commands as oc
+
+    raise typer.Exit(oc.run(lambda: oc.erase(owner_id, person=person), as_json=json_output))
+
+
+@app.command()
+def suggestions(
+    owner_id: str = typer.Option(..., "--owner", help="Whose suggestions to show."),
+    follow: bool = typer.Option(False, "--follow", help="Keep showing new ones as they come."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON array."),
+    data_dir: Path | None = typer.Option(None, help="The data directory `up` runs on."),
+) -> None:
+    """Show this week's suggestions for an owner; --follow shows new ones as they come."""
     import asyncio
 
     from rich.console import Console
 
+    from services import owner_commands as oc
     from services.demo import render_table, suggestion_rows
-    from shared.client import SuggestionReader
+    from shared.client import BrokerUnavailable, SuggestionReader
     from shared.settings import SpringboardSettings
 
-    async def show() -> None:
-        console = Console()
-        async with SuggestionReader(SpringboardSettings().kafka) as reader:
-            found = await reader.collect(owner_id=owner, want=10_000, timeout=10, quiet=2)
-            render_table(suggestion_rows(found), console)
-            while follow:
-                new = [e for e in await reader.read(1.0) if e.owner_id == owner]
-                if new:
-                    render_table(suggestion_rows(new), console)
+    code = oc.suggestions(owner_id, data_dir=data_dir, as_json=json_output)
+    if code or not follow:
+        raise typer.Exit(code)
 
-    with contextlib.suppress(KeyboardInterrupt):
+    async def show() -> None:
+        async with SuggestionReader(SpringboardSettings().kafka) as reader:
+            await reader.collect(owner_id=None, want=10**9, timeout=5, quiet=1)  # seen already
+            while True:
+                new = [e for e in await reader.read(1.0) if e.owner_id == owner_id]
+                for row in suggestion_rows(new):
+                    if json_output:
+                        print(json.dumps(row, ensure_ascii=False), flush=True)
+                    else:
+                        render_table([row], Console())
+
+    import json
+
+    try:
         asyncio.run(show())
+    except BrokerUnavailable as error:
+        oc.err().print(str(error), markup=False)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass
 
 
 @app.command()
@@ -220,10 +364,16 @@ def network_map(
     png: Path | None = typer.Option(None, help="Also draw it into this PNG file."),
 ) -> None:
     """The owner's network by industry, function, seniority, city and tie strength, and its gaps."""
+    from services import owner_commands as oc
     from services.recommender import network_map as mapping
     from services.recommender.settings import RecommenderSettings
 
-    network = mapping.for_owner(RecommenderSettings(), owner)
+    settings = RecommenderSettings()
+    missing = oc.no_store(settings, "recommender")
+    if missing:
+        oc.err().print(missing, markup=False)
+        raise typer.Exit(1)
+    network = mapping.for_owner(settings, owner)
     print(mapping.render_text(network))
     if png is not None:
         print(f"picture: {mapping.render_png(network, png)}")
@@ -240,17 +390,26 @@ def merges(
     from rich.console import Console
     from rich.table import Table
 
+    from services import owner_commands as oc
     from services.ingest import store
     from services.ingest.models import TABLES
     from services.ingest.settings import IngestSettings
     from shared import database, topics
-    from shared.client import publish
+    from shared.client import BrokerUnavailable, publish
     from shared.messages import UndoMerge, wrap
 
     settings = IngestSettings()
+    missing = oc.no_store(settings, "ingest")
+    if missing and not undo:
+        oc.err().print(missing, markup=False)
+        raise typer.Exit(1)
     if undo:
         request = wrap(UndoMerge(merge_id=undo), owner_id=owner, source="cli:merges")
-        asyncio.run(publish(settings.kafka, [(topics.IDENTITY, request)]))
+        try:
+            asyncio.run(publish(settings.kafka, [(topics.IDENTITY, request)]))
+        except BrokerUnavailable as error:
+            oc.err().print(str(error), markup=False)
+            raise typer.Exit(1) from None
         Console().print(f"Asked ingest to undo merge {undo}.")
         return
     engine = database.make_engine(

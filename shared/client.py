@@ -3,15 +3,42 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError
 
 from shared import topics
 from shared.broker import aiokafka_options
 from shared.messages import Envelope, encode, envelope_adapter
 from shared.settings import KafkaSettings
+
+
+class BrokerUnavailable(ConnectionError):
+    """No broker answered at the configured address; the message names the fix."""
+
+    def __init__(self, kafka: KafkaSettings) -> None:
+        super().__init__(
+            f"no broker at {kafka.bootstrap_servers}: start it with `springboard up` "
+            "(or set SPRINGBOARD_KAFKA__BOOTSTRAP_SERVERS)"
+        )
+
+
+async def _start(client: AIOKafkaProducer | AIOKafkaConsumer, kafka: KafkaSettings) -> None:
+    """Start a client; a broker that is not there is one ``BrokerUnavailable``, and the
+    half-started client is closed (no 'Unclosed' warnings after it)."""
+    quiet = logging.getLogger("aiokafka")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # it logs each failed attempt; the error says it once
+    try:
+        await client.start()
+    except KafkaConnectionError:
+        await client.stop()
+        raise BrokerUnavailable(kafka) from None
+    finally:
+        quiet.setLevel(level)
 
 
 class Producer:
@@ -28,7 +55,7 @@ class Producer:
         self.confirmed = 0
 
     async def __aenter__(self) -> Producer:
-        await self._producer.start()
+        await _start(self._producer, self._kafka)
         return self
 
     async def __aexit__(self, exc_type: object, *exc: object) -> None:
@@ -68,6 +95,7 @@ class SuggestionReader:
 
     def __init__(self, kafka: KafkaSettings, topic: str = topics.SUGGESTIONS) -> None:
         self._topic = topic
+        self._kafka = kafka
         self._consumer = AIOKafkaConsumer(
             kafka.topic_prefix + topic,
             group_id=None,
@@ -78,7 +106,7 @@ class SuggestionReader:
         )
 
     async def __aenter__(self) -> SuggestionReader:
-        await self._consumer.start()
+        await _start(self._consumer, self._kafka)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

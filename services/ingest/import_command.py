@@ -27,6 +27,7 @@ from services.ingest import feeds, importer
 from services.ingest.importer import ImportKind, Summary
 from services.ingest.parsers import ics
 from services.ingest.parsers.common import clean_email, printable
+from shared.client import BrokerUnavailable
 from shared.messages.envelope import OWNER_ID_PATTERN
 from shared.settings import SpringboardSettings
 
@@ -190,6 +191,8 @@ def main(
                 me=me,
                 events=events,
             )
+        except BrokerUnavailable as error:
+            err.print(str(error), markup=False)
         except feeds.NothingToImport as error:
             err.print(f"nothing to import from {printable(source)}: {error}", markup=False)
             code = NOTHING_IMPORTED
