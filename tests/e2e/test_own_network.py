@@ -180,4 +180,3 @@ def test_bad_arguments_are_one_line_exit_2_and_nothing_is_sent(tmp_path) -> None
     assert "Unclosed" not in unreachable.stderr and "Traceback" not in unreachable.stderr
     missing = springboard(env, "suggestions", "--owner", "o1", timeout=60)
     assert missing.returncode == 1 and "springboard up" in missing.stderr
-
