@@ -14,6 +14,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from sqlmodel import Session
 
 from services.recommender import artefacts, store
+from services.recommender.failures import OwnerFailures
 from services.recommender.models import RecOwnerState
 from services.recommender.scoring import rankers, recommend
 from services.recommender.settings import RecommenderSettings
@@ -86,6 +87,7 @@ class Scheduler:
             registry=runtime.registry,
         )
         self._describe_models()
+        self.failures = OwnerFailures(runtime.registry)
         self.latency = Histogram(
             "springboard_recommender_scoring_seconds",
             "Time to score one owner.",
@@ -144,6 +146,26 @@ class Scheduler:
         self._correlation[owner_id] = state.correlation_id if state else None
         return made.model_copy(update={"oldest_input_at": oldest})
 
+    def _alone(
+        self,
+        session: Session,
+        owner_id: str,
+        work: Any,
+        now: datetime,
+    ) -> RecommendationsMade | None:
+        """``work(session, owner_id, now)`` in a savepoint of its own: if it fails, only
+        this owner's work is rolled back and put off (``OwnerFailures``), and the others in
+        the same transaction go on."""
+        try:
+            with session.begin_nested():
+                made: RecommendationsMade = work(session, owner_id, now)
+        except Exception as error:
+            self._prepared.pop(owner_id, None)
+            self.failures.failed(owner_id, error)
+            return None
+        self.failures.succeeded(owner_id)
+        return made
+
     async def prepare_quiet(self, looked_at: float) -> int:
         """Prepare the lists of owners quiet since ``PREPARED_AFTER`` of the debounce
         before ``looked_at``; returns how many."""
@@ -158,6 +180,8 @@ class Scheduler:
         def prepare_all(session: Session) -> dict[str, tuple[datetime, RecommendationsMade]]:
             out = {}
             for owner_id in owners:
+                if not self.failures.may_try(owner_id):
+                    continue
                 # The change first, then the network: one committed in between makes the
                 # list stale (scored again when due), never taken for newer than it is.
                 state = session.get(RecOwnerState, owner_id)
@@ -165,7 +189,9 @@ class Scheduler:
                     continue
                 changed = as_utc(state.changed_at)
                 settled = max(changed + debounce, datetime.now(UTC))  # a late look: now
-                out[owner_id] = (changed, self._recommend(session, owner_id, settled))
+                made = self._alone(session, owner_id, self._recommend, settled)
+                if made is not None:
+                    out[owner_id] = (changed, made)
             return out
 
         prepared = await self.runtime.in_transaction(prepare_all)
@@ -177,10 +203,17 @@ class Scheduler:
         to score them all, one wait for the broker, one transaction to mark them."""
         scored_at = datetime.now(UTC)
 
-        def score_all(session: Session) -> list[RecommendationsMade]:
-            return [self._score(session, owner_id, scored_at) for owner_id in owner_ids]
+        def score_all(session: Session) -> dict[str, RecommendationsMade]:
+            scored = {}
+            for owner_id in owner_ids:
+                made = self._alone(session, owner_id, self._score, scored_at)
+                if made is not None:
+                    scored[owner_id] = made
+            return scored
 
-        made = await self.runtime.in_transaction(score_all)
+        by_owner = await self.runtime.in_transaction(score_all)
+        owner_ids = list(by_owner)
+        made = list(by_owner.values())
         envelopes = [
             wrap(
                 ranked,
@@ -224,7 +257,7 @@ class Scheduler:
         )
         # Each instance of the group scores the owners of its own partitions.
         mine = set(self.runtime.owned_keys(topics.NETWORK_UPDATES, [s.owner_id for s in due]))
-        due = [s for s in due if s.owner_id in mine]
+        due = [s for s in due if s.owner_id in mine and self.failures.may_try(s.owner_id)]
         self._deferred = False
         if due and await self.runtime.unread_messages() > 0:
             # Updates are still queued: wait for them (up to max_wait) rather than spend an

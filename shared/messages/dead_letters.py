@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from shared.messages.envelope import Message
+from shared.messages.envelope import Message, Moment
 
 
 class DeadLettered(Message):
@@ -27,4 +27,4 @@ class DeadLettered(Message):
     reason: str = Field(
         description="Why, in words.", examples=["data.emails.0: value is not a valid email address"]
     )
-    failed_at: AwareDatetime = Field(description="When.", examples=["2026-11-28T09:00:00Z"])
+    failed_at: Moment = Field(description="When.", examples=["2026-11-28T09:00:00Z"])

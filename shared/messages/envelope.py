@@ -3,15 +3,45 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 from uuid import uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 OWNER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 MESSAGE_ID_MAX = 128
+
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+"""Every time in every message lies in [EARLIEST, LATEST): a year-1 or year-9999 time with
+an offset is year 0 or 10000 in UTC, which PostgreSQL stores and no driver reads back, so
+one such record would stop every read of its owner's rows."""
+
+
+def _in_range(value: datetime) -> datetime:
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(
+            f"{value.isoformat()} is outside the supported range "
+            f"{EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d} (UTC)"
+        )
+    return value
+
+
+def _day_in_range(value: date) -> date:
+    if not EARLIEST.date() <= value < LATEST.date():
+        raise ValueError(
+            f"{value.isoformat()} is outside the supported range "
+            f"{EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}"
+        )
+    return value
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]
+"""A timezone-aware time within the supported range."""
+Day = Annotated[date, AfterValidator(_day_in_range)]
+"""A calendar day within the supported range."""
 
 
 class Message(BaseModel):
@@ -47,8 +77,9 @@ class Envelope(BaseModel, Generic[DataT]):
         description="Who produced it: an importer, a CRM, a service.",
         examples=["import:vcard"],
     )
-    time: AwareDatetime = Field(
-        description="When the fact happened or the request was made (timezone-aware).",
+    time: Moment = Field(
+        description="When the fact happened or the request was made (timezone-aware, "
+        "1900-01-01 to 2200-01-01 UTC).",
         examples=["2026-11-28T09:30:00Z"],
     )
     owner_id: str = Field(

@@ -6,14 +6,13 @@ them (e-mail, phone, the source's own id); ingest resolves them to one person.
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
 from shared.messages.email import EmailStr
-from shared.messages.envelope import Message
+from shared.messages.envelope import Day, Message, Moment
 
 Name = Annotated[str, Field(max_length=200)]
 ShortText = Annotated[str, Field(max_length=500)]
@@ -65,7 +64,7 @@ class ContactUpserted(Message):
         description="Who introduced the owner to this contact (CRM 'introduced by').",
         examples=["erik.nilsson@gbgconsult.example"],
     )
-    connected_on: date | None = Field(
+    connected_on: Day | None = Field(
         None, description="When the owner connected with this contact.", examples=["2021-03-15"]
     )
 
@@ -109,10 +108,10 @@ class MeetingRecorded(Message):
         examples=["7kukuqrfedlm2f9t0vr2kq1grd@google.com/20260312T090000Z"],
     )
     title: ShortText = Field("", description="Summary of the meeting.", examples=["Lunch"])
-    starts_at: AwareDatetime = Field(
+    starts_at: Moment = Field(
         description="Start, timezone-aware.", examples=["2026-03-12T09:00:00Z"]
     )
-    ends_at: AwareDatetime | None = Field(
+    ends_at: Moment | None = Field(
         None, description="End, timezone-aware.", examples=["2026-03-12T10:00:00Z"]
     )
     organizer_email: EmailStr | None = Field(
@@ -139,12 +138,10 @@ class EventAnnounced(Message):
         examples=["meetup:fintech-sthlm-2026-12"],
     )
     title: ShortText = Field(description="Title.", examples=["Fintech Breakfast Stockholm"])
-    starts_at: AwareDatetime = Field(
+    starts_at: Moment = Field(
         description="Start, timezone-aware.", examples=["2026-12-03T07:30:00+01:00"]
     )
-    ends_at: AwareDatetime | None = Field(
-        None, description="End.", examples=["2026-12-03T09:00:00+01:00"]
-    )
+    ends_at: Moment | None = Field(None, description="End.", examples=["2026-12-03T09:00:00+01:00"])
     city: Name | None = Field(None, description="City it takes place in.", examples=["Stockholm"])
     venue: ShortText | None = Field(
         None, description="Venue.", examples=["Stockholm Chamber of Commerce"]
@@ -307,7 +304,7 @@ class FavourRecorded(Message):
         description="Given by the owner, or received.", examples=["received"]
     )
     kind: FavourKind = Field(description="What the favour was.", examples=["referral"])
-    occurred_at: AwareDatetime = Field(description="When.", examples=["2026-05-04T12:00:00Z"])
+    occurred_at: Moment = Field(description="When.", examples=["2026-05-04T12:00:00Z"])
     note: ShortText | None = Field(
         None, description="Free text.", examples=["Referred Kvarnby Retail"]
     )

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from shared.messages.envelope import Message
+from shared.messages.envelope import Message, Moment
 
 
 class PersonChanged(Message):
@@ -50,9 +50,7 @@ class InteractionRecorded(Message):
 
     change: Literal["interaction"] = "interaction"
     interaction_id: str = Field(description="Stable id.", examples=["i-09ab"])
-    occurred_at: AwareDatetime = Field(
-        description="When it started.", examples=["2026-03-12T09:00:00Z"]
-    )
+    occurred_at: Moment = Field(description="When it started.", examples=["2026-03-12T09:00:00Z"])
     person_ids: list[str] = Field(
         description="Everyone present, the owner included.", examples=[["p-self", "p-3f1c2a"]]
     )
@@ -72,7 +70,7 @@ class EventChanged(Message):
     change: Literal["event"] = "event"
     event_id: str = Field(description="Stable id.", examples=["e-51d0"])
     title: str = Field(description="Title.", examples=["Fintech Breakfast Stockholm"])
-    starts_at: AwareDatetime = Field(description="Start.", examples=["2026-12-03T07:30:00+01:00"])
+    starts_at: Moment = Field(description="Start.", examples=["2026-12-03T07:30:00+01:00"])
     city: str | None = Field(None, description="City.", examples=["Stockholm"])
     topics: list[str] = Field(
         default_factory=list, description="Lower-case topics.", examples=[["fintech"]]
@@ -128,7 +126,7 @@ class FavourChanged(Message):
     kind: str = Field(
         description="referral, introduction, help or recommendation.", examples=["referral"]
     )
-    occurred_at: AwareDatetime = Field(description="When.", examples=["2026-05-04T12:00:00Z"])
+    occurred_at: Moment = Field(description="When.", examples=["2026-05-04T12:00:00Z"])
 
 
 class PersonErased(Message):

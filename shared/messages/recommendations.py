@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from shared.messages.envelope import Message
+from shared.messages.envelope import Message, Moment
 
 
 class SuggestionKind(StrEnum):
@@ -48,10 +48,10 @@ class RecommendationsMade(Message):
     TYPE = "springboard.recommendations.made"
 
     model_version: str = Field(description="Model that scored them.", examples=["prior-3"])
-    generated_at: AwareDatetime = Field(
+    generated_at: Moment = Field(
         description="When they were scored.", examples=["2026-11-28T09:00:00Z"]
     )
-    oldest_input_at: AwareDatetime | None = Field(
+    oldest_input_at: Moment | None = Field(
         None,
         description="The oldest input first reflected in this list (for end-to-end latency).",
         examples=["2026-11-28T08:59:58Z"],

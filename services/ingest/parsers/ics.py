@@ -34,6 +34,7 @@ import icalendar
 import recurring_ical_events
 import x_wr_timezone
 from icalendar.prop import vBroken
+from pydantic import ValidationError
 
 from services.ingest import addresses, normalise
 from services.ingest.parsers.common import Item, Parsed, Problem, clean_email, stable_key
@@ -166,6 +167,12 @@ def _to_item(
     """One occurrence as a message; a broken property rejects this event, not the file."""
     try:
         yield from _convert(component, uid, line, recurring, reading)
+    except ValidationError as error:  # a value the message schema refuses, e.g. year 9999
+        problem = error.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"])
+        yield Problem(
+            line, f"event {uid!r}: {where}: {problem['msg'].removeprefix('Value error, ')}"
+        )
     except Exception as error:  # icalendar reports broken values as several error types
         yield Problem(line, f"event {uid!r} could not be read: {error}")
 

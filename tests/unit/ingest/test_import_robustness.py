@@ -484,3 +484,14 @@ def test_long_lines_are_not_wrapped_when_not_a_terminal(tmp_path, capsys) -> Non
     code, out, _ = run(folder, capsys, "csv", "contacts.csv", data, "as_json=")
     assert code == 0
     assert str(folder / "contacts.csv") in out.splitlines()[0]
+
+
+def test_a_time_outside_the_supported_range_rejects_its_event_alone() -> None:
+    far = "UID:far\r\nDTSTART;TZID=Pacific/Pago_Pago:99991231T230000\r\nSUMMARY:Far"
+    later = "UID:later\r\nDTSTART:25000101T090000Z\r\nSUMMARY:Later"
+    items = parse_ics(calendar(far, later, event("near")))
+    assert [i.data.title for i in parsed(items)] == ["Event near"]
+    rejected = problems(items, "rejected")
+    assert ["'far'" in rejected[0].reason, "'later'" in rejected[1].reason] == [True, True]
+    assert "out of range" in rejected[0].reason
+    assert "outside the supported range 1900-01-01 to 2200-01-01" in rejected[1].reason
