@@ -19,7 +19,7 @@ from sqlalchemy import JSON, Text, cast, event, or_, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from shared.copy_upsert import (
@@ -39,7 +39,13 @@ def _json_text(value: Any) -> str:
 # JSON columns (the people of every meeting, above all) are read and written with orjson:
 # a sixth of the CPU of ranking an owner went to the standard library's json.loads, and
 # json.dumps was a tenth of projecting a batch of updates.
-ENGINE_OPTIONS: dict[str, Any] = {"json_deserializer": orjson.loads, "json_serializer": _json_text}
+ENGINE_OPTIONS: dict[str, Any] = {
+    "json_deserializer": orjson.loads,
+    "json_serializer": _json_text,
+    # A failed statement's error keeps its SQL but not the values: those are people's
+    # names and addresses, and errors end up in logs.
+    "hide_parameters": True,
+}
 
 # From this many rows on, an upsert on PostgreSQL goes through COPY (``copy_upsert``).
 COPY_FROM_ROWS = 20
@@ -108,6 +114,21 @@ async def in_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
             return work(session)
 
     return await asyncio.to_thread(run)
+
+
+# SQLSTATE classes of errors about the data, not the database: 22 data exception, 23
+# integrity constraint violation, 54 program limit exceeded (an index row too large). The
+# driver reports the last as an OperationalError, like a database that is down.
+DATA_ERROR_CLASSES = ("22", "23", "54")
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether ``error`` says the database is unavailable (retry the work later), rather
+    than that it refuses this data (dead-letter the record and go on)."""
+    if not isinstance(error, OperationalError):
+        return False
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None) or ""
+    return not sqlstate.startswith(DATA_ERROR_CLASSES)
 
 
 def ping(engine: Engine) -> bool:

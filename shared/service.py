@@ -25,7 +25,6 @@ from faststream.message import StreamMessage
 from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry, Counter, Gauge, make_asgi_app
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel
 
 from shared import database
@@ -247,30 +246,37 @@ class ServiceRuntime:
     ) -> tuple[list[R], list[Rejected]]:
         """Apply a batch in one transaction; if it fails on its data, isolate the culprit.
 
-        A database that is down (``OperationalError``) fails the whole batch, to be
-        retried. Any other error replays the batch one message per transaction, so the
-        message that cannot be applied is dead-lettered and the rest go through.
+        A database that is down (``database.is_outage``) fails the whole batch, to be
+        retried. Any other error, a record the database refuses included (an id too long
+        for its index), replays the batch one message per transaction, so the message that
+        cannot be applied is dead-lettered and the rest go through. Neither the log nor the
+        dead letter's reason carries the records' data: the error's type says what failed.
         """
         try:
             return await self.in_transaction(lambda s: apply(s, batch)), []
-        except OperationalError:
-            raise
-        except Exception:
-            logger.exception("%s: batch of %d failed; applying one by one", self.name, len(batch))
+        except Exception as error:
+            if database.is_outage(error):
+                raise
+            logger.error(
+                "%s: batch of %d failed (%s); applying one by one",
+                self.name,
+                len(batch),
+                _error_kind(error),
+            )
         results: list[R] = []
         rejected: list[Rejected] = []
         for item in batch:
             try:
                 results += await self.in_transaction(partial(_apply_one, apply, item))
-            except OperationalError:
-                raise
             except Exception as error:
+                if database.is_outage(error):
+                    raise
                 rejected.append(
                     reject(
                         item.record,
                         topic=item.topic,
                         service=self.name,
-                        reason=f"could not be applied: {type(error).__name__}: {error}",
+                        reason=f"could not be applied: {_error_kind(error)}",
                         category="unapplied",
                     )
                 )
@@ -438,6 +444,16 @@ class ServiceRuntime:
         )
         app.springboard_runtime = self  # type: ignore[attr-defined]  # for tests and tools
         return app
+
+
+def _error_kind(error: BaseException) -> str:
+    """What failed, without the data it failed on: the error's type, and the database's
+    own error class and SQLSTATE when it is one (never the statement or its parameters)."""
+    original = getattr(error, "orig", None)
+    if original is not None:
+        state = getattr(original, "sqlstate", None)
+        return f"{type(original).__name__}" + (f" (SQLSTATE {state})" if state else "")
+    return type(error).__name__
 
 
 def _apply_one(

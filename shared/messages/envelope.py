@@ -38,6 +38,12 @@ def _day_in_range(value: date) -> date:
     return value
 
 
+Id = Annotated[str, Field(min_length=1, max_length=MESSAGE_ID_MAX)]
+"""An id one service gives and another keeps: bounded like every string a store indexes
+(an 8,000-character id is past what a PostgreSQL index row can hold)."""
+Name = Annotated[str, Field(max_length=200)]
+ShortText = Annotated[str, Field(max_length=500)]
+
 Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]
 """A timezone-aware time within the supported range."""
 Day = Annotated[date, AfterValidator(_day_in_range)]

@@ -12,10 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from shared.messages.email import EmailStr
-from shared.messages.envelope import Day, Message, Moment
-
-Name = Annotated[str, Field(max_length=200)]
-ShortText = Annotated[str, Field(max_length=500)]
+from shared.messages.envelope import Day, Message, Moment, Name, ShortText
 
 
 class ContactUpserted(Message):

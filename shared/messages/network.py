@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from shared.messages.envelope import Message, Moment
+from shared.messages.envelope import Id, Message, Moment, Name, ShortText
 
 
 class PersonChanged(Message):
@@ -22,23 +22,23 @@ class PersonChanged(Message):
     TYPE = "springboard.network.person-changed"
 
     change: Literal["person"] = "person"
-    person_id: str = Field(description="Stable id within the owner.", examples=["p-3f1c2a"])
-    full_name: str = Field(description="Display name.", examples=["Anna Berg"])
-    company: str | None = Field(None, description="Normalised employer.", examples=["Nordbank"])
-    title: str | None = Field(None, description="Job title as given.", examples=["Ekonomichef"])
-    function: str | None = Field(None, description="Normalised function.", examples=["CFO"])
-    seniority: str | None = Field(
+    person_id: Id = Field(description="Stable id within the owner.", examples=["p-3f1c2a"])
+    full_name: Name = Field(description="Display name.", examples=["Anna Berg"])
+    company: Name | None = Field(None, description="Normalised employer.", examples=["Nordbank"])
+    title: Name | None = Field(None, description="Job title as given.", examples=["Ekonomichef"])
+    function: Name | None = Field(None, description="Normalised function.", examples=["CFO"])
+    seniority: Name | None = Field(
         None, description="executive, director, manager or staff.", examples=["executive"]
     )
-    industry: str | None = Field(None, description="Normalised industry.", examples=["fintech"])
-    city: str | None = Field(None, description="City.", examples=["Stockholm"])
+    industry: Name | None = Field(None, description="Normalised industry.", examples=["fintech"])
+    city: Name | None = Field(None, description="City.", examples=["Stockholm"])
     is_contact: bool = Field(
         description="Known directly (address book, CRM, meetings), not only seen on a list.",
         examples=[True],
     )
     is_customer: bool = Field(False, description="A customer of the owner.", examples=[False])
     is_self: bool = Field(False, description="The owner themself.", examples=[False])
-    introduced_by: str | None = Field(
+    introduced_by: Id | None = Field(
         None, description="Person id of who introduced them.", examples=["p-77ab01"]
     )
 
@@ -49,12 +49,14 @@ class InteractionRecorded(Message):
     TYPE = "springboard.network.interaction-recorded"
 
     change: Literal["interaction"] = "interaction"
-    interaction_id: str = Field(description="Stable id.", examples=["i-09ab"])
+    interaction_id: Id = Field(description="Stable id.", examples=["i-09ab"])
     occurred_at: Moment = Field(description="When it started.", examples=["2026-03-12T09:00:00Z"])
-    person_ids: list[str] = Field(
-        description="Everyone present, the owner included.", examples=[["p-self", "p-3f1c2a"]]
+    person_ids: list[Id] = Field(
+        max_length=1000,
+        description="Everyone present, the owner included.",
+        examples=[["p-self", "p-3f1c2a"]],
     )
-    organizer_id: str | None = Field(
+    organizer_id: Id | None = Field(
         None, description="Who took the initiative.", examples=["p-self"]
     )
     cancelled: bool = Field(
@@ -68,14 +70,17 @@ class EventChanged(Message):
     TYPE = "springboard.network.event-changed"
 
     change: Literal["event"] = "event"
-    event_id: str = Field(description="Stable id.", examples=["e-51d0"])
-    title: str = Field(description="Title.", examples=["Fintech Breakfast Stockholm"])
+    event_id: Id = Field(description="Stable id.", examples=["e-51d0"])
+    title: ShortText = Field(description="Title.", examples=["Fintech Breakfast Stockholm"])
     starts_at: Moment = Field(description="Start.", examples=["2026-12-03T07:30:00+01:00"])
-    city: str | None = Field(None, description="City.", examples=["Stockholm"])
-    topics: list[str] = Field(
-        default_factory=list, description="Lower-case topics.", examples=[["fintech"]]
+    city: Name | None = Field(None, description="City.", examples=["Stockholm"])
+    topics: list[Name] = Field(
+        max_length=50,
+        default_factory=list,
+        description="Lower-case topics.",
+        examples=[["fintech"]],
     )
-    series: str | None = Field(None, description="Series.", examples=["Fintech Breakfast"])
+    series: Name | None = Field(None, description="Series.", examples=["Fintech Breakfast"])
 
 
 class AttendanceChanged(Message):
@@ -84,8 +89,8 @@ class AttendanceChanged(Message):
     TYPE = "springboard.network.attendance-changed"
 
     change: Literal["attendance"] = "attendance"
-    event_id: str = Field(description="The event.", examples=["e-51d0"])
-    person_id: str = Field(description="The person.", examples=["p-3f1c2a"])
+    event_id: Id = Field(description="The event.", examples=["e-51d0"])
+    person_id: Id = Field(description="The person.", examples=["p-3f1c2a"])
     status: Literal["registered", "attended", "cancelled"] = Field(
         description="State.", examples=["registered"]
     )
@@ -97,20 +102,23 @@ class GoalsChanged(Message):
     TYPE = "springboard.network.goals-changed"
 
     change: Literal["goals"] = "goals"
-    home_city: str | None = Field(
+    home_city: Name | None = Field(
         None, description="Where the owner lives.", examples=["Stockholm"]
     )
-    industries: list[str] = Field(
-        default_factory=list, description="Target industries.", examples=[["fintech"]]
+    industries: list[Name] = Field(
+        max_length=50,
+        default_factory=list,
+        description="Target industries.",
+        examples=[["fintech"]],
     )
-    functions: list[str] = Field(
-        default_factory=list, description="Target functions.", examples=[["CFO"]]
+    functions: list[Name] = Field(
+        max_length=50, default_factory=list, description="Target functions.", examples=[["CFO"]]
     )
-    cities: list[str] = Field(
-        default_factory=list, description="Target cities.", examples=[["Stockholm"]]
+    cities: list[Name] = Field(
+        max_length=50, default_factory=list, description="Target cities.", examples=[["Stockholm"]]
     )
-    interests: list[str] = Field(
-        default_factory=list, description="Topics.", examples=[["payments"]]
+    interests: list[Name] = Field(
+        max_length=50, default_factory=list, description="Topics.", examples=[["payments"]]
     )
 
 
@@ -120,10 +128,10 @@ class FavourChanged(Message):
     TYPE = "springboard.network.favour-changed"
 
     change: Literal["favour"] = "favour"
-    favour_id: str = Field(description="Stable id.", examples=["f-1a"])
-    person_id: str = Field(description="The other party.", examples=["p-77ab01"])
+    favour_id: Id = Field(description="Stable id.", examples=["f-1a"])
+    person_id: Id = Field(description="The other party.", examples=["p-77ab01"])
     direction: Literal["given", "received"] = Field(description="Direction.", examples=["received"])
-    kind: str = Field(
+    kind: Name = Field(
         description="referral, introduction, help or recommendation.", examples=["referral"]
     )
     occurred_at: Moment = Field(description="When.", examples=["2026-05-04T12:00:00Z"])
@@ -135,7 +143,7 @@ class PersonErased(Message):
     TYPE = "springboard.network.person-erased"
 
     change: Literal["person-erased"] = "person-erased"
-    person_id: str = Field(description="The erased person.", examples=["p-3f1c2a"])
+    person_id: Id = Field(description="The erased person.", examples=["p-3f1c2a"])
     requested: bool = Field(
         False,
         description="Erased on the owner's request (not merged into another record).",
@@ -205,12 +213,15 @@ class ErasureConfirmed(Message):
 
     TYPE = "springboard.erasure.confirmed"
 
-    service: str = Field(description="ingest, recommender or notifier.", examples=["notifier"])
-    request_id: str = Field(
+    service: Name = Field(description="ingest, recommender or notifier.", examples=["notifier"])
+    request_id: Id = Field(
         description="The erase request's message id.",
         examples=["5f0c1b9e-8a1e-4a8f-9a51-7d2b8f3c9e10"],
     )
     scope: Literal["person", "owner"] = Field(description="What was erased.", examples=["person"])
-    person_ids: list[str] = Field(
-        default_factory=list, description="Who (for a person).", examples=[["p-3f1c2a"]]
+    person_ids: list[Id] = Field(
+        max_length=1000,
+        default_factory=list,
+        description="Who (for a person).",
+        examples=[["p-3f1c2a"]],
     )

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from shared.messages.envelope import Message, Moment
+from shared.messages.envelope import Id, Message, Moment, Name, ShortText
 
 
 class SuggestionKind(StrEnum):
@@ -19,22 +19,22 @@ class SuggestionKind(StrEnum):
 class RankedItem(Message):
     """One candidate with its score, rank and reasons."""
 
-    suggestion_id: str = Field(
+    suggestion_id: Id = Field(
         description="Stable id: the same suggestion keeps it across re-scoring.",
         examples=["0b6d5c3e-1c55-5b7a-9f3e-2a9c1d0e4f11"],
     )
     kind: SuggestionKind = Field(description="What is suggested.", examples=["reconnect"])
-    subject_id: str = Field(description="The person or event suggested.", examples=["p-3f1c2a"])
-    subject_name: str = Field(
+    subject_id: Id = Field(description="The person or event suggested.", examples=["p-3f1c2a"])
+    subject_name: Name = Field(
         description="Their name or the event's title.", examples=["Anna Berg"]
     )
-    introducer_id: str | None = Field(
+    introducer_id: Id | None = Field(
         None, description="Who can introduce (introductions only).", examples=["p-77ab01"]
     )
-    introducer_name: str | None = Field(None, description="Their name.", examples=["Erik Nilsson"])
+    introducer_name: Name | None = Field(None, description="Their name.", examples=["Erik Nilsson"])
     score: float = Field(ge=0.0, le=1.0, description="Model score in [0, 1].", examples=[0.82])
     rank: int = Field(ge=1, description="Rank within its kind, 1 is best.", examples=[1])
-    reasons: list[str] = Field(
+    reasons: list[ShortText] = Field(
         min_length=1,
         max_length=3,
         description="Plain-language reasons, strongest first.",
@@ -47,7 +47,7 @@ class RecommendationsMade(Message):
 
     TYPE = "springboard.recommendations.made"
 
-    model_version: str = Field(description="Model that scored them.", examples=["prior-3"])
+    model_version: Name = Field(description="Model that scored them.", examples=["prior-3"])
     generated_at: Moment = Field(
         description="When they were scored.", examples=["2026-11-28T09:00:00Z"]
     )
@@ -56,7 +56,7 @@ class RecommendationsMade(Message):
         description="The oldest input first reflected in this list (for end-to-end latency).",
         examples=["2026-11-28T08:59:58Z"],
     )
-    items: list[RankedItem] = Field(description="Ranked candidates of every kind.")
+    items: list[RankedItem] = Field(max_length=1000, description="Ranked candidates of every kind.")
 
 
 class SuggestionMade(Message):
@@ -64,24 +64,24 @@ class SuggestionMade(Message):
 
     TYPE = "springboard.suggestion.made"
 
-    suggestion_id: str = Field(
+    suggestion_id: Id = Field(
         description="Stable id.", examples=["0b6d5c3e-1c55-5b7a-9f3e-2a9c1d0e4f11"]
     )
     kind: SuggestionKind = Field(description="What is suggested.", examples=["introduction"])
-    headline: str = Field(
+    headline: ShortText = Field(
         description="One line for the user.",
         examples=["Ask Erik Nilsson to introduce you to Sara Ek"],
     )
-    subject_id: str = Field(description="The person or event.", examples=["p-3f1c2a"])
-    subject_name: str = Field(description="Their name or title.", examples=["Sara Ek"])
-    introducer_name: str | None = Field(
+    subject_id: Id = Field(description="The person or event.", examples=["p-3f1c2a"])
+    subject_name: Name = Field(description="Their name or title.", examples=["Sara Ek"])
+    introducer_name: Name | None = Field(
         None, description="Who can introduce.", examples=["Erik Nilsson"]
     )
     score: float = Field(ge=0.0, le=1.0, description="Model score.", examples=[0.74])
     rank: int = Field(
         ge=1, description="Position in this owner's current suggestions.", examples=[1]
     )
-    reasons: list[str] = Field(
+    reasons: list[ShortText] = Field(
         min_length=1, max_length=3, description="Why.", examples=[["3 mutual contacts."]]
     )
-    model_version: str = Field(description="Model that scored it.", examples=["prior-3"])
+    model_version: Name = Field(description="Model that scored it.", examples=["prior-3"])
