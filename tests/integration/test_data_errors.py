@@ -61,3 +61,42 @@ def test_internal_ids_are_bounded_like_input_ids() -> None:
                 "items": [{**item, "suggestion_id": "s1", "subject_name": "A" * 5000}],
             }
         )
+
+
+async def test_a_refused_record_is_dead_lettered_with_no_personal_data_and_the_rest_applied(
+    postgres: DatabaseSettings, tmp_path
+) -> None:
+    from aiokafka.structs import ConsumerRecord
+
+    from shared.broker import Decoded
+    from shared.messages import ContactUpserted, wrap
+    from shared.service import ServiceRuntime
+    from shared.settings import SpringboardSettings
+
+    if not postgres.url:
+        pytest.skip("needs PostgreSQL")
+    runtime = ServiceRuntime("test", SpringboardSettings(data_dir=tmp_path, database=postgres), ())
+    runtime.open_database()
+    with runtime.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS names (name text PRIMARY KEY)"))
+    secret = "Anna Berg " + os.urandom(4000).hex()
+
+    def item(name: str) -> Decoded:
+        envelope = wrap(ContactUpserted(external_id="c", full_name="x"), owner_id="o", source="t")
+        record = ConsumerRecord("t", 0, 0, 0, 0, b"o", b"{}", None, 1, 2, [])
+        return Decoded("t", record, envelope.model_copy(update={"correlation_id": name}))
+
+    def apply(session, batch):
+        for each in batch:
+            session.execute(
+                text("INSERT INTO names VALUES (:n)"), {"n": each.envelope.correlation_id}
+            )
+        return [each.envelope.correlation_id for each in batch]
+
+    applied, rejected = await runtime.apply_batch([item("ann"), item(secret), item("bo")], apply)
+    assert applied == ["ann", "bo"]
+    [letter] = rejected
+    assert (
+        letter.dead_letter.reason == "could not be applied: ProgramLimitExceeded (SQLSTATE 54000)"
+    )
+    assert "Anna" not in letter.dead_letter.data.reason
