@@ -102,3 +102,13 @@ async def test_invalid_envelopes_get_their_reason_and_nothing_is_published(endpo
 async def test_without_a_secret_the_endpoint_is_off() -> None:
     off = WebhookEndpoint(FakePublisher(), secret=None, max_bytes=10, tolerance_seconds=1)
     assert (await post(off, body())).status_code == 503
+
+
+def test_the_source_label_takes_values_from_a_known_set_only() -> None:
+    from services.ingest.handlers import source_kind
+
+    assert source_kind("import:ics") == "import"
+    assert source_kind("crm:hubspot") == "crm"
+    assert source_kind("springboard.notifier.links") == "springboard"
+    addresses = {source_kind(f"person{i}@example.com:x") for i in range(300)}
+    assert addresses == {"other"}
