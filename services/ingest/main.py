@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from faststream.asgi import AsgiFastStream
+from sqlmodel import Session, col, delete
 
 from services.ingest.handlers import build_router
-from services.ingest.models import TABLES
+from services.ingest.models import TABLES, IngestWebhookReplay
 from services.ingest.settings import IngestSettings
-from services.ingest.webhooks import WebhookEndpoint
+from services.ingest.webhooks import DEFAULT_KEY, WebhookEndpoint, WebhookKey
 from shared.service import ServiceRuntime
 
 
@@ -15,11 +18,46 @@ def create_app(settings: IngestSettings | None = None) -> AsgiFastStream:
     settings = settings or IngestSettings()
     runtime = ServiceRuntime("ingest", settings, TABLES)
     runtime.broker.include_router(build_router(runtime))
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    keys = {
+        name: WebhookKey(key.secret.get_secret_value(), tuple(key.owners))
+        for name, key in settings.webhook_keys.items()
+    }
+    if settings.webhook_secret:
+        keys[DEFAULT_KEY] = WebhookKey(
+            settings.webhook_secret.get_secret_value(), tuple(settings.webhook_owners)
+        )
     webhooks = WebhookEndpoint(
         runtime.publisher,
-        secret=secret,
+        keys=keys,
         max_bytes=settings.webhook_max_bytes,
         tolerance_seconds=settings.webhook_tolerance_seconds,
+        replays=StoredReplays(runtime, settings.webhook_tolerance_seconds),
     )
     return runtime.asgi_app(asgi_routes=[("/webhooks/crm", webhooks)])
+
+
+class StoredReplays:
+    """Accepted webhook requests in ingest's database: a replay is refused after a restart
+    too. Each is forgotten once its signed timestamp has left the window."""
+
+    def __init__(self, runtime: ServiceRuntime, tolerance_seconds: int) -> None:
+        self.runtime = runtime
+        self.tolerance = timedelta(seconds=tolerance_seconds)
+
+    async def seen(self, key: str) -> bool:
+        return await self.runtime.in_transaction(
+            lambda s: s.get(IngestWebhookReplay, key) is not None
+        )
+
+    async def remember(self, key: str, signed_at: int) -> None:
+        at = datetime.fromtimestamp(signed_at, UTC)
+
+        def save(session: Session) -> None:
+            expired = datetime.now(UTC) - 2 * self.tolerance
+            session.exec(
+                delete(IngestWebhookReplay).where(col(IngestWebhookReplay.signed_at) < expired)
+            )
+            if session.get(IngestWebhookReplay, key) is None:
+                session.add(IngestWebhookReplay(replay_key=key, signed_at=at))
+
+        await self.runtime.in_transaction(save)

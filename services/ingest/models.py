@@ -115,7 +115,18 @@ class IngestMerge(SQLModel, table=True):
     )
 
 
+class IngestWebhookReplay(SQLModel, table=True):
+    """A webhook request accepted (its signed timestamp and signature), kept while a replay
+    of it would still be inside the replay window."""
+
+    __tablename__ = "ingest_webhook_replay"
+
+    replay_key: str = Field(primary_key=True)
+    signed_at: datetime = Field(sa_column=_aware())
+
+
 TABLES: tuple[type[SQLModel], ...] = (
+    IngestWebhookReplay,
     IngestOwner,
     IngestPerson,
     IngestPersonKey,

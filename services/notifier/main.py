@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
+
 from faststream.asgi import AsgiFastStream
 
+from services.notifier import store
 from services.notifier.dispatcher import Dispatcher
-from services.notifier.feedback_links import FeedbackLinks
+from services.notifier.feedback_links import FeedbackLinks, RedactTokens
 from services.notifier.handlers import build_router
 from services.notifier.models import TABLES
 from services.notifier.settings import NotifierSettings
@@ -22,7 +26,20 @@ def create_app(settings: NotifierSettings | None = None) -> AsgiFastStream:
     async def start_dispatcher() -> None:
         runtime.spawn(dispatcher.run_forever())
 
-    return runtime.asgi_app(
-        after_startup=[start_dispatcher],
-        asgi_routes=[("/feedback", FeedbackLinks(runtime.publisher, secret))],
-    )
+    async def used(digest: str) -> bool:
+        return await runtime.in_transaction(lambda s: store.link_used(s, token_digest=digest))
+
+    async def remember(digest: str, owner_id: str, expires_at: datetime) -> None:
+        await runtime.in_transaction(
+            lambda s: store.use_link(
+                s,
+                token_digest=digest,
+                owner_id=owner_id,
+                expires_at=expires_at,
+                now=datetime.now(UTC),
+            )
+        )
+
+    logging.getLogger("uvicorn.access").addFilter(RedactTokens())
+    links = FeedbackLinks(runtime.publisher, secret, used=used, remember=remember)
+    return runtime.asgi_app(after_startup=[start_dispatcher], asgi_routes=[("/feedback", links)])

@@ -70,4 +70,20 @@ class NotifyDelivery(SQLModel, table=True):
     )
 
 
-TABLES: tuple[type[SQLModel], ...] = (NotifySuggestion, NotifyPreferences, NotifyDelivery)
+class NotifyLinkUse(SQLModel, table=True):
+    """A feedback link that has been answered: each link acts once, so an old link clicked
+    again (or a mail scanner) can never override a newer answer. Kept until it expires."""
+
+    __tablename__ = "notify_link_use"
+
+    token_digest: str = Field(primary_key=True)
+    owner_id: str = Field(index=True)
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), index=True))
+
+
+TABLES: tuple[type[SQLModel], ...] = (
+    NotifySuggestion,
+    NotifyPreferences,
+    NotifyDelivery,
+    NotifyLinkUse,
+)

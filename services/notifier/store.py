@@ -8,7 +8,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, delete, or_, select
 
-from services.notifier.models import NotifyDelivery, NotifyPreferences, NotifySuggestion
+from services.notifier.models import (
+    NotifyDelivery,
+    NotifyLinkUse,
+    NotifyPreferences,
+    NotifySuggestion,
+)
 from shared.database import upsert
 from shared.messages import PreferencesSet
 from shared.messages.network import OwnerErased, PersonErased
@@ -97,6 +102,22 @@ def erase(session: Session, *, owner_id: str, change: PersonErased | OwnerErased
         session.delete(row)
     if isinstance(change, OwnerErased):
         session.exec(delete(NotifyDelivery).where(col(NotifyDelivery.owner_id) == owner_id))
+        session.exec(delete(NotifyLinkUse).where(col(NotifyLinkUse.owner_id) == owner_id))
         preferences_row = session.get(NotifyPreferences, owner_id)
         if preferences_row is not None:
             session.delete(preferences_row)
+
+
+def link_used(session: Session, *, token_digest: str) -> bool:
+    return session.get(NotifyLinkUse, token_digest) is not None
+
+
+def use_link(
+    session: Session, *, token_digest: str, owner_id: str, expires_at: datetime, now: datetime
+) -> None:
+    """Remember an answered link until it expires (and forget those that have)."""
+    session.exec(delete(NotifyLinkUse).where(col(NotifyLinkUse.expires_at) < now))
+    if session.get(NotifyLinkUse, token_digest) is None:
+        session.add(
+            NotifyLinkUse(token_digest=token_digest, owner_id=owner_id, expires_at=expires_at)
+        )

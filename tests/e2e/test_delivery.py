@@ -181,7 +181,13 @@ async def test_the_digest_arrives_by_smtp_and_its_feedback_link_becomes_feedback
     html = message.get_body(("html",)).get_content()
     link = re.search(r'href="([^"]*a=dismissed[^"]*)"', html).group(1).replace("&amp;", "&")
     async with httpx.AsyncClient(timeout=10) as client:
-        assert (await client.get(link)).status_code == 200
+        page = await client.get(link)  # opening it asks; a mail scanner answers nothing
+        assert page.status_code == 200 and "method='post'" in page.text
+        form = dict(re.findall(r"name='(\w)' value='([^']*)'", page.text))
+        confirmed = await client.post(link.split("?", 1)[0], data=form)
+        assert confirmed.status_code == 200
+        replayed = await client.post(link.split("?", 1)[0], data=form)
+        assert replayed.status_code == 409  # the link has answered
     feedback = [
         x for x in await read_topic(world["system"], topics.FEEDBACK) if x["owner_id"] == happy
     ]

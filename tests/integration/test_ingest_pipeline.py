@@ -28,7 +28,7 @@ from tests.conftest import unique
 from tests.real_files import real_files
 
 pytestmark = pytest.mark.integration
-SECRET = "integration-secret"
+SECRET = "integration-secret-of-at-least-32-chars"
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from html import escape
@@ -29,11 +30,23 @@ class SmtpConfig:
     timeout: float = 15.0
 
 
+LINK_DAYS = 14
+"""How long a feedback link in a digest works."""
+
+
 def feedback_link(
-    base_url: str, secret: str, owner_id: str, suggestion_id: str, action: str
+    base_url: str,
+    secret: str,
+    owner_id: str,
+    suggestion_id: str,
+    action: str,
+    *,
+    expires: int | None = None,
 ) -> str:
-    token = link_token(secret, owner_id, suggestion_id, action)
-    query = urlencode({"o": owner_id, "s": suggestion_id, "a": action, "t": token})
+    """A signed link that answers one suggestion, until ``expires`` (unix seconds)."""
+    expires = expires if expires is not None else int(time.time()) + LINK_DAYS * 86_400
+    token = link_token(secret, owner_id, suggestion_id, action, str(expires))
+    query = urlencode({"o": owner_id, "s": suggestion_id, "a": action, "e": expires, "t": token})
     return f"{base_url.rstrip('/')}/feedback?{query}"
 
 

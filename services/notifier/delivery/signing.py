@@ -30,4 +30,6 @@ def link_token(secret: str, *parts: str) -> str:
 
 
 def link_token_ok(secret: str, token: str, *parts: str) -> bool:
-    return hmac.compare_digest(token, link_token(secret, *parts))
+    # As bytes: compare_digest refuses text with non-ASCII characters (a forged token's).
+    expected = link_token(secret, *parts).encode()
+    return hmac.compare_digest(token.encode("utf-8", "surrogateescape"), expected)

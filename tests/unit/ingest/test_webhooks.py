@@ -6,7 +6,7 @@ import time
 import httpx
 import pytest
 
-from services.ingest.webhooks import WebhookEndpoint, sign
+from services.ingest.webhooks import WebhookEndpoint, WebhookKey, sign
 from shared import topics
 from shared.messages import encode, wrap
 from shared.messages.inputs import ContactUpserted, EraseOwner
@@ -58,13 +58,40 @@ async def test_a_signed_envelope_is_accepted_and_goes_to_its_topic(endpoint) -> 
     assert topic == topics.CONTACTS and envelope.data.full_name == "Anna Berg"
 
 
-async def test_a_batch_of_envelopes_of_different_types_is_accepted(endpoint) -> None:
-    batch = json.dumps(
-        [json.loads(body()), json.loads(encode(wrap(EraseOwner(), owner_id="o1", source="crm")))]
+def erase_batch(owner: str = "o1") -> bytes:
+    return json.dumps(
+        [json.loads(body()), json.loads(encode(wrap(EraseOwner(), owner_id=owner, source="crm")))]
     ).encode()
-    response = await post(endpoint, batch)
+
+
+async def test_a_batch_of_envelopes_of_different_types_is_accepted() -> None:
+    scoped = WebhookEndpoint(
+        FakePublisher(),
+        keys={"default": WebhookKey(SECRET, ("o1",))},
+        max_bytes=10_000,
+        tolerance_seconds=300,
+    )
+    response = await post(scoped, erase_batch())
     assert response.status_code == 202
-    assert [t for t, _ in endpoint.publisher.sent] == [topics.CONTACTS, topics.ERASURE]
+    assert [t for t, _ in scoped.publisher.sent] == [topics.CONTACTS, topics.ERASURE]
+
+
+async def test_a_key_shared_by_every_owner_cannot_erase_and_a_scoped_key_only_its_owners(
+    endpoint,
+) -> None:
+    refused = await post(endpoint, erase_batch())
+    assert refused.status_code == 403 and endpoint.publisher.sent == []
+    hubspot = "a-hubspot-secret-of-at-least-32-characters"
+    scoped = WebhookEndpoint(
+        FakePublisher(),
+        keys={"hubspot": WebhookKey(hubspot, ("o2",))},
+        max_bytes=10_000,
+        tolerance_seconds=300,
+    )
+    other = await post(scoped, body(), secret=hubspot, headers={"X-Springboard-Key": "hubspot"})
+    assert other.status_code == 403  # o1's contact through o2's key
+    unknown = await post(scoped, body(), secret=hubspot, headers={"X-Springboard-Key": "nope"})
+    assert unknown.status_code == 401 and scoped.publisher.sent == []
 
 
 async def test_a_bad_signature_is_refused_and_nothing_is_published(endpoint) -> None:
@@ -112,3 +139,68 @@ def test_the_source_label_takes_values_from_a_known_set_only() -> None:
     assert source_kind("springboard.notifier.links") == "springboard"
     addresses = {source_kind(f"person{i}@example.com:x") for i in range(300)}
     assert addresses == {"other"}
+
+
+async def test_a_replay_is_known_by_its_signed_timestamp_not_by_when_it_arrived(
+    endpoint, monkeypatch
+) -> None:
+    start, payload = time.time(), body()
+    signed_ahead = int(start) + 290
+    assert (await post(endpoint, payload, timestamp=signed_ahead)).status_code == 202
+    monkeypatch.setattr(time, "time", lambda: start + 305)  # past the window since arrival
+    again = await post(endpoint, payload, timestamp=signed_ahead)
+    assert again.status_code == 401 and "replay" in again.json()["error"]
+
+
+class FailingOnce(FakePublisher):
+    async def publish_all(self, messages) -> int:
+        if not hasattr(self, "failed"):
+            self.failed = True
+            raise ConnectionError("broker paused")
+        return await super().publish_all(messages)
+
+
+async def test_an_honest_retry_after_a_failure_is_not_a_replay() -> None:
+    endpoint = WebhookEndpoint(
+        FailingOnce(), secret=SECRET, max_bytes=10_000, tolerance_seconds=300
+    )
+    now, payload = int(time.time()), body()
+    transport = httpx.ASGITransport(app=endpoint, raise_app_exceptions=False)
+    headers = {
+        "X-Springboard-Timestamp": str(now),
+        "X-Springboard-Signature": sign(SECRET, now, payload),
+    }
+    async with httpx.AsyncClient(transport=transport, base_url="http://ingest") as client:
+        first = await client.post("/webhooks/crm", content=payload, headers=headers)
+    assert first.status_code == 500
+    assert (await post(endpoint, payload, timestamp=now)).status_code == 202
+
+
+async def raw_call(endpoint, headers: list, payload: bytes) -> int:
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": payload, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    await endpoint({"type": "http", "method": "POST", "headers": headers}, receive, send)
+    return sent[0]["status"]
+
+
+async def test_unauthenticated_oddities_get_a_4xx_never_a_500(endpoint) -> None:
+    now, payload = int(time.time()), body()
+    timestamp = (b"x-springboard-timestamp", str(now).encode())
+    assert (
+        await raw_call(
+            endpoint, [timestamp, (b"x-springboard-signature", "v1=ü".encode())], payload
+        )
+        == 401
+    )
+    assert await raw_call(endpoint, [timestamp, (b"content-length", b"x")], payload) == 400
+    nested = b"[" * 100_000 + b"]" * 100_000
+    big = WebhookEndpoint(
+        FakePublisher(), secret=SECRET, max_bytes=1_000_000, tolerance_seconds=300
+    )
+    assert (await post(big, nested)).status_code == 422

@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -10,7 +11,7 @@ import pytest
 
 from services.notifier.delivery import email, webhook
 from services.notifier.delivery.breaker import CircuitBreaker
-from services.notifier.delivery.signing import link_token, signature
+from services.notifier.delivery.signing import signature
 from services.notifier.feedback_links import FeedbackLinks
 from services.notifier.models import NotifyPreferences
 from services.notifier.schedule import after_quiet_hours, in_quiet_hours, next_digest
@@ -112,24 +113,87 @@ class FakePublisher:
         return len(self.sent)
 
 
-async def click(app, url: str) -> httpx.Response:
+async def click(app, url: str, *, method: str = "GET", form: dict | None = None) -> httpx.Response:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://n") as c:
-        return await c.get(url)
+        return await c.request(method, url, data=form)
 
 
-async def test_a_signed_feedback_link_becomes_a_feedback_message_and_a_forged_one_does_not() -> (
-    None
-):
-    links = FeedbackLinks(FakePublisher(), "k")
+class Answers:
+    """The notifier's store of answered links, in memory."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    async def seen(self, digest: str) -> bool:
+        return digest in self.used
+
+    async def remember(self, digest: str, owner_id: str, expires_at) -> None:
+        self.used.add(digest)
+
+
+def links_with_answers() -> FeedbackLinks:
+    answers = Answers()
+    return FeedbackLinks(FakePublisher(), "k", used=answers.seen, remember=answers.remember)
+
+
+def fields_of(url: str) -> dict[str, str]:
+    from urllib.parse import parse_qsl, urlsplit
+
+    return dict(parse_qsl(urlsplit(url).query))
+
+
+async def test_opening_a_link_only_asks_and_the_confirming_post_answers() -> None:
+    links = links_with_answers()
     good = email.feedback_link("http://n", "k", "o1", "s1", "dismissed")
-    response = await click(links, good.removeprefix("http://n"))
+    opened = await click(links, good.removeprefix("http://n"))  # a mail scanner does this
+    assert opened.status_code == 200 and "method='post'" in opened.text
+    assert links.publisher.sent == []
+    response = await click(links, "/feedback", method="POST", form=fields_of(good))
     assert response.status_code == 200
     [(topic, envelope)] = links.publisher.sent
     assert topic == topics.FEEDBACK and envelope.owner_id == "o1"
     assert (envelope.data.suggestion_id, envelope.data.action.value) == ("s1", "dismissed")
-    forged = f"/feedback?o=o2&s=s1&a=dismissed&t={link_token('k', 'o1', 's1', 'dismissed')}"
-    assert (await click(links, forged)).status_code == 403
+    forged = {**fields_of(good), "o": "o2"}
+    assert (await click(links, "/feedback", method="POST", form=forged)).status_code == 403
     assert len(links.publisher.sent) == 1
+
+
+async def test_each_link_answers_once_so_an_old_one_never_overrides_a_newer_answer() -> None:
+    links = links_with_answers()
+    snooze = fields_of(email.feedback_link("http://n", "k", "o1", "s1", "snoozed"))
+    done = fields_of(email.feedback_link("http://n", "k", "o1", "s1", "done"))
+    for form in (snooze, done):
+        assert (await click(links, "/feedback", method="POST", form=form)).status_code == 200
+    again = await click(links, "/feedback", method="POST", form=snooze)
+    assert again.status_code == 409
+    assert [e.data.action.value for _, e in links.publisher.sent] == ["snoozed", "done"]
+
+
+async def test_links_expire_and_odd_tokens_are_refused_not_crashed_on() -> None:
+    links = links_with_answers()
+    expired = email.feedback_link("http://n", "k", "o1", "s1", "done", expires=int(time.time()) - 1)
+    assert (await click(links, expired.removeprefix("http://n"))).status_code == 410
+    odd = {**fields_of(email.feedback_link("http://n", "k", "o1", "s1", "done")), "t": "ü" * 32}
+    assert (await click(links, "/feedback", method="POST", form=odd)).status_code == 403
+    assert links.publisher.sent == []
+
+
+def test_tokens_never_reach_the_access_log() -> None:
+    import logging
+
+    from services.notifier.feedback_links import RedactTokens
+
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        "",
+        0,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", "/feedback?o=o1&s=s1&a=done&e=1&t=abcdef0123456789", "1.1", 200),
+        None,
+    )
+    RedactTokens().filter(record)
+    assert "abcdef0123456789" not in record.getMessage() and "t=…" in record.getMessage()
 
 
 def test_deliveries_are_due_per_channel_preference() -> None:
