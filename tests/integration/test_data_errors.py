@@ -97,6 +97,7 @@ async def test_a_refused_record_is_dead_lettered_with_no_personal_data_and_the_r
     assert applied == ["ann", "bo"]
     [letter] = rejected
     assert (
-        letter.dead_letter.data.reason == "could not be applied: ProgramLimitExceeded (SQLSTATE 54000)"
+        letter.dead_letter.data.reason
+        == "could not be applied: ProgramLimitExceeded (SQLSTATE 54000)"
     )
     assert "Anna" not in letter.dead_letter.data.reason
