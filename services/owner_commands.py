@@ -36,6 +36,7 @@ from shared.messages import (
     wrap,
 )
 from shared.messages.envelope import OWNER_ID_PATTERN
+from shared.secret_box import seal
 from shared.settings import SpringboardSettings
 
 OK, FAILED, BAD_ARGUMENTS = 0, 1, 2
@@ -166,11 +167,14 @@ def preferences(
         raise BadArgument(f"unknown time zone {timezone!r} (e.g. Europe/Stockholm)") from None
     if bool(webhook_url) != bool(webhook_secret):
         raise BadArgument("--webhook-url and --webhook-secret go together")
+    if webhook_secret and len(webhook_secret) < 16:
+        raise BadArgument("--webhook-secret needs at least 16 characters")
     start, end = _hours(quiet_hours) if quiet_hours else (None, None)
     data = PreferencesSet(
         email=email,
         webhook_url=webhook_url,
-        webhook_secret=webhook_secret,
+        # Sealed for the notifier: the secret itself never travels on Kafka.
+        webhook_secret=seal(SpringboardSettings(), webhook_secret) if webhook_secret else None,
         cadence=cadence,  # type: ignore[arg-type]
         digest_hour=digest_hour,
         quiet_hours_start=start,

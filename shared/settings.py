@@ -108,6 +108,11 @@ class SpringboardSettings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     database: DatabaseSettings = DatabaseSettings()
     data_dir: Path = Field(Path(".springboard"), description="Where SQLite files and models live.")
+    secrets_key: SecretStr | None = Field(
+        None,
+        description="Fernet key that seals secrets sent on Kafka (webhook secrets); unset: "
+        "a key file made in the data directory.",
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(8000, ge=0, le=65535)
     log_level: str = "INFO"

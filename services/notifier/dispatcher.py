@@ -26,6 +26,7 @@ from services.notifier.schedule import after_quiet_hours, next_digest
 from services.notifier.settings import NotifierSettings
 from shared import topics
 from shared.messages import DeadLettered, wrap
+from shared.secret_box import SealError, open_sealed
 from shared.service import ServiceRuntime
 
 logger = logging.getLogger("springboard.notifier.delivery")
@@ -143,8 +144,19 @@ class Dispatcher:
             "delivery_id": delivery.delivery_id,
             "suggestion": suggestion.payload,
         }
+        secret = None
+        if prefs.webhook_secret:
+            try:
+                secret = open_sealed(self.settings, prefs.webhook_secret)
+            except SealError as error:
+                return [self._retry_or_die(delivery, f"webhook secret: {error}", False, None)]
         outcome = await webhook.post(
-            client, url, prefs.webhook_secret, payload, delivery.delivery_id
+            client,
+            url,
+            secret,
+            payload,
+            delivery.delivery_id,
+            allow_private=self.settings.allow_private_webhooks,
         )
         if outcome.delivered:
             self.breaker.success(url)

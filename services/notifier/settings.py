@@ -31,3 +31,8 @@ class NotifierSettings(SpringboardSettings):
     breaker_cooldown_seconds: float = Field(30.0, gt=0)
     dispatch_interval_seconds: float = Field(0.5, gt=0)
     webhook_timeout_seconds: float = Field(10.0, gt=0)
+    allow_private_webhooks: bool = Field(
+        False,
+        description="Deliver to webhook URLs on loopback, private, link-local or other "
+        "non-public addresses (tests, a private network); off: such URLs are refused (SSRF).",
+    )

@@ -253,10 +253,13 @@ class PreferencesSet(Message):
         description="Where each suggestion is POSTed; unset: no webhook.",
         examples=["https://hooks.example.com/springboard"],
     )
-    webhook_secret: Annotated[str, Field(min_length=16, max_length=200)] | None = Field(
+    webhook_secret: (
+        Annotated[str, Field(min_length=20, max_length=1000, pattern=r"^sealed:v1:")] | None
+    ) = Field(
         None,
-        description="Shared secret the webhook signature is made with.",
-        examples=["whsec_4f1c9a0b7e2d4c8a"],
+        description="The secret webhook signatures are made with (at least 16 characters), "
+        "sealed for the notifier (shared.secret_box.seal): never in plain text on Kafka.",
+        examples=["sealed:v1:gAAAAABn…"],
     )
     cadence: Cadence = Field(
         Cadence.DAILY, description="E-mail digest: instant, daily or weekly.", examples=["daily"]

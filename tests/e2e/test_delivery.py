@@ -20,7 +20,8 @@ from shared.embedded_broker import free_port
 from shared.messages import wrap
 from shared.messages.inputs import PreferencesSet
 from shared.sample_network import generate
-from shared.settings import DatabaseSettings
+from shared.secret_box import seal
+from shared.settings import DatabaseSettings, SpringboardSettings
 from tests.conftest import unique
 from tests.receivers import WebhookReceiver, serving, smtp_server
 
@@ -74,10 +75,12 @@ async def world(kafka_bootstrap: str, postgres: DatabaseSettings, tmp_path_facto
                         "backoff_base_seconds": 0.05,
                         "backoff_max_seconds": 0.5,
                         "breaker_cooldown_seconds": 0.5,
+                        "allow_private_webhooks": True,  # the receivers are on loopback
                     }
                 },
             ) as system,
         ):
+            sealed = seal(SpringboardSettings(data_dir=system.data_dir), SECRET)
             happy, unlucky = unique("happy-"), unique("unlucky-")
             await publish(
                 system.kafka,
@@ -87,7 +90,7 @@ async def world(kafka_bootstrap: str, postgres: DatabaseSettings, tmp_path_facto
                         wrap(
                             PreferencesSet(
                                 webhook_url=flaky.url,
-                                webhook_secret=SECRET,
+                                webhook_secret=sealed,
                                 email="maria@example.com",
                                 cadence="instant",
                             ),
@@ -98,7 +101,7 @@ async def world(kafka_bootstrap: str, postgres: DatabaseSettings, tmp_path_facto
                     (
                         topics.PREFERENCES,
                         wrap(
-                            PreferencesSet(webhook_url=down.url, webhook_secret=SECRET),
+                            PreferencesSet(webhook_url=down.url, webhook_secret=sealed),
                             owner_id=unlucky,
                             source="app",
                         ),

@@ -21,7 +21,8 @@ from shared.embedded_broker import free_port
 from shared.messages import wrap
 from shared.messages.inputs import PreferencesSet
 from shared.messages.recommendations import RankedItem, RecommendationsMade, SuggestionKind
-from shared.settings import DatabaseSettings, KafkaSettings
+from shared.secret_box import seal
+from shared.settings import DatabaseSettings, KafkaSettings, SpringboardSettings
 from tests.conftest import unique
 from tests.receivers import WebhookReceiver, serving
 
@@ -58,6 +59,7 @@ async def test_every_suggestion_is_delivered_once_after_a_kill_and_restart(
         "SPRINGBOARD_HTTP_PORT": str(port),
         "SPRINGBOARD_LOG_LEVEL": "WARNING",
         "SPRINGBOARD_BACKOFF_BASE_SECONDS": "0.1",
+        "SPRINGBOARD_ALLOW_PRIVATE_WEBHOOKS": "true",  # the receiver is on loopback
     }
     if postgres.url:
         env["SPRINGBOARD_DATABASE__URL"] = postgres.url
@@ -101,7 +103,9 @@ async def test_every_suggestion_is_delivered_once_after_a_kill_and_restart(
                         wrap(
                             PreferencesSet(
                                 webhook_url=receiver.url,
-                                webhook_secret="whsec_restart_test_01",
+                                webhook_secret=seal(
+                                    SpringboardSettings(data_dir=tmp_path), "whsec_restart_test_01"
+                                ),
                                 weekly_budget=8,
                             ),
                             owner_id=owner,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
 import json
 import random
 import time
@@ -9,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -48,13 +51,39 @@ def body_for(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
 
 
+async def refused_destination(url: str) -> str | None:
+    """Why a webhook URL may not be called, or None: one that is not http(s), or whose host
+    is or resolves to an address that is not public (loopback, private, link-local,
+    reserved): an owner's URL must not reach into the network Springboard runs in."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"not an http(s) URL: {url[:100]!r}"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port)
+    except OSError as error:
+        return f"cannot resolve {parts.hostname!r}: {error}"
+    for *_, address in found:
+        ip = ipaddress.ip_address(address[0])
+        if not ip.is_global:
+            return f"{parts.hostname!r} is a non-public address ({ip}); refused"
+    return None
+
+
 async def post(
     client: httpx.AsyncClient,
     url: str,
     secret: str | None,
     payload: dict[str, Any],
     idempotency_key: str,
+    *,
+    allow_private: bool = False,
 ) -> Outcome:
+    if not allow_private:
+        refused = await refused_destination(url)
+        if refused:
+            # Not retried: the URL stays what it is until the owner changes it.
+            return Outcome(False, refused.startswith("cannot resolve"), refused)
     body = body_for(payload)
     timestamp = int(time.time())
     headers = {
