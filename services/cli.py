@@ -239,7 +239,10 @@ def feedback(
 def erase(
     owner_id: str = typer.Option(..., "--owner", help="Whose data."),
     person: str | None = typer.Option(
-        None, "--person", help="Erase this person (an address); without it, the whole owner."
+        None,
+        "--person",
+        help="Erase this person (an address, phone, profile URL or name); without it, "
+        "everything of the owner's.",
     ),
     json_output: bool = typer.Option(False, "--json", help="Print what was sent as JSON."),
 ) -> None:

@@ -224,8 +224,20 @@ def feedback(owner: str, *, suggestion_id: str, action: str) -> tuple[str, Messa
     return owner_id(owner), data, None
 
 
+def _person_to_erase(person: str) -> ErasePerson:
+    """Whoever ``person`` names: an address, a phone number, a profile URL, else a name."""
+    person = person.strip()
+    if "@" in person:
+        return ErasePerson(email=person)
+    if person.startswith(("http://", "https://")):
+        return ErasePerson(profile_url=person)
+    if re.fullmatch(r"[+\d][\d\s().-]{5,}", person):
+        return ErasePerson(phone=person)
+    return ErasePerson(name=person)
+
+
 def erase(owner: str, *, person: str | None) -> tuple[str, Message, str | None]:
-    data: Message = ErasePerson(email=person) if person else EraseOwner()
+    data: Message = _person_to_erase(person) if person else EraseOwner()
     return owner_id(owner), data, None
 
 

@@ -114,6 +114,17 @@ def admin_client(kafka: KafkaSettings) -> AIOKafkaAdminClient:
     return AIOKafkaAdminClient(**aiokafka_options(kafka))
 
 
+def topic_config(kafka: KafkaSettings, name: str) -> dict[str, str]:
+    """Every topic forgets its records after the retention (they name people: an erased
+    person is gone from the topics then too; docs/adr/0001-erasure.md); dead-letter topics
+    keep theirs longer, for whoever investigates, and take records of any size."""
+    days = kafka.dead_letter_retention_days if topics.is_dead_letter(name) else kafka.retention_days
+    config = {"retention.ms": str(int(days * 86_400_000)), "cleanup.policy": "delete"}
+    if topics.is_dead_letter(name):
+        config["max.message.bytes"] = str(DEAD_LETTER_MAX_BYTES)
+    return config
+
+
 async def ensure_topics(kafka: KafkaSettings, names: Iterable[str] | None = None) -> None:
     """Create the system's topics (prefixed) with the configured partitions, if missing."""
     wanted = [kafka.topic_prefix + name for name in (names or topics.all_topics())]
@@ -122,16 +133,7 @@ async def ensure_topics(kafka: KafkaSettings, names: Iterable[str] | None = None
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(
-                n,
-                kafka.partitions,
-                1,
-                topic_configs=(
-                    {"max.message.bytes": str(DEAD_LETTER_MAX_BYTES)}
-                    if topics.is_dead_letter(n)
-                    else None
-                ),
-            )
+            NewTopic(n, kafka.partitions, 1, topic_configs=topic_config(kafka, n))
             for n in wanted
             if n not in existing
         ]

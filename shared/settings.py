@@ -41,6 +41,15 @@ class KafkaSettings(BaseModel):
         "", description="Prepended to every topic and consumer group; isolates test runs."
     )
     partitions: int = Field(4, ge=1, description="Partitions for topics this system creates.")
+    retention_days: float = Field(
+        7.0,
+        gt=0,
+        description="How long topics this system creates keep records (they name people; "
+        "erasure reaches the topics when it passes).",
+    )
+    dead_letter_retention_days: float = Field(
+        14.0, gt=0, description="How long dead-letter topics keep the records they hold."
+    )
     batch_max_records: int = Field(1000, ge=1, description="Largest batch a consumer handles.")
     fetch_max_wait_ms: int = Field(
         50,

@@ -430,9 +430,14 @@ def apply_erasure(
         store.erase_owner(session, owner_id=owner_id)
         return [OwnerErased()]
     changes: list[Change] = []
-    for person_id in store.person_ids_with_email(
-        session, owner_id=owner_id, emails=[normalise.email(data.email)]
-    ):
+    keys = keys_for(
+        emails=[data.email] if data.email else [],
+        phones=[data.phone] if data.phone else [],
+        profile_url=data.profile_url,
+        names=[data.name] if data.name else [],
+        region=_region(session, owner_id, None),
+    )
+    for person_id in store.person_ids_with_keys(session, owner_id=owner_id, keys=keys):
         store.erase_person(session, owner_id=owner_id, person_id=person_id)
         changes.append(PersonErased(person_id=person_id, requested=True))
     return changes

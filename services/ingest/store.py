@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, SQLModel, col, delete, select
+from sqlmodel import Session, SQLModel, col, delete, or_, select
 
 from services.ingest import normalise
 from services.ingest.identity import Key
@@ -312,17 +312,19 @@ def save_person(session: Session, *, person: IngestPerson) -> None:
     session.add(_pin(session, person))
 
 
-def person_ids_with_email(session: Session, *, owner_id: str, emails: Sequence[str]) -> list[str]:
+def person_ids_with_keys(session: Session, *, owner_id: str, keys: Sequence[Key]) -> list[str]:
+    """Everyone any of ``keys`` (e-mail, phone, profile, source id, name) points at."""
     write_pending(session)  # keys queued by ``add_keys`` first
-    return list(
-        session.exec(
+    found: list[str] = []
+    for kind, value in keys:
+        found += session.exec(
             select(IngestPersonKey.person_id).where(
                 IngestPersonKey.owner_id == owner_id,
-                IngestPersonKey.kind == "email",
-                col(IngestPersonKey.value).in_(list(emails)),
+                IngestPersonKey.kind == kind,
+                IngestPersonKey.value == value,
             )
         ).all()
-    )
+    return list(dict.fromkeys(found))
 
 
 def save_meeting(
@@ -419,6 +421,14 @@ def erase_person(session: Session, *, owner_id: str, person_id: str) -> None:
             if meeting.organizer_id == person_id:
                 meeting.organizer_id = None
             session.add(meeting)
+    # The merge history names them too (the merged record's names, addresses, phones):
+    # gone with it, an undo that would bring them back has nothing to undo.
+    session.exec(
+        delete(IngestMerge).where(
+            col(IngestMerge.owner_id) == owner_id,
+            or_(col(IngestMerge.kept_id) == person_id, col(IngestMerge.merged_id) == person_id),
+        )
+    )
     person = session.get(IngestPerson, person_id)
     if person is not None and person.owner_id == owner_id:
         session.delete(person)
@@ -429,8 +439,9 @@ def erase_owner(session: Session, *, owner_id: str) -> None:
     forget_looked_up(session)
     _owners(session).pop(owner_id, None)
     for table in TABLES:
-        column: Any = table.owner_id  # type: ignore[attr-defined]
-        session.exec(delete(table).where(column == owner_id))  # type: ignore[call-overload]
+        column: Any = getattr(table, "owner_id", None)
+        if column is not None:  # the webhook replay log names no owner
+            session.exec(delete(table).where(column == owner_id))  # type: ignore[call-overload]
 
 
 def get_merge(session: Session, *, owner_id: str, merge_id: str) -> IngestMerge | None:

@@ -228,6 +228,8 @@ class Scheduler:
 
         def finish(session: Session) -> None:
             for owner_id, ranked in zip(owner_ids, made, strict=True):
+                if not ranked.items and store.forget_if_empty(session, owner_id=owner_id):
+                    continue  # an erased owner: nothing of theirs is kept, this row neither
                 store.record_issued(session, owner_id=owner_id, items=ranked.items, at=scored_at)
                 store.mark_scored(session, owner_id=owner_id, at=scored_at)
 

@@ -146,8 +146,10 @@ def erase_person(session: Session, *, owner_id: str, person_id: str) -> None:
     for row in session.exec(
         select(RecInteraction).where(RecInteraction.owner_id == owner_id)
     ).all():
-        if person_id in row.person_ids:
+        if person_id in row.person_ids or row.organizer_id == person_id:
             row.person_ids = [p for p in row.person_ids if p != person_id]
+            if row.organizer_id == person_id:
+                row.organizer_id = None
             session.add(row)
     session.exec(
         delete(RecIssued).where(
@@ -159,8 +161,21 @@ def erase_person(session: Session, *, owner_id: str, person_id: str) -> None:
 def erase_owner(session: Session, *, owner_id: str) -> None:
     for table in TABLES:
         if table is RecOwnerState:
-            continue  # kept, so the scheduler publishes the (now empty) lists once more
+            # Kept until the scheduler has published the (now empty) lists once more;
+            # ``forget_if_empty`` removes it then.
+            continue
         session.exec(delete(table).where(table.owner_id == owner_id))  # type: ignore[call-overload,attr-defined]
+
+
+def forget_if_empty(session: Session, *, owner_id: str) -> bool:
+    """Remove an owner's state once nothing of their network is left (an erased owner whose
+    empty list has been published); True if it was removed."""
+    if session.exec(select(RecPerson.person_id).where(RecPerson.owner_id == owner_id)).first():
+        return False
+    state = session.get(RecOwnerState, owner_id)
+    if state is not None:
+        session.delete(state)
+    return True
 
 
 def record_feedback(

@@ -334,9 +334,30 @@ class ErasePerson(Message):
     TYPE = "springboard.erase.person"
 
     request: Literal["person"] = "person"
-    email: EmailStr = Field(
-        description="Any address of the person to erase.", examples=["anna.berg@nordbank.example"]
+    email: EmailStr | None = Field(
+        None,
+        description="Any address of the person to erase.",
+        examples=["anna.berg@nordbank.example"],
     )
+    phone: Annotated[str, Field(max_length=40)] | None = Field(
+        None, description="Any phone number of theirs.", examples=["+46 70 123 45 67"]
+    )
+    profile_url: Annotated[str, Field(max_length=500)] | None = Field(
+        None,
+        description="Their profile URL.",
+        examples=["https://www.linkedin.com/in/annaberg"],
+    )
+    name: Name | None = Field(
+        None,
+        description="The name a calendar knows them by, for people known by name only.",
+        examples=["Ana Silva"],
+    )
+
+    @model_validator(mode="after")
+    def _identifies_someone(self) -> ErasePerson:
+        if not (self.email or self.phone or self.profile_url or self.name):
+            raise ValueError("say who to erase: an e-mail, phone, profile URL or name")
+        return self
 
 
 class EraseOwner(Message):

@@ -289,3 +289,49 @@ def test_stable_ids_are_the_first_half_of_uuid5_as_ever_stored(
 ) -> None:
     expected = uuid.uuid5(NAMESPACE, "|".join((owner, *parts))).hex[:16]
     assert stable_id("p", owner, *parts) == f"p-{expected}"
+
+
+def test_erasing_a_merged_person_leaves_no_merge_to_undo_them_from(engine) -> None:
+    from shared.messages.inputs import ErasePerson
+
+    apply(
+        engine,
+        ContactUpserted(external_id="a", full_name="Anna Berg", emails=["anna@work.example"]),
+    )
+    apply(
+        engine, ContactUpserted(external_id="b", full_name="Anna B", emails=["anna@home.example"])
+    )
+    apply(
+        engine,
+        ContactUpserted(
+            external_id="c",
+            full_name="Anna Berg",
+            emails=["anna@work.example", "anna@home.example"],
+        ),
+    )
+    with database.transaction(engine) as session:
+        [merge] = session.exec(select(IngestMerge)).all()
+    erased = apply(engine, ErasePerson(email="anna@home.example"))
+    assert [type(c).__name__ for c in erased] == ["PersonErased"]
+    with database.transaction(engine) as session:
+        assert session.exec(select(IngestMerge)).all() == []  # names and addresses gone too
+    assert apply(engine, UndoMerge(merge_id=merge.merge_id)) == []  # nothing to bring back
+    assert people(engine) == []
+
+
+def test_a_person_known_only_by_phone_or_by_name_can_be_erased(engine) -> None:
+    from shared.messages.inputs import ErasePerson
+
+    apply(engine, ContactUpserted(external_id="p", full_name="Bo Lind", phones=["070-123 45 67"]))
+    apply(
+        engine,
+        MeetingRecorded(
+            external_id="m",
+            starts_at=datetime(2026, 1, 5, 9, tzinfo=UTC),
+            attendees=[Attendee(name="Ana Silva")],
+        ),
+    )
+    assert sorted(p.full_name for p in people(engine)) == ["Ana Silva", "Bo Lind"]
+    assert apply(engine, ErasePerson(phone="+46 70 123 45 67"))
+    assert apply(engine, ErasePerson(name="ana silva"))
+    assert people(engine) == []

@@ -96,3 +96,31 @@ def test_an_owner_settling_during_a_look_is_looked_for_at_once(tmp_path: Path) -
 
     # A second look right after the first (which may have missed anna), not at the scan.
     assert asyncio.run(scenario()) >= 2
+
+
+def test_an_erased_owners_state_goes_once_their_empty_list_is_published(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from services.recommender import store
+    from services.recommender.models import RecOwnerState
+    from shared import database
+    from shared.messages.network import OwnerErased
+
+    subject = scheduler(tmp_path, debounce=0)
+    subject.runtime.open_database()
+    sent: list = []
+
+    class Published:
+        async def publish_all(self, messages) -> None:
+            sent.extend(envelope for _, envelope in messages)
+
+    subject.runtime.publisher = Published()  # type: ignore[assignment]
+    with database.transaction(subject.runtime.engine) as session:
+        store.mark_changed(
+            session, inputs={"gone": (datetime.now(UTC), None)}, at=datetime.now(UTC)
+        )
+        store.apply_changes(session, [("gone", OwnerErased())])
+    asyncio.run(subject.score_owners(["gone"]))
+    assert [(e.owner_id, e.data.items) for e in sent] == [("gone", [])]
+    with database.transaction(subject.runtime.engine) as session:
+        assert session.get(RecOwnerState, "gone") is None

@@ -39,3 +39,16 @@ def test_sasl_scram_settings_build_the_matching_security_object() -> None:
     assert type(security).__name__ == "SASLScram512"
     assert "s3cret" not in repr(kafka)
     assert security_for(KafkaSettings()) is None
+
+
+def test_every_topic_forgets_its_records_after_the_retention() -> None:
+    from shared import topics
+    from shared.broker import topic_config
+    from shared.settings import KafkaSettings
+
+    kafka = KafkaSettings(retention_days=7, dead_letter_retention_days=14)
+    for name in topics.all_topics():
+        config = topic_config(kafka, name)
+        days = 14 if topics.is_dead_letter(name) else 7
+        assert config["retention.ms"] == str(days * 86_400_000), name
+        assert config["cleanup.policy"] == "delete"  # never compacted: records expire
