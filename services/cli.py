@@ -30,6 +30,7 @@ def run(service: ServiceName) -> None:
     else:
         from services.notifier.main import create_app  # type: ignore[assignment]
         from services.notifier.settings import NotifierSettings as Settings  # type: ignore[assignment]
+    from shared.http_guard import server_options
     from shared.logs import configure
 
     settings = Settings()
@@ -39,6 +40,7 @@ def run(service: ServiceName) -> None:
         host=settings.http_host,
         port=settings.http_port,  # type: ignore[arg-type]
         log_level=settings.log_level.lower(),
+        **server_options(settings),
     )
 
 

@@ -27,6 +27,7 @@ from services.recommender.main import create_app as create_recommender
 from services.recommender.settings import RecommenderSettings
 from shared.broker import ensure_topics
 from shared.embedded_broker import EmbeddedBroker, free_port
+from shared.http_guard import server_options
 from shared.settings import DatabaseSettings, KafkaSettings
 
 logger = logging.getLogger("springboard.embedded")
@@ -101,6 +102,7 @@ class EmbeddedSystem:
                 port=settings.http_port,
                 log_level="warning",
                 lifespan="on",
+                **server_options(settings),
             )
             server = _QuietServer(config)
             task = asyncio.create_task(server.serve(), name=f"springboard-{name}")

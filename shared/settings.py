@@ -124,6 +124,15 @@ class SpringboardSettings(BaseSettings):
     )
     http_host: str = "127.0.0.1"
     http_port: int = Field(8000, ge=0, le=65535)
+    http_head_timeout_seconds: float = Field(
+        10.0, gt=0, description="A request's head must arrive within this (slow clients)."
+    )
+    http_body_timeout_seconds: float = Field(
+        30.0, gt=0, description="A request's body must arrive within this after its head."
+    )
+    http_max_connections: int = Field(
+        200, ge=1, description="Concurrent connections a service takes; beyond: 503."
+    )
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = Field("text", description="json: one object a line.")
 
