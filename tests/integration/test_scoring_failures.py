@@ -74,7 +74,10 @@ async def test_an_unreadable_row_stops_only_its_own_owner(scheduler: Scheduler) 
     assert scheduler.failures.may_try("healthy")
     with database.transaction(engine) as session:
         scored = session.exec(
-            text("SELECT owner_id FROM rec_owner_state WHERE scored_at IS NOT NULL")
+            text(
+                "SELECT owner_id FROM rec_owner_state WHERE scored_at IS NOT NULL "
+                "AND owner_id IN ('poisoned', 'healthy')"
+            )
         )
         assert [row[0] for row in scored] == ["healthy"]
 
