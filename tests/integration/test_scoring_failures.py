@@ -62,6 +62,17 @@ def _seed(engine: Any, owner_id: str, occurred_at: str) -> None:
 
 async def test_an_unreadable_row_stops_only_its_own_owner(scheduler: Scheduler) -> None:
     engine = scheduler.runtime.engine
+    try:
+        await _one_round(scheduler, engine)
+    finally:  # the schema is the session's: leave no poisoned row for other tests
+        with engine.begin() as connection:
+            for table in ("rec_interaction", "rec_owner_state", "rec_issued"):
+                connection.execute(
+                    text(f"DELETE FROM {table} WHERE owner_id IN ('poisoned', 'healthy')")
+                )
+
+
+async def _one_round(scheduler: Scheduler, engine: Any) -> None:
     _seed(engine, "poisoned", "10000-01-01T00:00:00+00:00")
     _seed(engine, "healthy", "2026-11-01T09:00:00+00:00")
     published = scheduler.runtime.publisher
