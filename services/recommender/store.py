@@ -170,8 +170,12 @@ def erase_owner(session: Session, *, owner_id: str) -> None:
 def forget_if_empty(session: Session, *, owner_id: str) -> bool:
     """Remove an owner's state once nothing of their network is left (an erased owner whose
     empty list has been published); True if it was removed."""
-    if session.exec(select(RecPerson.person_id).where(RecPerson.owner_id == owner_id)).first():
-        return False
+    for table in TABLES:
+        if table is RecOwnerState:
+            continue
+        column: Any = table.owner_id  # type: ignore[attr-defined]
+        if session.exec(select(column).where(column == owner_id).limit(1)).first() is not None:
+            return False
     state = session.get(RecOwnerState, owner_id)
     if state is not None:
         session.delete(state)
