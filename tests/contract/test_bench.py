@@ -82,12 +82,20 @@ def test_the_evaluation_table_covers_the_simulator_and_southern_women() -> None:
         assert low <= row["model_minus_best"]["ndcg@10"] <= high
 
 
-def test_the_chaos_run_kills_services_and_loses_nothing() -> None:
+def test_the_chaos_run_kills_services_and_loses_nothing_of_any_kind() -> None:
     figures = quick_run("bench.chaos")
-    assert figures["kills"] >= 10 and figures["inputs"] > 0
+    assert figures["kills"] >= 10
+    for kind, counts in figures["kinds"].items():
+        assert counts["sent"] > 0 and counts["ingest"] == counts["sent"], kind
+    for table, counts in figures["projection"].items():
+        assert counts["recommender"] == counts["ingest"] > 0, table
     assert figures["lost"] == 0
     assert figures["dead_lettered"] == figures["invalid"] > 0
-    assert figures["suggestions"] > 0 and "duplicates" in figures
+    assert figures["ranked_owners"] == figures["owners"]
+    assert figures["suggestions"] > 0 and figures["suggestion_duplicates"] == 0
+    # At least once: every suggestion reaches the webhook; a repeat carries its key again.
+    assert figures["deliveries"] == figures["suggestions"]
+    assert figures["delivery_requests"] == figures["deliveries"] + figures["delivery_duplicates"]
 
 
 def test_the_hostile_import_benchmark_refuses_each_hostile_file_and_imports_the_rest() -> None:
