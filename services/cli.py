@@ -6,6 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 app = typer.Typer(help="Springboard: build and keep a business network.", no_args_is_help=True)
 
@@ -378,7 +379,11 @@ def network_map(
     if missing:
         oc.err().print(missing, markup=False)
         raise typer.Exit(1)
-    network = mapping.for_owner(settings, owner)
+    try:
+        network = mapping.for_owner(settings, owner)
+    except SQLAlchemyError as error:
+        oc.err().print(oc.store_unreadable("recommender", error), markup=False)
+        raise typer.Exit(1) from None
     print(mapping.render_text(network))
     if png is not None:
         print(f"picture: {mapping.render_png(network, png)}")
@@ -420,9 +425,13 @@ def merges(
     engine = database.make_engine(
         settings.database_url("ingest"), schema_name=settings.database.schema_name
     )
-    database.create_tables(engine, TABLES)
-    with database.transaction(engine) as session:
-        rows = store.merges(session, owner_id=owner)
+    try:
+        database.create_tables(engine, TABLES)
+        with database.transaction(engine) as session:
+            rows = store.merges(session, owner_id=owner)
+    except SQLAlchemyError as error:
+        oc.err().print(oc.store_unreadable("ingest", error), markup=False)
+        raise typer.Exit(1) from None
     table = Table(title=f"Identity merges of {owner}")
     for column in ("merge", "kept", "merged", "why", "when", "undone"):
         table.add_column(column)

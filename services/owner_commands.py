@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from shared import topics
 from shared.client import BrokerUnavailable, publish
@@ -241,6 +242,12 @@ def erase(owner: str, *, person: str | None) -> tuple[str, Message, str | None]:
     return owner_id(owner), data, None
 
 
+def store_unreadable(service: str, error: BaseException) -> str:
+    """One line for a store that cannot be read: the database down, or another one."""
+    first = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200]
+    return f"cannot read the {service}'s store: {first} (is the database up?)"
+
+
 def no_store(settings: SpringboardSettings, service: str) -> str | None:
     """Why a command that reads ``service``'s store finds none, in one line (None: found)."""
     url = settings.database_url(service)
@@ -279,8 +286,8 @@ def suggestions(owner: str, *, data_dir: Path | None, as_json: bool) -> int:
         database.create_tables(engine, TABLES)
         with database.transaction(engine) as session:
             rows = store.chosen_since(session, owner_id=owner, since=store.week_ago())
-    except Exception as error:  # the database is down or unreadable: one line, not a trace
-        err().print(f"cannot read the notifier's store: {str(error).splitlines()[0]}", markup=False)
+    except SQLAlchemyError as error:  # the database is down or unreadable: one line
+        err().print(store_unreadable("notifier", error), markup=False)
         return FAILED
     found = sorted(
         ({"owner_id": r.owner_id, **r.payload} for r in rows if r.published_at),

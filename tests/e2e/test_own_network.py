@@ -180,3 +180,12 @@ def test_bad_arguments_are_one_line_exit_2_and_nothing_is_sent(tmp_path) -> None
     assert "Unclosed" not in unreachable.stderr and "Traceback" not in unreachable.stderr
     missing = springboard(env, "suggestions", "--owner", "o1", timeout=60)
     assert missing.returncode == 1 and "springboard up" in missing.stderr
+    down = {
+        **env,
+        "SPRINGBOARD_DATABASE__URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test",
+    }
+    for command in ("map", "merges", "suggestions"):
+        out = springboard(down, command, "--owner", "o1", timeout=60)
+        assert out.returncode == 1, (command, out.stderr)
+        assert out.stderr.startswith("cannot read the ") and "database up" in out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
