@@ -11,7 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -119,9 +119,15 @@ class SpringboardSettings(BaseSettings):
     data_dir: Path = Field(Path(".springboard"), description="Where SQLite files and models live.")
     secrets_key: SecretStr | None = Field(
         None,
-        description="Fernet key that seals secrets sent on Kafka (webhook secrets); unset: "
-        "a key file made in the data directory.",
+        description="Fernet key that seals secrets sent on Kafka (webhook secrets); unset "
+        "or empty: a key file made in the data directory.",
     )
+
+    @field_validator("secrets_key")
+    @classmethod
+    def _empty_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value() else None
+
     http_host: str = "127.0.0.1"
     http_port: int = Field(8000, ge=0, le=65535)
     http_head_timeout_seconds: float = Field(

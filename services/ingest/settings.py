@@ -9,7 +9,9 @@ MIN_SECRET_LENGTH = 32
 
 
 def _long_enough(secret: SecretStr | None) -> SecretStr | None:
-    if secret is not None and len(secret.get_secret_value()) < MIN_SECRET_LENGTH:
+    if secret is None or not secret.get_secret_value():
+        return None  # unset, or set empty (compose's ``${VAR:-}``): webhooks off
+    if len(secret.get_secret_value()) < MIN_SECRET_LENGTH:
         raise ValueError(f"a webhook secret needs at least {MIN_SECRET_LENGTH} characters")
     return secret
 

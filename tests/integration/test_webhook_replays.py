@@ -44,3 +44,10 @@ async def test_a_replay_after_a_restart_is_refused(postgres: DatabaseSettings, t
 def test_a_short_webhook_secret_is_refused_at_start() -> None:
     with pytest.raises(ValueError, match="at least 32 characters"):
         IngestSettings(webhook_secret="short-secret")
+
+
+def test_an_empty_secret_as_compose_passes_it_means_webhooks_off(monkeypatch) -> None:
+    monkeypatch.setenv("SPRINGBOARD_WEBHOOK_SECRET", "")
+    monkeypatch.setenv("SPRINGBOARD_SECRETS_KEY", "")
+    settings = IngestSettings()
+    assert settings.webhook_secret is None and settings.secrets_key is None
