@@ -37,7 +37,7 @@ from shared.messages import (
     wrap,
 )
 from shared.messages.envelope import OWNER_ID_PATTERN
-from shared.secret_box import seal
+from shared.secret_box import SealError, seal
 from shared.settings import SpringboardSettings
 
 OK, FAILED, BAD_ARGUMENTS = 0, 1, 2
@@ -113,7 +113,7 @@ def run(build: Callable[[], tuple[str, Message, str | None]], *, as_json: bool) 
     except ValidationError as error:
         err().print(_first_error(error), markup=False)
         return BAD_ARGUMENTS
-    except BrokerUnavailable as error:
+    except (BrokerUnavailable, SealError) as error:
         err().print(str(error), markup=False)
         return FAILED
 

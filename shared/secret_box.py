@@ -27,12 +27,18 @@ def _key(settings: SpringboardSettings) -> bytes:
     if settings.secrets_key is not None:
         return settings.secrets_key.get_secret_value().encode()
     path = Path(settings.data_dir) / "secrets.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(Fernet.generate_key())
-    return path.read_bytes().strip()
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(Fernet.generate_key())
+        return path.read_bytes().strip()
+    except OSError as error:  # a read-only data directory, as in a locked-down container
+        raise SealError(
+            f"no secrets key: set SPRINGBOARD_SECRETS_KEY ({path} cannot be made: "
+            f"{error.strerror})"
+        ) from None
 
 
 def seal(settings: SpringboardSettings, secret: str) -> str:

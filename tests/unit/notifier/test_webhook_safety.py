@@ -82,3 +82,10 @@ def test_the_preferences_command_sends_the_secret_sealed(tmp_path, monkeypatch) 
     assert open_sealed(SpringboardSettings(data_dir=tmp_path), data.webhook_secret) == (
         "whsec_0123456789abcdef"
     )
+
+
+def test_no_place_for_a_key_is_one_clear_error(tmp_path) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    with pytest.raises(SealError, match="SPRINGBOARD_SECRETS_KEY"):
+        seal(SpringboardSettings(data_dir=blocked / "data"), "whsec_0123456789abcdef")
