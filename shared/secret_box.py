@@ -36,8 +36,7 @@ def _key(settings: SpringboardSettings) -> bytes:
         return path.read_bytes().strip()
     except OSError as error:  # a read-only data directory, as in a locked-down container
         raise SealError(
-            f"no secrets key: set SPRINGBOARD_SECRETS_KEY ({path} cannot be made: "
-            f"{error.strerror})"
+            f"no secrets key: set SPRINGBOARD_SECRETS_KEY ({path} cannot be made: {error.strerror})"
         ) from None
 
 
