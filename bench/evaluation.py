@@ -95,7 +95,7 @@ def rows(data_set: DataSet, report: dict[str, Any]) -> list[dict[str, Any]]:
         if not result["owners"]:
             continue
         ndcg = {name: m["ndcg@10"] for name, m in result["rankers"].items()}
-        baselines = {n: v for n, v in ndcg.items() if n not in ("model", "prior")}
+        baselines = {n: v for n, v in ndcg.items() if n not in ("model", "prior", "served")}
         best = max(baselines, key=lambda n: (baselines[n], n))
         out.append(
             {
@@ -110,6 +110,9 @@ def rows(data_set: DataSet, report: dict[str, Any]) -> list[dict[str, Any]]:
                 "beats_every_baseline": all(ndcg["model"] > v for v in baselines.values()),
                 "best_baseline": best,
                 "model_minus_best": result["model_minus"][best],
+                # What the recommender publishes: the model's ranking less the candidates
+                # without a grounded reason or at the score floor.
+                "served_minus_best": result["served_minus"][best],
             }
         )
     return out

@@ -35,9 +35,9 @@ from services.ingest import canonical
 from services.ingest import store as ingest_store
 from services.ingest.identity import keys_for
 from services.ingest.models import TABLES as INGEST_TABLES
-from services.recommender import artefacts, backtest, baselines, scoring, train
+from services.recommender import artefacts, backtest, baselines, ranking, scoring, train
 from services.recommender import store as rec_store
-from services.recommender.candidates import all_candidates
+from services.recommender.candidates import Candidate, all_candidates
 from services.recommender.metrics import ndcg_at, paired_difference, precision_at, recall_at
 from services.recommender.models import TABLES as REC_TABLES
 from services.recommender.pipeline import Ranker
@@ -200,6 +200,19 @@ class Scores:
     unrankable: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
+NOT_SERVED = float("-inf")
+
+
+def served(found: Sequence[Candidate], model: list[float], snapshot: Any) -> list[float]:
+    """The model's scores of what the recommender publishes (``ranking.worth_saying``, at
+    or above ``ranking.MIN_SCORE``); what it leaves out is not in the ranking at all."""
+    kept = {id(c) for c in ranking.worth_saying(found, snapshot)}
+    return [
+        value if id(candidate) in kept and value >= ranking.MIN_SCORE else NOT_SERVED
+        for candidate, value in zip(found, model, strict=True)
+    ]
+
+
 def evaluate(
     engine: Any,
     truth: dict[str, Truth],
@@ -233,6 +246,7 @@ def evaluate(
                     "model": serving.score(matrix).tolist() if serving else prior,
                     "prior": prior,
                 }
+                rankers["served"] = served(found, rankers["model"], snapshot)
                 rankers |= {
                     name: fn(snapshot, found) for name, fn in baselines.for_kind(kind).items()
                 }
@@ -241,7 +255,7 @@ def evaluate(
                     order = sorted(
                         range(len(found)), key=lambda i: (-values[i], found[i].subject_id)
                     )
-                    ranked = [found[i].subject_id for i in order]
+                    ranked = [found[i].subject_id for i in order if values[i] != NOT_SERVED]
                     bucket = scores.values[kind.value][name]
                     bucket["ndcg@5"].append(ndcg_at(ranked, relevant, 5))
                     bucket["ndcg@10"].append(ndcg_at(ranked, relevant, 10))
@@ -268,6 +282,11 @@ def summarise(scores: Scores) -> dict[str, Any]:
                 name: _difference(rankers["model"]["ndcg@10"], metrics["ndcg@10"], owners)
                 for name, metrics in rankers.items()
                 if name != "model"
+            },
+            "served_minus": {
+                name: _difference(rankers["served"]["ndcg@10"], metrics["ndcg@10"], owners)
+                for name, metrics in rankers.items()
+                if name not in ("model", "served") and "served" in rankers
             },
         }
     return report
