@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,8 +60,13 @@ class WebhookReceiver:
 
 
 @contextlib.asynccontextmanager
-async def serving(app: WebhookReceiver):
-    server = _QuietServer(uvicorn.Config(app, host="127.0.0.1", port=app.port, log_level="warning"))
+async def serving(app: Any, *, port: int | None = None, **options: Any) -> AsyncIterator[Any]:
+    """Serve an ASGI app with uvicorn on loopback (``app.port`` unless ``port`` is given;
+    ``options``: more uvicorn settings) until the block ends."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port or app.port, log_level="warning", **options
+    )
+    server = _QuietServer(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)

@@ -8,6 +8,8 @@ from pathlib import Path
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from services.terminal import console
+
 app = typer.Typer(help="Springboard: build and keep a business network.", no_args_is_help=True)
 
 
@@ -292,7 +294,7 @@ def suggestions(
     try:
         asyncio.run(show())
     except BrokerUnavailable as error:
-        oc.err().print(str(error), markup=False)
+        console(stderr=True).print(str(error), markup=False)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         pass
@@ -377,12 +379,12 @@ def network_map(
     settings = RecommenderSettings()
     missing = oc.no_store(settings, "recommender")
     if missing:
-        oc.err().print(missing, markup=False)
+        console(stderr=True).print(missing, markup=False)
         raise typer.Exit(1)
     try:
         network = mapping.for_owner(settings, owner)
     except SQLAlchemyError as error:
-        oc.err().print(oc.store_unreadable("recommender", error), markup=False)
+        console(stderr=True).print(oc.store_unreadable("recommender", error), markup=False)
         raise typer.Exit(1) from None
     print(mapping.render_text(network))
     if png is not None:
@@ -411,14 +413,14 @@ def merges(
     settings = IngestSettings()
     missing = oc.no_store(settings, "ingest")
     if missing and not undo:
-        oc.err().print(missing, markup=False)
+        console(stderr=True).print(missing, markup=False)
         raise typer.Exit(1)
     if undo:
         request = wrap(UndoMerge(merge_id=undo), owner_id=owner, source="cli:merges")
         try:
             asyncio.run(publish(settings.kafka, [(topics.IDENTITY, request)]))
         except BrokerUnavailable as error:
-            oc.err().print(str(error), markup=False)
+            console(stderr=True).print(str(error), markup=False)
             raise typer.Exit(1) from None
         Console().print(f"Asked ingest to undo merge {undo}.")
         return
@@ -430,7 +432,7 @@ def merges(
         with database.transaction(engine) as session:
             rows = store.merges(session, owner_id=owner)
     except SQLAlchemyError as error:
-        oc.err().print(oc.store_unreadable("ingest", error), markup=False)
+        console(stderr=True).print(oc.store_unreadable("ingest", error), markup=False)
         raise typer.Exit(1) from None
     table = Table(title=f"Identity merges of {owner}")
     for column in ("merge", "kept", "merged", "why", "when", "undone"):

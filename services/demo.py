@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import signal
 import tempfile
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ from services.embedded import EmbeddedSystem
 from services.notifier.settings import NotifierSettings
 from services.recommender import network_map as mapping
 from services.recommender.settings import RecommenderSettings
+from services.terminal import until_signalled
 from shared.client import SuggestionReader, publish
 from shared.messages import Envelope
 from shared.sample_network import generate
@@ -101,19 +101,6 @@ async def run_demo(
     return rows
 
 
-async def _until_signalled(work: Any) -> Any:
-    """Run ``work``; SIGINT or SIGTERM cancels it, so every ``finally`` stops what it started."""
-    loop = asyncio.get_running_loop()
-    task = asyncio.ensure_future(work)
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, task.cancel)
-    try:
-        return await task
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
-
-
 def main(
     *, as_json: bool, keep_running: bool, data_dir: Path | None, seed: int, timeout: float
 ) -> int:
@@ -124,7 +111,7 @@ def main(
         as_json=as_json, keep_running=keep_running, data_dir=data_dir, seed=seed, timeout=timeout
     )
     try:
-        rows = asyncio.run(_until_signalled(demo))
+        rows = asyncio.run(until_signalled(demo))
     except (KeyboardInterrupt, asyncio.CancelledError):
         Console(stderr=True).print("Stopped.")
         return 130

@@ -14,7 +14,6 @@ import asyncio
 import hashlib
 import json
 import re
-import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -24,6 +23,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
+from services.terminal import console
 from shared import topics
 from shared.client import BrokerUnavailable, publish
 from shared.messages import (
@@ -36,7 +36,7 @@ from shared.messages import (
     PreferencesSet,
     wrap,
 )
-from shared.messages.envelope import OWNER_ID_PATTERN
+from shared.messages.envelope import OWNER_ID_PATTERN, validation_reason
 from shared.secret_box import SealError, seal
 from shared.settings import SpringboardSettings
 
@@ -62,19 +62,6 @@ FEEDBACK_ACTIONS = {
 
 class BadArgument(ValueError):
     """An argument the command refuses, with the one line that says why."""
-
-
-def err() -> Console:
-    return Console(stderr=True, soft_wrap=not sys.stderr.isatty(), highlight=False)
-
-
-def _first_error(error: ValidationError) -> str:
-    """The schema's complaint about one argument, as one line."""
-    first = error.errors()[0]
-    where = ".".join(str(p) for p in first["loc"] if not isinstance(p, int)) or "value"
-    value = first.get("input")
-    shown = f" {value!r}" if isinstance(value, str | int | float) else ""
-    return f"{where}{shown}: {first['msg'].removeprefix('Value error, ')}"
 
 
 def owner_id(value: str) -> str:
@@ -108,13 +95,13 @@ def run(build: Callable[[], tuple[str, Message, str | None]], *, as_json: bool) 
         owner, data, key = build()
         return _send(owner, data, as_json=as_json, key=key)
     except BadArgument as error:
-        err().print(str(error), markup=False)
+        console(stderr=True).print(str(error), markup=False)
         return BAD_ARGUMENTS
     except ValidationError as error:
-        err().print(_first_error(error), markup=False)
+        console(stderr=True).print(validation_reason(error, limit=1), markup=False)
         return BAD_ARGUMENTS
     except (BrokerUnavailable, SealError) as error:
-        err().print(str(error), markup=False)
+        console(stderr=True).print(str(error), markup=False)
         return FAILED
 
 
@@ -271,7 +258,7 @@ def suggestions(owner: str, *, data_dir: Path | None, as_json: bool) -> int:
     try:
         owner_id(owner)
     except BadArgument as error:
-        err().print(str(error), markup=False)
+        console(stderr=True).print(str(error), markup=False)
         return BAD_ARGUMENTS
     settings = NotifierSettings()
     if data_dir is not None:
@@ -279,7 +266,7 @@ def suggestions(owner: str, *, data_dir: Path | None, as_json: bool) -> int:
     url = settings.database_url("notifier")
     missing = no_store(settings, "notifier")
     if missing:
-        err().print(missing, markup=False)
+        console(stderr=True).print(missing, markup=False)
         return FAILED
     try:
         engine = database.make_engine(url, schema_name=settings.database.schema_name)
@@ -287,7 +274,7 @@ def suggestions(owner: str, *, data_dir: Path | None, as_json: bool) -> int:
         with database.transaction(engine) as session:
             rows = store.chosen_since(session, owner_id=owner, since=store.week_ago())
     except SQLAlchemyError as error:  # the database is down or unreadable: one line
-        err().print(store_unreadable("notifier", error), markup=False)
+        console(stderr=True).print(store_unreadable("notifier", error), markup=False)
         return FAILED
     found = sorted(
         ({"owner_id": r.owner_id, **r.payload} for r in rows if r.published_at),

@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import sys
 from pathlib import Path
 
 from rich.console import Console
 
+from services import terminal
 from services.embedded import EmbeddedSystem
+from services.terminal import until_signalled
 from shared.embedded_broker import BrokerStartError, EmbeddedBroker
 from shared.settings import SpringboardSettings
 
@@ -89,14 +90,12 @@ def main(data_dir: Path | None) -> int:
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    from services.demo import _until_signalled
-
     settings = SpringboardSettings()
     if data_dir is not None:
         settings.data_dir = data_dir
-    console = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())
+    console = terminal.console(stderr=True)
     try:
-        asyncio.run(_until_signalled(_serve(settings, console)))
+        asyncio.run(until_signalled(_serve(settings, console)))
     except (KeyboardInterrupt, asyncio.CancelledError):
         console.print(
             "Stopped; the data stays in " + str(settings.data_dir.resolve()), markup=False

@@ -30,7 +30,7 @@ from pydantic import ValidationError
 
 from shared import topics
 from shared.messages import DeadLettered, Envelope, encode, envelope_adapter, wrap
-from shared.messages.envelope import OWNER_ID_PATTERN, derived_id
+from shared.messages.envelope import OWNER_ID_PATTERN, derived_id, validation_reason
 from shared.messages.network import NetworkChanges
 from shared.settings import KafkaSettings, SaslMechanism, SecurityProtocol
 
@@ -165,15 +165,6 @@ class Rejected:
     """oversized, invalid, wrong_key or unapplied: a bounded label for metrics."""
 
 
-def _reason(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors(include_url=False)[:5]:
-        where = ".".join(str(p) for p in item["loc"]) or "message"
-        parts.append(f"{where}: {item['msg']}")
-    more = error.error_count() - len(parts)
-    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
-
-
 def _key_text(key: bytes | None) -> str | None:
     if key is None:
         return None
@@ -244,7 +235,9 @@ def decode_records(
         try:
             envelope = envelope_adapter(topic).validate_json(value)
         except ValidationError as error:
-            bad.append(reject(record, topic=topic, service=service, reason=_reason(error)))
+            bad.append(
+                reject(record, topic=topic, service=service, reason=validation_reason(error))
+            )
             continue
         key = _key_text(record.key)
         if key != envelope.owner_id:

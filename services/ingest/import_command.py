@@ -27,6 +27,7 @@ from services.ingest import feeds, importer
 from services.ingest.importer import ImportKind, Summary
 from services.ingest.parsers import ics
 from services.ingest.parsers.common import clean_email, printable
+from services.terminal import console as terminal_console
 from shared.client import BrokerUnavailable
 from shared.messages.envelope import OWNER_ID_PATTERN
 from shared.settings import SpringboardSettings
@@ -99,17 +100,11 @@ def _import_once(
 IMPORTED, NOTHING_IMPORTED, CANNOT_RUN = 0, 1, 2
 
 
-def _console(*, stderr: bool = False) -> Console:
-    """Wraps long lines on a terminal only: a pipe or a log gets each line whole."""
-    stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, soft_wrap=not stream.isatty(), highlight=False)
-
-
 def _print(summary: Summary, as_json: bool) -> None:
     if as_json:
         print(json.dumps(summary.as_json(), ensure_ascii=False))
         return
-    console = _console()
+    console = terminal_console()
     source = printable(summary.source)
     if summary.unchanged:
         console.print(f"{source}: not changed since the last import.", markup=False)
@@ -149,7 +144,7 @@ def main(
     me: Sequence[str] = (),
     events: bool = False,
 ) -> int:
-    err = _console(stderr=True)
+    err = terminal_console(stderr=True)
     try:
         chosen = ImportKind(kind)
     except ValueError:

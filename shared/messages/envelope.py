@@ -8,7 +8,15 @@ from functools import cache
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 from uuid import uuid4
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 OWNER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 MESSAGE_ID_MAX = 128
@@ -43,6 +51,17 @@ Id = Annotated[str, Field(min_length=1, max_length=MESSAGE_ID_MAX)]
 (an 8,000-character id is past what a PostgreSQL index row can hold)."""
 Name = Annotated[str, Field(max_length=200)]
 ShortText = Annotated[str, Field(max_length=500)]
+
+
+def validation_reason(error: ValidationError, limit: int = 5) -> str:
+    """A validation error as one line: where and what, for the first ``limit`` problems."""
+    parts = []
+    for item in error.errors(include_url=False)[:limit]:
+        where = ".".join(str(p) for p in item["loc"]) or "message"
+        parts.append(f"{where}: {item['msg']}")
+    more = error.error_count() - len(parts)
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
 
 Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]
 """A timezone-aware time within the supported range."""

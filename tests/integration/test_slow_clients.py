@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
 import pytest
-import uvicorn
 
+from bench import receivers
 from shared.embedded_broker import free_port
 from shared.http_guard import server_options
 
@@ -32,24 +32,15 @@ async def app(scope, receive, send) -> None:
 
 @contextlib.asynccontextmanager
 async def serving(max_connections: int = 200) -> AsyncIterator[int]:
+    """The services' uvicorn options, with one-second deadlines."""
     settings = SimpleNamespace(
         http_head_timeout_seconds=1.0,
         http_body_timeout_seconds=1.0,
         http_max_connections=max_connections,
     )
     port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", **server_options(settings)
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    try:
+    async with receivers.serving(app, port=port, **server_options(settings)):
         yield port
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
 
 
 async def send_slowly(

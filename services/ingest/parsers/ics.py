@@ -39,6 +39,7 @@ from pydantic import ValidationError
 from services.ingest import addresses, normalise
 from services.ingest.parsers.common import Item, Parsed, Problem, clean_email, stable_key
 from shared import topics
+from shared.messages.envelope import validation_reason
 from shared.messages.inputs import Attendee, EventAnnounced, MeetingRecorded, ResponseStatus
 
 MAX_BYTES = 50_000_000
@@ -167,12 +168,8 @@ def _to_item(
     """One occurrence as a message; a broken property rejects this event, not the file."""
     try:
         yield from _convert(component, uid, line, recurring, reading)
-    except ValidationError as error:  # a value the message schema refuses, e.g. year 9999
-        problem = error.errors()[0]
-        where = ".".join(str(p) for p in problem["loc"])
-        yield Problem(
-            line, f"event {uid!r}: {where}: {problem['msg'].removeprefix('Value error, ')}"
-        )
+    except ValidationError as error:  # a value the message schema refuses, e.g. year 2500
+        yield Problem(line, f"event {uid!r}: {validation_reason(error, limit=1)}")
     except Exception as error:  # icalendar reports broken values as several error types
         yield Problem(line, f"event {uid!r} could not be read: {error}")
 

@@ -1,0 +1,30 @@
+"""What every command shows a person: consoles that wrap only on a terminal, and Ctrl-C
+that stops a long-running command in order."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from typing import Any
+
+from rich.console import Console
+
+
+def console(*, stderr: bool = False) -> Console:
+    """Wraps long lines on a terminal only: a pipe or a log gets each line whole."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, soft_wrap=not stream.isatty(), highlight=False)
+
+
+async def until_signalled(work: Any) -> Any:
+    """Run ``work``; SIGINT or SIGTERM cancels it, so every ``finally`` stops what it started."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
+    try:
+        return await task
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
