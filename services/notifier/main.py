@@ -40,6 +40,8 @@ def create_app(settings: NotifierSettings | None = None) -> AsgiFastStream:
             )
         )
 
-    logging.getLogger("uvicorn.access").addFilter(RedactTokens())
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactTokens) for f in access.filters):  # one per process
+        access.addFilter(RedactTokens())
     links = FeedbackLinks(runtime.publisher, secret, used=used, remember=remember)
     return runtime.asgi_app(after_startup=[start_dispatcher], asgi_routes=[("/feedback", links)])
