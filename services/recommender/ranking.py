@@ -13,12 +13,12 @@ from shared.messages.recommendations import SuggestionKind
 MIN_SCORE = 0.005
 """Below this a score shows as 0.00: the model has nothing to say for it."""
 
-# What, in a candidate's facts, comes from the owner's own data: a meeting, a contact or
-# target registered, a goal matched, a favour.
+# What, in a candidate's facts and features, comes from the owner's own data: a meeting, a
+# contact or target registered, a goal matched (a topic followed, a city wanted), a favour.
 GROUNDS = {
     SuggestionKind.RECONNECT: ("meetings",),
     SuggestionKind.INTRODUCTION: ("mutual",),
-    SuggestionKind.EVENT: ("contacts", "targets", "topic_hits", "companions"),
+    SuggestionKind.EVENT: ("contacts", "targets", "topic_hits", "companions", "city_fit"),
     SuggestionKind.GIVE_BACK: ("received",),
 }
 
@@ -27,8 +27,8 @@ def grounded(candidate: Candidate) -> bool:
     """At least one of the candidate's reasons rests on the owner's own data."""
     if candidate.kind is SuggestionKind.INTRODUCTION and candidate.introducer_id is None:
         return False
-    facts = GROUNDS[candidate.kind]
-    return any(candidate.context.get(fact, 0.0) > 0 for fact in facts)
+    known = {**candidate.features, **candidate.context}
+    return any(known.get(fact, 0.0) > 0 for fact in GROUNDS[candidate.kind])
 
 
 def worth_saying(candidates: Sequence[Candidate], snapshot: Snapshot) -> list[Candidate]:

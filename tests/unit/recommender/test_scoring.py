@@ -67,9 +67,13 @@ def test_only_grounded_suggestions_above_the_floor_and_each_event_once() -> None
     kept = {c.subject_id for kind in found for c in ranking.worth_saying(found[kind], SNAPSHOT)}
     assert {i.subject_id for i in made.items} <= kept
     # An event none of whose facts is the owner's (no contact or target registered, no
-    # topic followed, no companion) is never said; its twin on the same day is one event.
+    # topic followed or city wanted, no companion) is never said; its twin on the same day is one event.
     [event, *_] = found[SuggestionKind.EVENT]
-    empty = replace(event, context={k: 0.0 for k in event.context})
+    empty = replace(
+        event,
+        context={k: 0.0 for k in event.context},
+        features={k: 0.0 for k in event.features},
+    )
     assert not ranking.grounded(empty)
     twin_id = "twin"
     original = SNAPSHOT.events[event.subject_id]
