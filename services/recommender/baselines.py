@@ -43,8 +43,8 @@ def _most_overdue(snapshot: Snapshot, found: list[Candidate]) -> list[float]:
         if not times:
             out.append(0.0)
             continue
-        cadence = f.usual_cadence_days(times) or f.DEFAULT_CADENCE_DAYS
-        out.append(f.days_between(times[-1], snapshot.now) / cadence)
+        gap = f.usual_gap(snapshot, times) or f.DEFAULT_CADENCE
+        out.append(f.horizons(snapshot, times[-1], snapshot.now) / gap)
     return out
 
 

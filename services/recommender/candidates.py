@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from services.recommender import features as f
 from services.recommender.snapshot import Snapshot
 from shared.messages.recommendations import SuggestionKind
 
 NAMESPACE = uuid.UUID("0f3a8f5e-5b7c-4c1e-a7a4-5cf1e1a3d2b9")
-EVENT_HORIZON = timedelta(days=90)
+EVENT_LOOKAHEAD = 3.0
+"""Events are suggested up to three horizons ahead (90 days at a 30-day horizon)."""
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,10 @@ class Candidate:
 def reconnect(snapshot: Snapshot) -> list[Candidate]:
     out = []
     for person in snapshot.contacts():
+        # Every contact met before and not already planned: whoever is likeliest to be met
+        # again (a colleague seen yesterday included) is for the model to say.
         result = f.reconnect_features(snapshot, person)
-        if result is None or result[1]["overdue_ratio"] < 1.0:
+        if result is None:
             continue
         features, context = result
         last = f.past_meetings(snapshot, person.id)[-1]
@@ -56,12 +58,12 @@ def reconnect(snapshot: Snapshot) -> list[Candidate]:
 
 
 def introduction(snapshot: Snapshot) -> list[Candidate]:
-    together = f.co_attendees(snapshot)
+    links = f.Links.of(snapshot)
     out = []
     for person in snapshot.people.values():
         if person.is_contact or person.is_self:
             continue
-        result = f.introduction_features(snapshot, person, together)
+        result = f.introduction_features(snapshot, person, links)
         if result is None:
             continue
         features, context, introducer = result
@@ -85,7 +87,7 @@ def event(snapshot: Snapshot) -> list[Candidate]:
     went_with, ties = f.companions(snapshot), f.contact_ties(snapshot)
     out = []
     for item in snapshot.events.values():
-        if not snapshot.now < item.starts_at <= snapshot.now + EVENT_HORIZON:
+        if not 0 < f.horizons(snapshot, snapshot.now, item.starts_at) <= EVENT_LOOKAHEAD:
             continue
         if own & snapshot.registered(item.id):
             continue  # already going

@@ -17,12 +17,17 @@ from services.recommender.pipeline import Ranker
 from shared.messages.recommendations import SuggestionKind
 
 DESCRIBES = {
-    "log_days_since": "due",
-    "log_cadence": "due",
-    "alive": "due",
-    "ratio": "overdue",
+    "log_silence": "recency",
+    "log_usual_gap": "rhythm",
+    "alive": "rhythm",
     "log_meetings": "tie_strength",
+    "log_intensity_0.25": "recency",
+    "log_intensity_1": "frequency",
+    "log_intensity_4": "frequency",
+    "log_intensity_16": "tie_strength",
     "log_mutual": "mutual_contacts",
+    "log_linked_ties": "linked_ties",
+    "log_link_strength": "seen_together",
     "log_contacts": "contacts_registered",
     "log_targets": "targets_registered",
     "log_companions": "companions",

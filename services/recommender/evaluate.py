@@ -19,10 +19,11 @@ resample owners, each with all their cut-offs, since an owner's rankings are ali
 
 from __future__ import annotations
 
+import bisect
 import json
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,6 +42,7 @@ from services.recommender.candidates import Candidate, all_candidates
 from services.recommender.metrics import ndcg_at, paired_difference, precision_at, recall_at
 from services.recommender.models import TABLES as REC_TABLES
 from services.recommender.pipeline import Ranker
+from services.recommender.snapshot import DEFAULT_HORIZON
 from shared import database
 from shared.messages import envelope_adapter, inputs
 from shared.messages.recommendations import SuggestionKind
@@ -125,28 +127,52 @@ def replay(
 def replay_envelopes(
     envelopes: Sequence[Any], *, cutoff: datetime, horizon: timedelta
 ) -> tuple[Any, dict[str, Truth]]:
-    """``replay`` of envelopes already read (once for every cut-off)."""
-    engine = database.make_engine("sqlite://")
-    database.create_tables(engine, INGEST_TABLES + REC_TABLES)
-    later: list[Any] = []
-    with database.transaction(engine) as session:
-        for envelope in envelopes:
-            if envelope.time > cutoff:
-                later.append(envelope)
-                continue
-            data = envelope.data
-            if isinstance(data, inputs.AttendanceRecorded) and data.status == "attended":
-                data = data.model_copy(update={"status": inputs.AttendanceStatus.REGISTERED})
-            project(session, owner_id=envelope.owner_id, source=envelope.source, data=data)
-    truth: dict[str, Truth] = defaultdict(Truth)
-    end = cutoff + horizon
-    # An event is in the horizon by its start (the latest announcement's), not by when its
-    # attendance was recorded: a list imported weeks later is still that day's attendance.
+    """``replay`` of envelopes already read."""
+    return next(replay_at(envelopes, cutoffs=[cutoff], horizon=horizon))[1:]
+
+
+def replay_at(
+    envelopes: Sequence[Any], *, cutoffs: Sequence[datetime], horizon: timedelta
+) -> Iterator[tuple[datetime, Any, dict[str, Truth]]]:
+    """For each cut-off in time order: one in-memory store as of it, and what each owner did
+    in the horizon after it. The store is built once and carried forward from one cut-off
+    to the next (what is projected never depends on the cut-off: past attendance is seen
+    as registration only, always), so several cut-offs cost one replay."""
+    moments = sorted(cutoffs)
+    # Each envelope in the bucket of the first cut-off it precedes; file order within one.
+    buckets: list[list[Any]] = [[] for _ in range(len(moments) + 1)]
+    for envelope in envelopes:
+        buckets[bisect.bisect_left(moments, envelope.time)].append(envelope)
     starts = {
         (e.owner_id, e.data.external_id): e.data.starts_at
         for e in envelopes
         if isinstance(e.data, inputs.EventAnnounced)
     }
+    engine = database.make_engine("sqlite://")
+    database.create_tables(engine, INGEST_TABLES + REC_TABLES)
+    for index, cutoff in enumerate(moments):
+        with database.transaction(engine) as session:
+            for envelope in buckets[index]:
+                data = envelope.data
+                if isinstance(data, inputs.AttendanceRecorded) and data.status == "attended":
+                    data = data.model_copy(update={"status": inputs.AttendanceStatus.REGISTERED})
+                project(session, owner_id=envelope.owner_id, source=envelope.source, data=data)
+        later = [e for bucket in buckets[index + 1 :] for e in bucket]
+        yield cutoff, engine, _truth(engine, later, starts, cutoff=cutoff, end=cutoff + horizon)
+
+
+def _truth(
+    engine: Any,
+    later: Sequence[Any],
+    starts: dict[tuple[str, str], datetime],
+    *,
+    cutoff: datetime,
+    end: datetime,
+) -> dict[str, Truth]:
+    """What each owner did in (cutoff, end], by the people as known at the cut-off. An event
+    is in the horizon by its start (the latest announcement's), not by when its attendance
+    was recorded: a list imported weeks later is still that day's attendance."""
+    truth: dict[str, Truth] = defaultdict(Truth)
     with database.transaction(engine) as session:
         for envelope in later:
             data, owner = envelope.data, envelope.owner_id
@@ -174,7 +200,7 @@ def replay_envelopes(
                 person = _person(session, owner, data.person_email)
                 if person:
                     truth[owner].helped.add(person)
-    return engine, dict(truth)
+    return dict(truth)
 
 
 def relevant_for(kind: SuggestionKind, truth: Truth, contacts: set[str]) -> set[str]:
@@ -218,6 +244,7 @@ def evaluate(
     truth: dict[str, Truth],
     *,
     cutoff: datetime,
+    horizon: timedelta = DEFAULT_HORIZON,
     models: dict[SuggestionKind, Ranker] | None = None,
     into: Scores | None = None,
 ) -> Scores:
@@ -227,7 +254,7 @@ def evaluate(
     with database.transaction(engine) as session:
         owners = sorted(set(rec_store.owners(session)) | set(truth))
         for owner in owners:
-            snapshot = rec_store.load_snapshot(session, owner_id=owner, now=cutoff)
+            snapshot = rec_store.load_snapshot(session, owner_id=owner, now=cutoff, horizon=horizon)
             contacts = {c.id for c in snapshot.contacts()}
             for kind, found in all_candidates(snapshot).items():
                 relevant = relevant_for(kind, truth.get(owner, Truth()), contacts)
@@ -299,15 +326,39 @@ def _difference(model: list[float], other: list[float], owners: list[str]) -> di
     return {"ndcg@10": round(difference, 4), "ci95": [round(low, 4), round(high, 4)]}
 
 
-def snapshots_at(engine: Any, moment: datetime) -> list[Any]:
+def snapshots_at(engine: Any, moment: datetime, horizon: timedelta = DEFAULT_HORIZON) -> list[Any]:
     with database.transaction(engine) as session:
         owners = rec_store.owners(session)
-        return [rec_store.load_snapshot(session, owner_id=o, now=moment) for o in owners]
+        return [
+            rec_store.load_snapshot(session, owner_id=o, now=moment, horizon=horizon)
+            for o in owners
+        ]
 
 
 def run(
     lines: Iterable[str],
     *,
+    cutoff: datetime | Sequence[datetime],
+    horizon: timedelta,
+    model_dir: Path | None = None,
+    train_first: bool = False,
+) -> dict[str, Any]:
+    """``run_envelopes`` of the envelopes among ``lines``."""
+    envelopes, bad = read(lines)
+    return run_envelopes(
+        envelopes,
+        bad=bad,
+        cutoff=cutoff,
+        horizon=horizon,
+        model_dir=model_dir,
+        train_first=train_first,
+    )
+
+
+def run_envelopes(
+    envelopes: Sequence[Any],
+    *,
+    bad: int = 0,
     cutoff: datetime | Sequence[datetime],
     horizon: timedelta,
     model_dir: Path | None = None,
@@ -320,21 +371,19 @@ def run(
     cutoffs = sorted([cutoff] if isinstance(cutoff, datetime) else cutoff)
     if not cutoffs:
         raise ValueError("no cut-off to evaluate at")
-    envelopes, bad = read(lines)
     scores = Scores()
     training: list[dict[str, Any]] = []
     versions: dict[str, dict[str, str]] = {}
-    for moment in cutoffs:
-        engine, truth = replay_envelopes(envelopes, cutoff=moment, horizon=horizon)
+    for moment, engine, truth in replay_at(envelopes, cutoffs=cutoffs, horizon=horizon):
         models: dict[SuggestionKind, Ranker] = {}
         with tempfile.TemporaryDirectory() as scratch:
             store = model_dir or Path(scratch)
             if train_first:
-                snapshots = snapshots_at(engine, moment)
+                snapshots = snapshots_at(engine, moment, horizon)
                 first = train.first_fact(snapshots, default=moment)
                 results = train.train(
                     snapshots,
-                    start=first + timedelta(days=90),
+                    start=first,
                     end=moment,
                     horizon=horizon,
                     store=store,
@@ -351,7 +400,7 @@ def run(
                 ]
             if store.exists():
                 models = dict(artefacts.load_current(store))
-            evaluate(engine, truth, cutoff=moment, models=models, into=scores)
+            evaluate(engine, truth, cutoff=moment, horizon=horizon, models=models, into=scores)
         versions[moment.isoformat()] = {
             kind.value: ranker.version for kind, ranker in scoring.rankers(models).items()
         }
@@ -367,11 +416,57 @@ def run(
     }
 
 
+class BadArguments(ValueError):
+    """An argument ``evaluate`` cannot use, said in one line."""
+
+
+HORIZON_UNITS = {"s": "seconds", "h": "hours", "d": "days", "w": "weeks"}
+
+
 def parse_horizon(text: str) -> timedelta:
-    unit = text[-1]
-    amount = float(text[:-1])
-    return {
-        "d": timedelta(days=amount),
-        "w": timedelta(weeks=amount),
-        "h": timedelta(hours=amount),
-    }[unit]
+    """``30d``, ``4w``, ``12h``, ``900s``: a positive amount and one unit."""
+    amount, unit = text.strip()[:-1], text.strip()[-1:].lower()
+    try:
+        value = float(amount)
+    except ValueError:
+        value = float("nan")
+    if unit not in HORIZON_UNITS or not value > 0 or value == float("inf"):
+        raise BadArguments(
+            f"horizon {text!r} is not an amount with a unit: use s, h, d or w, e.g. 30d or 12h"
+        )
+    return timedelta(**{HORIZON_UNITS[unit]: value})
+
+
+def parse_cutoff(text: str) -> datetime:
+    """An ISO time with its time zone: a cut-off without one would mean something else on
+    every machine."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise BadArguments(
+            f"cut-off {text!r} is not an ISO time, e.g. 2026-06-01T00:00:00+00:00"
+        ) from None
+    if moment.tzinfo is None:
+        raise BadArguments(f"cut-off {text!r} has no time zone: add one, e.g. {text.strip()}+00:00")
+    return moment
+
+
+def read_input(path: Path) -> tuple[list[Any], int]:
+    """The input envelopes of a file and how many lines were not one, or one line saying why
+    there is nothing to use."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise BadArguments(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise BadArguments(f"{path}: is a folder, not a JSONL file") from None
+    except UnicodeDecodeError:
+        raise BadArguments(f"{path}: not a UTF-8 text file of JSON lines") from None
+    except OSError as error:
+        raise BadArguments(f"{path}: cannot be read ({error.strerror})") from None
+    envelopes, bad = read(lines)
+    if not envelopes:
+        raise BadArguments(
+            f"{path}: no line is an input envelope (one JSON object a line, as on the input topics)"
+        )
+    return envelopes, bad

@@ -44,17 +44,24 @@ def _matched_goals(person: Person | None, snapshot: Snapshot) -> str:
     return f"{_profile(person)}: matches your {matched}."
 
 
+def span(days: float) -> str:
+    """A duration as a person says it: "40 minutes", "5 hours", "12 days"."""
+    for unit, size in (("day", 1.0), ("hour", 1 / 24), ("minute", 1 / 1440)):
+        if days >= size or unit == "minute":
+            amount = max(round(days / size), 1)
+            return f"{amount} {unit}{'s' if amount != 1 else ''}"
+    raise AssertionError("unreachable")
+
+
 def _reconnect(c: Candidate, s: Snapshot, feature: str) -> str:
     person = s.people.get(c.subject_id)
     ctx = c.context
-    if feature in ("due", "overdue"):
-        days = round(ctx["days_since"])
+    ago = span(ctx["days_since"])
+    if feature in ("rhythm", "recency"):
         if ctx["cadence"]:
-            return (
-                f"Last met {days} days ago; you usually meet every ~{round(ctx['cadence'])} days."
-            )
-        return f"Last met {days} days ago, and only {int(ctx['meetings'])} time(s) before."
-    if feature == "tie_strength":
+            return f"Last met {ago} ago; you usually meet every ~{span(ctx['cadence'])}."
+        return f"Last met {ago} ago, and {int(ctx['meetings'])} time(s) in all."
+    if feature in ("tie_strength", "frequency"):
         label = tie_label(c.features["tie_strength"])
         return f"A {label} tie: {int(ctx['meetings'])} meetings so far."
     if feature == "goal_fit":
@@ -66,7 +73,7 @@ def _reconnect(c: Candidate, s: Snapshot, feature: str) -> str:
 
 def _introduction(c: Candidate, s: Snapshot, feature: str) -> str:
     person = s.people.get(c.subject_id)
-    if feature in ("mutual_contacts", "introducer_tie"):
+    if feature in ("mutual_contacts", "introducer_tie", "linked_ties", "seen_together"):
         n = int(c.context["mutual"])
         label = tie_label(c.features["introducer_tie"])
         mutual = f"{n} mutual contact{'s' if n != 1 else ''}"

@@ -11,25 +11,57 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from services.recommender.snapshot import Event, Goals, Person, Snapshot
 
 DAY_SECONDS = 86_400.0
-DEFAULT_CADENCE_DAYS = 90.0
-"""Assumed rhythm with someone met only once: a quarterly check-in."""
-TIE_HALF_LIFE_DAYS = 365.0
-FAVOUR_WINDOW_DAYS = 730.0
-DUE_HORIZON_DAYS = 30.0
-"""The window of "due": the chance of meeting within the next month."""
+# Every time scale is a multiple of the snapshot's horizon H (how far ahead a suggestion
+# looks; 30 days when serving): multiply every timestamp, the cut-off and H by one factor
+# and every feature stays the same, so a history in seconds ranks as one in months
+# (tests/unit/recommender/test_unit_free.py). At H = 30 days the figures in comments hold.
+TIE_HALF_LIFE = 12.0
+"""Tie strength: each meeting's weight halves every 12 horizons (a year)."""
+FREQUENCY_HALF_LIFE = 4.0
+"""Frequency: meetings of the last few horizons, each halving every 4 (four months)."""
+RECENCY_HALF_LIFE = 1.0
+"""Recency halves with every horizon of silence."""
+DEFAULT_CADENCE = 3.0
+"""Assumed rhythm with someone met only once: three horizons (a quarterly check-in)."""
+SHORTEST_GAP = 1e-3
+"""Gaps shorter than a thousandth of a horizon (43 minutes) are one sitting."""
+FAVOUR_WINDOW = 24.0
+"""Favours count for 24 horizons (two years)."""
+FAVOUR_HALF_LIFE = 6.0
+"""A favour received is the more pressing the more recent: halving every six horizons."""
 ALIVE_PRIOR = 0.9
 """Before any silence, the chance a tie is still active rather than lapsed for good."""
 MIN_LOG_SPREAD = 0.25
-"""Rhythms are never exact: at least this spread (log days) between meetings."""
+"""Rhythms are never exact: at least this spread (in log of the gap) between meetings."""
+INTENSITY_HALF_LIVES = (0.25, 1.0, 4.0, 16.0)
+"""The time scales (in horizons) a learned model sees the meeting rate at: which one says
+most about the next horizon differs between networks, and backtests find it."""
 
-RECONNECT = ("due", "overdue", "tie_strength", "goal_fit", "is_customer", "same_city")
-INTRODUCTION = ("mutual_contacts", "introducer_tie", "goal_fit", "same_city")
+RECONNECT = (
+    "recency",
+    "frequency",
+    "rhythm",
+    "tie_strength",
+    "goal_fit",
+    "is_customer",
+    "same_city",
+)
+INTRODUCTION = (
+    "mutual_contacts",
+    "introducer_tie",
+    "linked_ties",
+    "seen_together",
+    "goal_fit",
+    "same_city",
+)
 EVENT = (
     "contacts_registered",
     "close_contacts_registered",
@@ -45,6 +77,11 @@ def days_between(earlier: datetime, later: datetime) -> float:
     return (later - earlier).total_seconds() / DAY_SECONDS
 
 
+def horizons(snapshot: Snapshot, earlier: datetime, later: datetime) -> float:
+    """The time from ``earlier`` to ``later`` in horizons of ``snapshot``."""
+    return (later - earlier).total_seconds() / snapshot.horizon.total_seconds()
+
+
 def saturate(value: float, scale: float) -> float:
     """0 at 0, about 0.63 at ``scale``, approaching 1: diminishing returns."""
     return 1.0 - math.exp(-max(value, 0.0) / scale)
@@ -54,26 +91,35 @@ def past_meetings(snapshot: Snapshot, person_id: str) -> list[datetime]:
     return [i.at for i in snapshot.interactions_with(person_id) if i.at <= snapshot.now]
 
 
-def usual_cadence_days(times: list[datetime]) -> float | None:
-    """Median gap between consecutive meetings; None with fewer than three meetings."""
+def usual_gap(snapshot: Snapshot, times: list[datetime]) -> float | None:
+    """Median gap between consecutive meetings, in horizons; None with fewer than three."""
     if len(times) < 3:
         return None
-    gaps = [days_between(a, b) for a, b in itertools.pairwise(times)]
-    return max(statistics.median(gaps), 1.0)
+    return statistics.median(horizons(snapshot, a, b) for a, b in itertools.pairwise(times))
 
 
-def meeting_chance(
-    times: list[datetime], now: datetime, horizon_days: float = DUE_HORIZON_DAYS
-) -> tuple[float, float]:
-    """(chance of meeting within ``horizon_days``, chance the tie is still active).
+def usual_cadence_days(snapshot: Snapshot, times: list[datetime]) -> float | None:
+    gap = usual_gap(snapshot, times)
+    return None if gap is None else gap * snapshot.horizon.total_seconds() / DAY_SECONDS
+
+
+def intensity(snapshot: Snapshot, times: Iterable[datetime], half_life: float) -> float:
+    """Meetings, each weighing 1 now and halving every ``half_life`` horizons before."""
+    now = snapshot.now
+    return sum(0.5 ** (horizons(snapshot, t, now) / half_life) for t in times if t <= now)
+
+
+def meeting_chance(snapshot: Snapshot, times: list[datetime]) -> tuple[float, float]:
+    """(chance of meeting within the next horizon, chance the tie is still active).
 
     The gaps between meetings follow a log-normal fitted to this contact's own history
-    (a quarterly rhythm with a wide spread when there is too little of it); a tie may
-    also have lapsed for good, the more likely the longer the silence runs past the usual
-    gaps. This is the "alive or gone" reasoning of customer-base models (Pareto/NBD,
-    BG/NBD): a contact twice as overdue as ever before is probably not about to call.
+    (three horizons with a wide spread when there is too little of it); a tie may also
+    have lapsed for good, the more likely the longer the silence runs past the usual gaps.
+    This is the "alive or gone" reasoning of customer-base models (Pareto/NBD, BG/NBD): a
+    contact twice as overdue as ever before is probably not about to call. Gaps and the
+    silence are in horizons, so the rhythm does not depend on the unit of time.
     """
-    gaps = [max(days_between(a, b), 1.0) for a, b in itertools.pairwise(times)]
+    gaps = [max(horizons(snapshot, a, b), SHORTEST_GAP) for a, b in itertools.pairwise(times)]
     logs = [math.log(g) for g in gaps]
     if len(logs) >= 2:
         mean = statistics.fmean(logs)
@@ -84,21 +130,20 @@ def meeting_chance(
     elif logs:
         rhythm = statistics.NormalDist(logs[0], 0.5)
     else:
-        rhythm = statistics.NormalDist(math.log(DEFAULT_CADENCE_DAYS), 0.75)
-    silence = max(days_between(times[-1], now), 0.5)
+        rhythm = statistics.NormalDist(math.log(DEFAULT_CADENCE), 0.75)
+    silence = max(horizons(snapshot, times[-1], snapshot.now), SHORTEST_GAP)
 
-    def still_waiting(days: float) -> float:  # P(next gap > days)
-        return 1.0 - rhythm.cdf(math.log(days))
+    def still_waiting(gap: float) -> float:  # P(next gap > gap)
+        return 1.0 - rhythm.cdf(math.log(gap))
 
-    waiting, after = still_waiting(silence), still_waiting(silence + horizon_days)
+    waiting, after = still_waiting(silence), still_waiting(silence + 1.0)
     unexplained = ALIVE_PRIOR * waiting + (1.0 - ALIVE_PRIOR)
     return ALIVE_PRIOR * (waiting - after) / unexplained, ALIVE_PRIOR * waiting / unexplained
 
 
-def tie_strength(times: Iterable[datetime], now: datetime) -> float:
-    """Meetings, each decaying with a one-year half-life, saturating at about four recent ones."""
-    weight = sum(0.5 ** (days_between(t, now) / TIE_HALF_LIFE_DAYS) for t in times if t <= now)
-    return saturate(weight, 4.0)
+def tie_strength(snapshot: Snapshot, times: Iterable[datetime]) -> float:
+    """Meetings, each halving every ``TIE_HALF_LIFE`` horizons; saturating at about four."""
+    return saturate(intensity(snapshot, times, TIE_HALF_LIFE), 4.0)
 
 
 def _folded(values: Iterable[str | None]) -> set[str]:
@@ -128,31 +173,37 @@ def same_city(person: Person, goals: Goals) -> float:
 def reconnect_features(
     snapshot: Snapshot, person: Person
 ) -> tuple[dict[str, float], dict[str, float]] | None:
-    """Features of reconnecting with a known contact, or None if there is nothing to reconnect."""
+    """Features of meeting a known contact again, or None with no past meeting or one
+    already planned."""
     times = past_meetings(snapshot, person.id)
     if not times:
         return None
-    planned = any(i.at > snapshot.now for i in snapshot.interactions_with(person.id))
-    if planned:
+    if any(i.at > snapshot.now for i in snapshot.interactions_with(person.id)):
         return None
-    days_since = days_between(times[-1], snapshot.now)
-    cadence = usual_cadence_days(times)
-    ratio = days_since / (cadence or DEFAULT_CADENCE_DAYS)
-    due, alive = meeting_chance(times, snapshot.now)
+    silence = horizons(snapshot, times[-1], snapshot.now)
+    chance, alive = meeting_chance(snapshot, times)
+    gap = usual_gap(snapshot, times)
     features = {
-        "due": due,
-        "overdue": min(max((ratio - 1.0) / 3.0, 0.0), 1.0),
-        "tie_strength": tie_strength(times, snapshot.now),
+        "recency": 0.5 ** (silence / RECENCY_HALF_LIFE),
+        "frequency": saturate(intensity(snapshot, times, FREQUENCY_HALF_LIFE), 4.0),
+        "rhythm": chance,
+        "tie_strength": tie_strength(snapshot, times),
         "goal_fit": goal_fit(person, snapshot.goals),
         "is_customer": float(person.is_customer),
         "same_city": same_city(person, snapshot.goals),
     }
     context = {
-        "days_since": days_since,
-        "cadence": cadence or 0.0,
+        "days_since": days_between(times[-1], snapshot.now),
+        "cadence": usual_cadence_days(snapshot, times) or 0.0,
         "meetings": float(len(times)),
-        "overdue_ratio": ratio,
+        "silence": silence,
+        "usual_gap": gap or 0.0,
+        "overdue_ratio": silence / (gap or DEFAULT_CADENCE),
         "alive": alive,
+        **{
+            f"intensity_{half_life:g}": intensity(snapshot, times, half_life)
+            for half_life in INTENSITY_HALF_LIVES
+        },
     }
     return features, context
 
@@ -167,33 +218,90 @@ def co_attendees(snapshot: Snapshot) -> dict[str, set[str]]:
     return together
 
 
-def mutual_contacts(snapshot: Snapshot, person: Person, together: dict[str, set[str]]) -> set[str]:
-    """Contacts who know this person: met at the same events, or work at the same company."""
-    contact_ids = {c.id for c in snapshot.contacts()}
-    mutual = together.get(person.id, set()) & contact_ids
-    if person.company:
-        company = person.company.casefold()
-        mutual |= {
-            c.id for c in snapshot.contacts() if c.company and c.company.casefold() == company
-        }
-    return mutual - {person.id}
+@dataclass
+class Links:
+    """What links the owner's contacts to people the owner has not met, computed once per
+    snapshot: who shares an event or a company with whom, and how strong and how recent
+    the owner's own tie with each contact is."""
+
+    contacts: set[str]
+    ties: dict[str, float]
+    recent: dict[str, float]
+    """Contact -> meetings of the last horizon or so (each halving every horizon)."""
+    by_company: dict[str, set[str]]
+    events_of: dict[str, list[tuple[str, float]]]
+    """Person -> (event id, weight) of the past events they were listed on; the weight is
+    the event's recency over the people it had besides them: a dinner for six says more
+    about who knows whom than a conference of six hundred."""
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> Links:
+        contacts = {c.id: c for c in snapshot.contacts()}
+        times = {pid: past_meetings(snapshot, pid) for pid in contacts}
+        by_company: dict[str, set[str]] = defaultdict(set)
+        for contact in contacts.values():
+            if contact.company:
+                by_company[contact.company.casefold()].add(contact.id)
+        events_of: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for event_id in snapshot.attendance:
+            event = snapshot.events.get(event_id)
+            if event is None or event.starts_at > snapshot.now:
+                continue
+            people = snapshot.registered(event_id)
+            age = horizons(snapshot, event.starts_at, snapshot.now)
+            weight = 0.5 ** (age / FREQUENCY_HALF_LIFE) / max(len(people) - 1, 1)
+            for person_id in people:
+                events_of[person_id].append((event_id, weight))
+        return cls(
+            contacts=set(contacts),
+            ties={pid: tie_strength(snapshot, t) for pid, t in times.items()},
+            recent={pid: intensity(snapshot, t, RECENCY_HALF_LIFE) for pid, t in times.items()},
+            by_company=dict(by_company),
+            events_of=dict(events_of),
+        )
+
+    def to(self, person: Person) -> dict[str, float]:
+        """Contact -> how strongly they are linked to ``person``: 1 for the same company,
+        plus each event both were listed on, by its weight."""
+        strength: dict[str, float] = defaultdict(float)
+        if person.company:
+            for contact_id in self.by_company.get(person.company.casefold(), ()):
+                strength[contact_id] += 1.0
+        theirs = dict(self.events_of.get(person.id, ()))
+        if theirs:
+            for contact_id in self.contacts:
+                for event_id, weight in self.events_of.get(contact_id, ()):
+                    if event_id in theirs:
+                        strength[contact_id] += weight
+        strength.pop(person.id, None)
+        return dict(strength)
 
 
 def introduction_features(
-    snapshot: Snapshot, person: Person, together: dict[str, set[str]]
+    snapshot: Snapshot, person: Person, links: Links
 ) -> tuple[dict[str, float], dict[str, float], Person] | None:
-    mutual = mutual_contacts(snapshot, person, together)
-    if not mutual:
+    """Evidence about the person, not only their group: which contacts link to them, how
+    strongly, and how strong and recent the owner's tie with those contacts is."""
+    linked = links.to(person)
+    if not linked:
         return None
-    ties = {pid: tie_strength(past_meetings(snapshot, pid), snapshot.now) for pid in mutual}
-    introducer_id = max(ties, key=lambda pid: (ties[pid], pid))
+    introducer_id = max(linked, key=lambda pid: (links.ties[pid] * linked[pid], pid))
+    through_ties = sum(links.recent[pid] * strength for pid, strength in linked.items())
+    together = sum(strength for pid, strength in linked.items())
     features = {
-        "mutual_contacts": saturate(len(mutual), 2.0),
-        "introducer_tie": ties[introducer_id],
+        "mutual_contacts": saturate(len(linked), 2.0),
+        "introducer_tie": links.ties[introducer_id],
+        "linked_ties": saturate(through_ties, 4.0),
+        "seen_together": saturate(together, 2.0),
         "goal_fit": goal_fit(person, snapshot.goals),
         "same_city": same_city(person, snapshot.goals),
     }
-    return features, {"mutual": float(len(mutual))}, snapshot.people[introducer_id]
+    context = {
+        "mutual": float(len(linked)),
+        "linked_ties": through_ties,
+        "link_strength": together,
+    }
+    return features, context, snapshot.people[introducer_id]
 
 
 def companions(snapshot: Snapshot) -> dict[str, int]:
@@ -212,7 +320,7 @@ def companions(snapshot: Snapshot) -> dict[str, int]:
 def contact_ties(snapshot: Snapshot) -> dict[str, float]:
     """Contact id -> tie strength as of ``snapshot.now``."""
     return {
-        p.id: tie_strength(past_meetings(snapshot, p.id), snapshot.now) for p in snapshot.contacts()
+        p.id: tie_strength(snapshot, past_meetings(snapshot, p.id)) for p in snapshot.contacts()
     }
 
 
@@ -261,7 +369,7 @@ def give_back_features(
     recent = [
         f
         for f in snapshot.favours
-        if f.person_id == person.id and 0 <= days_between(f.at, snapshot.now) <= FAVOUR_WINDOW_DAYS
+        if f.person_id == person.id and 0 <= horizons(snapshot, f.at, snapshot.now) <= FAVOUR_WINDOW
     ]
     received = [f for f in recent if f.direction == "received"]
     given = [f for f in recent if f.direction == "given"]
@@ -271,8 +379,8 @@ def give_back_features(
     last = max(f.at for f in received)
     features = {
         "balance": saturate(balance, 1.5),
-        "recency": 0.5 ** (days_between(last, snapshot.now) / 180.0),
-        "tie_strength": tie_strength(past_meetings(snapshot, person.id), snapshot.now),
+        "recency": 0.5 ** (horizons(snapshot, last, snapshot.now) / FAVOUR_HALF_LIFE),
+        "tie_strength": tie_strength(snapshot, past_meetings(snapshot, person.id)),
     }
     return features, {
         "received": float(len(received)),

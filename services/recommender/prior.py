@@ -32,17 +32,20 @@ PRIOR_VERSION = "prior-3"
 
 PRIOR_WEIGHTS: dict[SuggestionKind, dict[str, float]] = {
     SuggestionKind.RECONNECT: {
-        "due": 0.35,
-        "overdue": 0.10,
-        "tie_strength": 0.20,
-        "goal_fit": 0.20,
-        "is_customer": 0.10,
+        "recency": 0.40,
+        "frequency": 0.10,
+        "rhythm": 0.0,
+        "tie_strength": 0.25,
+        "goal_fit": 0.15,
+        "is_customer": 0.05,
         "same_city": 0.05,
     },
     SuggestionKind.INTRODUCTION: {
-        "mutual_contacts": 0.30,
-        "introducer_tie": 0.30,
-        "goal_fit": 0.30,
+        "mutual_contacts": 0.10,
+        "introducer_tie": 0.15,
+        "linked_ties": 0.30,
+        "seen_together": 0.15,
+        "goal_fit": 0.20,
         "same_city": 0.10,
     },
     SuggestionKind.EVENT: {

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import random
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -48,7 +48,9 @@ class Retrainer:
                 random.Random(now.date().isoformat()).sample(owners, self.settings.train_max_owners)
             )
         for owner in owners:
-            snapshot = store.load_snapshot(session, owner_id=owner, now=now)
+            snapshot = store.load_snapshot(
+                session, owner_id=owner, now=now, horizon=self.settings.horizon
+            )
             snapshots.append(snapshot)
             for kind, (xs, ys) in backtest.feedback_rows(
                 snapshot, store.judged_suggestions(session, owner_id=owner)
@@ -66,9 +68,9 @@ class Retrainer:
         results = await asyncio.to_thread(
             train.train,
             snapshots,
-            start=first + timedelta(days=90),
+            start=first,
             end=now,
-            horizon=timedelta(days=self.settings.label_horizon_days),
+            horizon=self.settings.horizon,
             store=self.store,
             current=self.scheduler.models,
             feedback=feedback,

@@ -119,7 +119,9 @@ class Scheduler:
 
     def _recommend(self, session: Session, owner_id: str, now: datetime) -> RecommendationsMade:
         started = time.perf_counter()
-        snapshot = store.load_snapshot(session, owner_id=owner_id, now=now)
+        snapshot = store.load_snapshot(
+            session, owner_id=owner_id, now=now, horizon=self.settings.horizon
+        )
         made = recommend(
             snapshot,
             per_kind=self.settings.per_kind,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field
@@ -39,8 +40,15 @@ class RecommenderSettings(SpringboardSettings):
         300, ge=1, description="Train on at most this many owners' networks (a daily sample)."
     )
     label_horizon_days: float = Field(
-        30.0, gt=0, description="Backtest labels: what happened this long after a cut-off."
+        30.0,
+        gt=0,
+        description="How far ahead suggestions look: every time scale of the features is a "
+        "multiple of it, and backtest labels are what happened this long after a cut-off.",
     )
     max_per_company: int = Field(
         2, ge=1, description="Diversity: at most this many per company and kind."
     )
+
+    @property
+    def horizon(self) -> timedelta:
+        return timedelta(days=self.label_horizon_days)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+
+DEFAULT_HORIZON = timedelta(days=30)
+"""How far ahead suggestions look unless the recommender is told otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,8 @@ class Snapshot:
     favours: list[Favour]
     goals: Goals = Goals()
     suppressed: frozenset[str] = frozenset()  # subjects dismissed or snoozed lately
+    horizon: timedelta = DEFAULT_HORIZON
+    """How far ahead a suggestion looks: every time scale of the features is a multiple of it."""
     _by_person: dict[str, list[Interaction]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:

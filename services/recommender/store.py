@@ -23,7 +23,15 @@ from services.recommender.models import (
     RecOwnerState,
     RecPerson,
 )
-from services.recommender.snapshot import Event, Favour, Goals, Interaction, Person, Snapshot
+from services.recommender.snapshot import (
+    DEFAULT_HORIZON,
+    Event,
+    Favour,
+    Goals,
+    Interaction,
+    Person,
+    Snapshot,
+)
 from shared.clock import as_utc
 from shared.database import upsert, upsert_later, write_pending
 from shared.messages import network
@@ -320,7 +328,9 @@ _SNAPSHOT_FAVOURS = _columns(RecFavour, "person_id", "direction", "kind", "occur
 )
 
 
-def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot:
+def load_snapshot(
+    session: Session, *, owner_id: str, now: datetime, horizon: timedelta = DEFAULT_HORIZON
+) -> Snapshot:
     by_owner = {"owner_id": owner_id}
     # Plain rows, not ORM objects: building an object per row cost more than the query.
     people = {
@@ -393,6 +403,7 @@ def load_snapshot(session: Session, *, owner_id: str, now: datetime) -> Snapshot
         favours=favours,
         goals=goals,
         suppressed=frozenset(suppressed),
+        horizon=horizon,
     )
 
 

@@ -1,14 +1,21 @@
-"""Training on backtests, a time-split evaluation, and promotion only on improvement.
+"""Training on backtests, a split by owners and dates, and promotion only on improvement.
 
-Cut-offs every two weeks; the last quarter of them (the most recent) is held out. A new
-model of a kind is promoted only when its mean NDCG@10 over the held-out (owner, cut-off)
-groups beats the model serving that kind now (the prior, or the last promoted model);
-it is then refitted on every week before it is saved. The recipe (logistic or boosted) is
-chosen by expanding time-split folds inside the training weeks.
+Backtest cut-offs are one horizon apart, from one horizon after the owners' first fact to
+one horizon before the end (so every label window is closed and none overlaps the next),
+however long the history: a few months of one person's history give a few dates, a
+year's give a dozen. The latest quarter of the dates that hold a positive is held out;
+with four owners or more, a quarter of the owners (by a stable hash of their id) is held
+out as well, and the model learns from the other owners' earlier dates only. A new model
+of a kind is promoted only when its mean NDCG@10 on the held-out (owner, date) rankings
+beats the model serving that kind now (the prior, or the last promoted model); it is then
+refitted on every row before it is saved. The recipe (logistic or boosted) is chosen by
+expanding time-split folds inside the training dates. Every feature is relative to the
+owner's horizon, so rows of owners with different rhythms pool.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -29,7 +36,8 @@ from shared.messages.recommendations import SuggestionKind
 MIN_POSITIVES = 20
 RECIPE_MARGIN = 0.01
 """Mean NDCG@10 by which a more complex recipe must beat the simpler one to be chosen."""
-STEP = timedelta(days=14)
+HELD_OUT_SHARE = 0.25
+MIN_OWNERS_TO_SPLIT = 4
 
 
 @dataclass(frozen=True)
@@ -48,12 +56,67 @@ def first_fact(snapshots: Sequence[Snapshot], *, default: datetime) -> datetime:
     return min(times, default=default)
 
 
-def cutoffs(start: datetime, end: datetime) -> list[datetime]:
-    out, moment = [], end
-    while moment > start:
+def cutoffs(start: datetime, end: datetime, horizon: timedelta) -> list[datetime]:
+    """Backtest dates one horizon apart, the last one horizon before ``end`` (its labels
+    are then complete), none before one horizon of history after ``start``."""
+    out, moment = [], end - horizon
+    while moment >= start + horizon:
         out.append(moment)
-        moment -= STEP
+        moment -= horizon
     return sorted(out)
+
+
+def held_out_owner(owner_id: str) -> bool:
+    """A stable quarter of the owners, the same on every run."""
+    return int(hashlib.sha256(owner_id.encode()).hexdigest()[:8], 16) % 4 == 0
+
+
+def split(
+    groups: Sequence[tuple[str, datetime]], y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """Training and held-out masks over the rows, or empty masks and the exact reason
+    why no fair split could be had."""
+    positive_dates = sorted({g[1] for g, label in zip(groups, y, strict=True) if label})
+    dates = sorted({g[1] for g in groups})
+    if not positive_dates:
+        return (
+            _none(len(y)),
+            _none(len(y)),
+            (
+                f"no positive at any of the {len(dates)} backtest date(s): no owner did this "
+                "within a horizon of any date"
+            ),
+        )
+    held_dates = positive_dates[-max(1, int(len(positive_dates) * HELD_OUT_SHARE)) :]
+    first_held = held_dates[0]
+    owners = sorted({g[0] for g in groups})
+    by_owner = len(owners) >= MIN_OWNERS_TO_SPLIT and any(map(held_out_owner, owners))
+    when = np.array([g[1] for g in groups])
+    owner_held = np.array([held_out_owner(g[0]) if by_owner else True for g in groups])
+    test = np.array([moment in held_dates for moment in when], dtype=bool) & owner_held
+    train = (when < first_held) & ~(owner_held if by_owner else np.zeros(len(y), dtype=bool))
+    if y[test].sum() == 0:
+        return (
+            _none(len(y)),
+            _none(len(y)),
+            (f"the held-out owners have no positive at the {len(held_dates)} held-out date(s)"),
+        )
+    if y[train].sum() < MIN_POSITIVES:
+        return (
+            _none(len(y)),
+            _none(len(y)),
+            (
+                f"too few positives to learn from: {int(y[train].sum())} in "
+                f"{len(set(when[train]))} training date(s) before {first_held.isoformat()}, "
+                f"{MIN_POSITIVES} needed"
+            ),
+        )
+    how = "held-out owners and dates" if by_owner else "held-out dates (too few owners to split)"
+    return train, test, how
+
+
+def _none(n: int) -> np.ndarray:
+    return np.zeros(n, dtype=bool)
 
 
 def mean_ndcg(
@@ -120,16 +183,21 @@ def train(
 ) -> list[KindResult]:
     """Train every kind on backtests between ``start`` and ``end - horizon`` (plus the owners'
     answers to suggestions, as extra training rows); promote models that beat the serving ones."""
-    moments = cutoffs(start, end - horizon)
-    held_out_from = moments[int(len(moments) * 0.75)] if len(moments) >= 4 else end
+    moments = cutoffs(start, end, horizon)
     data = backtest.rows(snapshots, moments, horizon)
     results = []
     for kind, (x, y, groups, subjects) in data.items():
-        train_mask = np.array([g[1] < held_out_from for g in groups], dtype=bool)
-        test_mask = ~train_mask
-        if y[train_mask].sum() < MIN_POSITIVES or y[test_mask].sum() == 0:
+        train_mask, test_mask, how = split(groups, y)
+        if not train_mask.any():
             results.append(
-                KindResult(kind, False, f"too few positives ({int(y.sum())})", {"rows": len(y)})
+                KindResult(
+                    kind,
+                    False,
+                    how
+                    if moments
+                    else "no backtest date: the history is shorter than two horizons",
+                    {"rows": len(y), "dates": len(moments), "positives": int(y.sum())},
+                )
             )
             continue
         started = time.perf_counter()
@@ -162,6 +230,8 @@ def train(
             "test_rows": int(test_mask.sum()),
             "training_seconds": round(seconds, 3),
             "feedback_rows": len(extra_y),
+            "dates": len(moments),
+            "held_out": how,
         }
         if candidate_ndcg <= serving_ndcg:
             results.append(KindResult(kind, False, "did not beat the serving model", metrics))
