@@ -13,6 +13,11 @@ its column in the published table (``DAVIS_DATES``), in one year, and is announc
 weeks ahead with its attendee list (as on a Meetup or Eventbrite page): the others'
 registrations are known from the announcement, a woman's own attendance only on the
 event's day.
+
+``python -m bench.datasets hospital --out hospital.jsonl`` (or primary_school, high_school,
+conference, workshop, messages): real interaction histories shipped inside installed
+packages, converted as ``bench.real_histories`` states, with the cut-offs and horizon to
+evaluate them at.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench import real_histories
 from shared.messages import encode, wrap
 from shared.messages.inputs import (
     AttendanceRecorded,
@@ -128,7 +134,7 @@ def davis() -> list[Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Write an evaluation data set as JSONL.")
-    parser.add_argument("name", choices=["simulator", "davis"])
+    parser.add_argument("name", choices=["simulator", "davis", *real_histories.HISTORIES])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=7)
@@ -139,6 +145,15 @@ def main() -> None:
     args = parser.parse_args()
     if args.name == "davis":
         envelopes = davis()
+    elif args.name in real_histories.HISTORIES:
+        history = real_histories.HISTORIES[args.name]
+        envelopes = real_histories.envelopes(history)
+        cutoffs, horizon = real_histories.cutoffs(history)
+        print(
+            "evaluate with: "
+            + " ".join(f"--cutoff {c.isoformat()}" for c in cutoffs)
+            + f" --horizon {horizon.total_seconds():.0f}s"
+        )
     else:
         envelopes = []
         for index in range(args.owners):

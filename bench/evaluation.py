@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import datasets
+from bench import datasets, real_histories
 from services.recommender import evaluate
 from shared.messages import encode
 from shared.sample_network import generate
@@ -37,6 +38,8 @@ class DataSet:
     def envelopes(self) -> list[Any]:
         if self.name == "davis":
             return datasets.davis()
+        if self.name in real_histories.HISTORIES:
+            return real_histories.envelopes(real_histories.HISTORIES[self.name])
         out = []
         for index in range(self.owners):
             owner = "maria.lindqvist" if self.owners == 1 else f"owner-{index}"
@@ -48,6 +51,8 @@ class DataSet:
     def label(self) -> str:
         if self.name == "davis":
             return "Southern Women (networkx)"
+        if self.name in real_histories.HISTORIES:
+            return real_histories.HISTORIES[self.name].label
         return (
             f"simulator, {self.owners} owner{'s' if self.owners > 1 else ''}, scale {self.scale:g}"
         )
@@ -70,6 +75,14 @@ def davis_cutoffs() -> tuple[datetime, ...]:
 
 DAVIS_CUTOFFS = davis_cutoffs()
 MONTH = timedelta(days=30)
+
+
+def real(name: str) -> DataSet:
+    """A real history at its own cut-offs (60/70/80% of its span) and horizon (10%)."""
+    cutoffs, horizon = real_histories.cutoffs(real_histories.HISTORIES[name])
+    return DataSet(name, cutoffs, horizon)
+
+
 DATA_SETS = (
     DataSet("simulator", SIMULATOR_CUTOFFS, MONTH),
     DataSet("simulator", SIMULATOR_CUTOFFS, MONTH, owners=50, scale=0.5),
@@ -100,8 +113,8 @@ def rows(data_set: DataSet, report: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(
             {
                 "data_set": data_set.label,
-                "cutoffs": [c.date().isoformat() for c in data_set.cutoffs],
-                "horizon_days": data_set.horizon.days,
+                "cutoffs": [c.isoformat() for c in data_set.cutoffs],
+                "horizon_days": round(data_set.horizon.total_seconds() / 86400, 4),
                 "kind": kind,
                 "owners": result["owners"],
                 "rankings": result["rankings"],
@@ -113,6 +126,12 @@ def rows(data_set: DataSet, report: dict[str, Any]) -> list[dict[str, Any]]:
                 # What the recommender publishes: the model's ranking less the candidates
                 # without a grounded reason or at the score floor.
                 "served_minus_best": result["served_minus"][best],
+                "served_over_best": round(ndcg["served"] / baselines[best], 3)
+                if baselines[best]
+                else None,
+                "outcomes": result["outcomes"],
+                "outcomes_outside_candidates": result["outcomes_outside_candidates"],
+                "rankings_left_out": result["rankings_left_out"],
             }
         )
     return out
@@ -122,32 +141,52 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").strip().splitlines()[0])
     parser.add_argument("--json", action="store_true", help="one JSON object per row")
     parser.add_argument("--quick", action="store_true", help="the smallest data sets only")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=["simulator", "davis", *real_histories.HISTORIES],
+        help="these data sets only",
+    )
     args = parser.parse_args()
     chosen = [d for d in DATA_SETS if not args.quick or d.owners * d.scale <= 1]
-    table = [row for d in chosen for row in rows(d, run(d))]
+    for name in real_histories.HISTORIES:
+        try:
+            chosen.append(real(name))
+        except real_histories.MissingData as missing:
+            print(f"skipped: {missing}", file=sys.stderr)
+    if args.quick:
+        chosen = [d for d in chosen if d.name != "messages"]
+    if args.only:
+        chosen = [d for d in chosen if d.name in args.only]
+    table = []
+    for data_set in chosen:
+        table += rows(data_set, run(data_set))
+        print(f"evaluated {data_set.label}", file=sys.stderr, flush=True)
     if args.json:
         for row in table:
             print(json.dumps(row))
         return
-    names = sorted({n for row in table for n in row["ndcg@10"]} - {"model", "prior"})
+    names = sorted({n for row in table for n in row["ndcg@10"]} - {"model", "prior", "served"})
     print(
-        "| data set | kind | owners (rankings) | model | "
+        "| data set | kind | owners (rankings) | served | model | "
         + " | ".join(names)
-        + " | beats all | model - best baseline (95% CI) |"
+        + " | served / best | served - best baseline (95% CI) | outcomes not candidates |"
     )
-    print("|---|---|---|---|" + "---|" * len(names) + "---|---|")
+    print("|---|---|---|---|---|" + "---|" * len(names) + "---|---|---|")
     for row in table:
         values = [f"{row['ndcg@10'][n]:.3f}" if n in row["ndcg@10"] else "-" for n in names]
         recipes = ", ".join(v.split("-", 1)[0] for v in row["model_versions"])
         model = f"{row['ndcg@10']['model']:.3f} ({recipes})"
-        verdict = "yes" if row["beats_every_baseline"] else "no"
-        gap = row["model_minus_best"]
+        gap = row["served_minus_best"]
         low, high = gap["ci95"]
+        ratio = f"{row['served_over_best']:.3f}" if row["served_over_best"] else "-"
         print(
             f"| {row['data_set']} | {row['kind']} | {row['owners']} ({row['rankings']}) | "
-            f"{model} | "
+            f"{row['ndcg@10']['served']:.3f} | {model} | "
             + " | ".join(values)
-            + f" | {verdict} | {gap['ndcg@10']:+.3f} ({low:+.3f} to {high:+.3f}) |"
+            + f" | {ratio} ({row['best_baseline']}) | {gap['ndcg@10']:+.3f} "
+            f"({low:+.3f} to {high:+.3f}) | "
+            f"{row['outcomes_outside_candidates']} of {row['outcomes']} |"
         )
 
 

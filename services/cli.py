@@ -317,31 +317,36 @@ def evaluate(
 ) -> None:
     """Rank every owner as of each cut-off; NDCG, precision and recall against what happened."""
     import json
-    from datetime import datetime
 
-    from rich.console import Console
     from rich.table import Table
 
     from services.recommender import evaluate as evaluation
 
-    moments = [datetime.fromisoformat(c) for c in cutoff]
-    with input_file.open() as lines:
-        report = evaluation.run(
-            lines,
-            cutoff=moments,
-            horizon=evaluation.parse_horizon(horizon),
-            model_dir=model_dir,
-            train_first=train_first,
-        )
+    try:
+        moments = [evaluation.parse_cutoff(c) for c in cutoff]
+        window = evaluation.parse_horizon(horizon)
+        envelopes, bad = evaluation.read_input(input_file)
+    except evaluation.BadArguments as error:
+        console(stderr=True).print(f"evaluate: {error}", markup=False)
+        raise typer.Exit(2) from None
+    report = evaluation.run_envelopes(
+        envelopes,
+        bad=bad,
+        cutoff=moments,
+        horizon=window,
+        model_dir=model_dir,
+        train_first=train_first,
+    )
     if json_output:
         print(json.dumps(report))
         return
+    out, notes = console(), console(stderr=True)
     table = Table(
         title=f"Evaluation at {', '.join(report['cutoffs'])}, "
         f"horizon {report['horizon_days']:g} days"
     )
     for column in ("kind", "owners", "rankings", "ranker", *evaluation.METRICS, "model lead"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=True)
     for kind, result in report["kinds"].items():
         for ranker, metrics in result["rankers"].items():
             lead = result["model_minus"].get(ranker)
@@ -355,15 +360,9 @@ def evaluate(
                 if lead
                 else "",
             )
-    Console().print(table)
-    for kind, result in report["kinds"].items():
-        if result["owners_without_a_relevant_candidate"]:
-            Console().print(
-                f"{kind}: {result['owners_without_a_relevant_candidate']} owner(s) left out: "
-                "what they did was not among the candidates, so no ranking can score"
-            )
-    for result in report["training"]:
-        Console().print(f"training {result['kind']} at {result['cutoff']}: {result['reason']}")
+    out.print(table)
+    for line in evaluation.notes(report):
+        notes.print(line, markup=False)
 
 
 @app.command("map")

@@ -216,14 +216,18 @@ def relevant_for(kind: SuggestionKind, truth: Truth, contacts: set[str]) -> set[
 @dataclass
 class Scores:
     """Per kind: each ranker's metrics per ranked owner at a cut-off, in the same order for
-    every ranker, with the owner of each; and the owners none of whose outcomes were
-    among the candidates."""
+    every ranker, with the owner of each; the (owner, cut-off) rankings left out because
+    none of what the owner did was among the candidates; how many outcomes there were and
+    how many of them no candidate covered. And the owners never recognised as themselves."""
 
     values: dict[str, dict[str, dict[str, list[float]]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
     )
     owners: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    unrankable: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    left_out: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    outcomes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    outside: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    unrecognised: set[str] = field(default_factory=set)
 
 
 NOT_SERVED = float("-inf")
@@ -255,14 +259,19 @@ def evaluate(
         owners = sorted(set(rec_store.owners(session)) | set(truth))
         for owner in owners:
             snapshot = rec_store.load_snapshot(session, owner_id=owner, now=cutoff, horizon=horizon)
+            if not snapshot.self_ids:
+                scores.unrecognised.add(owner)
             contacts = {c.id for c in snapshot.contacts()}
             for kind, found in all_candidates(snapshot).items():
                 relevant = relevant_for(kind, truth.get(owner, Truth()), contacts)
-                if not found or not relevant:
+                ids = {c.subject_id for c in found}
+                scores.outcomes[kind.value] += len(relevant)
+                scores.outside[kind.value] += len(relevant - ids)
+                if not relevant:
                     continue
-                if not relevant & {c.subject_id for c in found}:
+                if not relevant & ids:
                     # Every ranking of these candidates scores 0: nothing to compare.
-                    scores.unrankable[kind.value] += 1
+                    scores.left_out[kind.value].append(owner)
                     continue
                 matrix = backtest.matrix(found)
                 serving = (models or {}).get(kind)
@@ -292,15 +301,21 @@ def evaluate(
 
 
 def summarise(scores: Scores) -> dict[str, Any]:
-    """Per kind: each ranker's mean metrics, and the model's lead over each other ranker."""
+    """Per kind: each ranker's mean metrics, the model's and the served ranking's lead over
+    each other ranker, and what could not be scored."""
     report: dict[str, Any] = {}
-    for kind_name in sorted(set(scores.values) | set(scores.unrankable)):
+    for kind_name in sorted(set(scores.values) | set(scores.left_out) | set(scores.outcomes)):
         rankers = scores.values.get(kind_name, {})
         owners = scores.owners.get(kind_name, [])
+        left_out = scores.left_out.get(kind_name, [])
         report[kind_name] = {
             "owners": len(set(owners)),
             "rankings": len(owners),
-            "owners_without_a_relevant_candidate": scores.unrankable.get(kind_name, 0),
+            "outcomes": scores.outcomes.get(kind_name, 0),
+            "outcomes_outside_candidates": scores.outside.get(kind_name, 0),
+            # (owner, cut-off) rankings left out, and owners left out at every cut-off.
+            "rankings_left_out": len(left_out),
+            "owners_left_out": len(set(left_out) - set(owners)),
             "rankers": {
                 name: {m: round(mean(v), 4) for m, v in metrics.items()}
                 for name, metrics in rankers.items()
@@ -412,8 +427,45 @@ def run_envelopes(
         "models_by_cutoff": versions,
         "training": training,
         "unreadable_lines": bad,
+        "owners_not_recognised": sorted(scores.unrecognised),
         "kinds": summarise(scores),
     }
+
+
+def notes(report: dict[str, Any]) -> list[str]:
+    """What a reader of the table must know: lines that were not input, owners never
+    recognised, outcomes no candidate covered, rankings left out, why training did not
+    promote."""
+    out = []
+    if report["unreadable_lines"]:
+        out.append(
+            f"{report['unreadable_lines']} line(s) were not an input envelope and were skipped"
+        )
+    unrecognised = report["owners_not_recognised"]
+    if unrecognised:
+        shown = ", ".join(unrecognised[:5]) + (" …" if len(unrecognised) > 5 else "")
+        out.append(
+            f"warning: {len(unrecognised)} owner(s) never recognised as themselves (no GoalsSet "
+            f"address of theirs in the data): {shown}"
+        )
+    for kind, result in report["kinds"].items():
+        if result["outcomes_outside_candidates"]:
+            out.append(
+                f"{kind}: {result['outcomes_outside_candidates']} of {result['outcomes']} "
+                "outcomes were not among the candidates (they count against every ranker)"
+            )
+        if result["rankings_left_out"]:
+            out.append(
+                f"{kind}: {result['rankings_left_out']} (owner, cut-off) ranking(s) left out, "
+                f"{result['owners_left_out']} owner(s) at every cut-off: what they did was not "
+                "among the candidates, so no ranking can score"
+            )
+    for result in report["training"]:
+        verdict = "promoted" if result["promoted"] else "not promoted"
+        out.append(
+            f"training {result['kind']} at {result['cutoff']}: {verdict}: {result['reason']}"
+        )
+    return out
 
 
 class BadArguments(ValueError):
@@ -447,7 +499,9 @@ def parse_cutoff(text: str) -> datetime:
             f"cut-off {text!r} is not an ISO time, e.g. 2026-06-01T00:00:00+00:00"
         ) from None
     if moment.tzinfo is None:
-        raise BadArguments(f"cut-off {text!r} has no time zone: add one, e.g. {text.strip()}+00:00")
+        raise BadArguments(
+            f"cut-off {text!r} has no time zone: add one, e.g. {moment.isoformat()}+00:00"
+        )
     return moment
 
 

@@ -72,19 +72,21 @@ def held_out_owner(owner_id: str) -> bool:
 
 
 def split(
-    groups: Sequence[tuple[str, datetime]], y: np.ndarray
+    groups: Sequence[tuple[str, datetime]], y: np.ndarray, dates: int
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """Training and held-out masks over the rows, or empty masks and the exact reason
     why no fair split could be had."""
+    none = np.zeros(len(y), dtype=bool)
     positive_dates = sorted({g[1] for g, label in zip(groups, y, strict=True) if label})
-    dates = sorted({g[1] for g in groups})
+    if not groups:
+        return none, none, f"no candidate at any of the {dates} backtest date(s)"
     if not positive_dates:
         return (
-            _none(len(y)),
-            _none(len(y)),
+            none,
+            none,
             (
-                f"no positive at any of the {len(dates)} backtest date(s): no owner did this "
-                "within a horizon of any date"
+                f"no positive at any of the {dates} backtest date(s): no owner did this within a "
+                "horizon of any of them"
             ),
         )
     held_dates = positive_dates[-max(1, int(len(positive_dates) * HELD_OUT_SHARE)) :]
@@ -94,17 +96,17 @@ def split(
     when = np.array([g[1] for g in groups])
     owner_held = np.array([held_out_owner(g[0]) if by_owner else True for g in groups])
     test = np.array([moment in held_dates for moment in when], dtype=bool) & owner_held
-    train = (when < first_held) & ~(owner_held if by_owner else np.zeros(len(y), dtype=bool))
+    train = (when < first_held) & ~(owner_held if by_owner else none)
     if y[test].sum() == 0:
         return (
-            _none(len(y)),
-            _none(len(y)),
-            (f"the held-out owners have no positive at the {len(held_dates)} held-out date(s)"),
+            none,
+            none,
+            f"the held-out owners have no positive at the {len(held_dates)} held-out date(s)",
         )
     if y[train].sum() < MIN_POSITIVES:
         return (
-            _none(len(y)),
-            _none(len(y)),
+            none,
+            none,
             (
                 f"too few positives to learn from: {int(y[train].sum())} in "
                 f"{len(set(when[train]))} training date(s) before {first_held.isoformat()}, "
@@ -113,10 +115,6 @@ def split(
         )
     how = "held-out owners and dates" if by_owner else "held-out dates (too few owners to split)"
     return train, test, how
-
-
-def _none(n: int) -> np.ndarray:
-    return np.zeros(n, dtype=bool)
 
 
 def mean_ndcg(
@@ -187,7 +185,7 @@ def train(
     data = backtest.rows(snapshots, moments, horizon)
     results = []
     for kind, (x, y, groups, subjects) in data.items():
-        train_mask, test_mask, how = split(groups, y)
+        train_mask, test_mask, how = split(groups, y, len(moments))
         if not train_mask.any():
             results.append(
                 KindResult(

@@ -49,8 +49,10 @@ def meetings(person: str, *ages: float) -> list[Interaction]:
 
 def test_usual_cadence_is_the_median_gap_and_needs_three_meetings() -> None:
     times = [days_ago(a) for a in (130, 100, 70, 40)]
-    assert features.usual_cadence_days(times) == pytest.approx(30.0)
-    assert features.usual_cadence_days(times[:2]) is None
+    snap = snapshot([])
+    assert features.usual_cadence_days(snap, times) == pytest.approx(30.0)
+    assert features.usual_gap(snap, times) == pytest.approx(1.0)  # one 30-day horizon
+    assert features.usual_cadence_days(snap, times[:2]) is None
 
 
 def test_reconnect_features_match_a_hand_computed_case() -> None:
@@ -66,11 +68,14 @@ def test_reconnect_features_match_a_hand_computed_case() -> None:
     )
     snap = snapshot([anna], meetings("anna", 180, 150, 120, 90))
     values, context = features.reconnect_features(snap, anna)
-    # last met 90 days ago, usual gap 30 days: 3x overdue -> (3 - 1) / 3
+    # At a 30-day horizon: last met 3 horizons ago, usual gap 1 horizon.
     assert context["days_since"] == pytest.approx(90.0)
     assert context["cadence"] == pytest.approx(30.0)
-    assert values["overdue"] == pytest.approx(2 / 3)
-    weight = sum(0.5 ** (a / 365) for a in (180, 150, 120, 90))
+    assert context["silence"] == pytest.approx(3.0)
+    assert values["recency"] == pytest.approx(0.5**3)
+    frequency = sum(0.5 ** (a / 30 / 4) for a in (180, 150, 120, 90))
+    assert values["frequency"] == pytest.approx(1 - np.exp(-frequency / 4))
+    weight = sum(0.5 ** (a / 30 / 12) for a in (180, 150, 120, 90))
     assert values["tie_strength"] == pytest.approx(1 - np.exp(-weight / 4))
     assert values["goal_fit"] == pytest.approx(1.0)
     assert values["is_customer"] == 1.0
@@ -84,10 +89,20 @@ def test_a_contact_with_a_meeting_already_planned_is_not_a_reconnect_candidate()
     assert features.reconnect_features(snap, anna) is None
 
 
-def test_a_contact_met_on_schedule_is_not_overdue() -> None:
+def test_every_contact_met_before_is_a_reconnect_candidate_the_recent_ranked_first() -> None:
+    """No gate on being overdue: a colleague met yesterday is likelier to be met again than
+    one met a year ago, and leaving them out would hide what happens next."""
     anna = Person("anna", "Anna", is_contact=True)
-    snap = snapshot([anna], meetings("anna", 90, 60, 30, 20))
-    assert candidates.reconnect(snap) == []
+    bo = Person("bo", "Bo", is_contact=True)
+    snap = snapshot([anna, bo], meetings("anna", 60, 30, 1) + meetings("bo", 400))
+    found = {c.subject_id: c for c in candidates.reconnect(snap)}
+    assert set(found) == {"anna", "bo"}
+    scores = prior.prior_for(SuggestionKind.RECONNECT).predict(
+        np.array([[c.features[n] for n in prior.FEATURES[c.kind]] for c in found.values()])
+    )
+    assert (
+        dict(zip(found, scores, strict=True))["anna"] > dict(zip(found, scores, strict=True))["bo"]
+    )
 
 
 def test_features_ignore_meetings_after_the_cutoff() -> None:
@@ -142,7 +157,7 @@ def test_event_features_count_contacts_and_target_people_registered() -> None:
         },
     )
     values, context = features.event_features(snap, event)
-    anna_tie = 1 - np.exp(-(0.5 ** (10 / 365)) / 4.0)  # one meeting 10 days ago
+    anna_tie = 1 - np.exp(-(0.5 ** (10 / 30 / 12)) / 4.0)  # one meeting 10 days ago
     closeness = context.pop("closeness")
     assert closeness == pytest.approx(anna_tie)
     assert context == {"contacts": 1.0, "targets": 1.0, "topic_hits": 2.0, "companions": 3.0}
@@ -152,13 +167,14 @@ def test_event_features_count_contacts_and_target_people_registered() -> None:
 
 
 def test_meeting_chance_of_a_regular_contact_matches_a_hand_computed_case() -> None:
-    """Every 30 days (spread at its floor of 0.25 log-days), last met 30 days ago:
-    P(still waiting) = 1 - Phi(0) = 0.5; P(waiting past 60 days) = 1 - Phi(ln 2 / 0.25);
-    with 0.9 a priori alive: due = 0.9 (0.5 - that) / (0.9 * 0.5 + 0.1), alive = 0.45 / 0.55."""
+    """Every 30 days (spread at its floor of 0.25 in log gap), last met 30 days ago, at a
+    30-day horizon: P(still waiting) = 1 - Phi(0) = 0.5; P(waiting past 60 days) =
+    1 - Phi(ln 2 / 0.25); with 0.9 a priori alive: chance = 0.9 (0.5 - that) / (0.9 * 0.5 +
+    0.1), alive = 0.45 / 0.55."""
     from statistics import NormalDist
 
     times = [days_ago(30 * k) for k in range(6, 0, -1)]
-    due, alive = features.meeting_chance(times, NOW)
+    due, alive = features.meeting_chance(snapshot([]), times)
     later = 1 - NormalDist().cdf(np.log(2) / 0.25)
     assert due == pytest.approx(0.9 * (0.5 - later) / 0.55)
     assert alive == pytest.approx(0.45 / 0.55)
@@ -166,10 +182,10 @@ def test_meeting_chance_of_a_regular_contact_matches_a_hand_computed_case() -> N
 
 def test_a_tie_silent_for_many_of_its_usual_gaps_has_probably_lapsed() -> None:
     regular = [days_ago(150 + 30 * k) for k in range(6, 0, -1)]  # silent for 5 gaps
-    due, alive = features.meeting_chance(regular, NOW)
+    due, alive = features.meeting_chance(snapshot([]), regular)
     assert due < 0.01 and alive < 0.01
     slow = [days_ago(150 + 180 * k) for k in range(4, -1, -1)]  # silent for under one gap
-    assert features.meeting_chance(slow, NOW)[1] > 0.8
+    assert features.meeting_chance(snapshot([]), slow)[1] > 0.8
 
 
 def test_events_the_owner_already_registered_for_or_that_passed_are_not_suggested() -> None:
@@ -208,15 +224,16 @@ def test_prior_weights_sum_to_one_per_kind_and_scores_stay_in_range() -> None:
 def test_prior_scores_are_the_documented_weighted_sum() -> None:
     model = prior.prior_for(SuggestionKind.RECONNECT)
     row = {
-        "due": 0.6,
-        "overdue": 0.5,
+        "recency": 0.6,
+        "frequency": 0.5,
+        "rhythm": 0.9,
         "tie_strength": 0.8,
         "goal_fit": 0.4,
         "is_customer": 1.0,
         "same_city": 0.0,
     }
     x = np.array([[row[n] for n in prior.FEATURES[SuggestionKind.RECONNECT]]])
-    expected = 0.35 * 0.6 + 0.1 * 0.5 + 0.2 * 0.8 + 0.2 * 0.4 + 0.1 * 1.0
+    expected = 0.4 * 0.6 + 0.1 * 0.5 + 0.0 * 0.9 + 0.25 * 0.8 + 0.15 * 0.4 + 0.05 * 1.0
     assert model.predict(x)[0] == pytest.approx(expected)
 
 
