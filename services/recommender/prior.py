@@ -3,11 +3,20 @@
 It serves before any model is trained, so serving never asks "trained yet?". Each kind's
 weights sum to 1 and every feature lies in [0, 1], so scores lie in [0, 1].
 
-reconnect     due 0.35 (chance of meeting within a month, from the contact's own rhythm
-              and the chance the tie has lapsed), overdue 0.10 (days since the last
-              meeting against the usual cadence), tie_strength 0.20, goal_fit 0.20,
-              is_customer 0.10, same_city 0.05
-introduction  mutual_contacts 0.30, introducer_tie 0.30, goal_fit 0.30, same_city 0.10
+Times are in horizons (how far ahead a suggestion looks, 30 days when serving), never
+in days, so the same history ranks alike in any unit of time.
+
+reconnect     recency 0.40 (halving with every horizon of silence), tie_strength 0.25
+              (meetings halving every 12 horizons), frequency 0.10 (meetings halving every
+              4 horizons), goal_fit 0.15, is_customer 0.05, same_city 0.05; rhythm (the
+              chance of meeting within a horizon from the contact's own gaps) 0: measured
+              alone on six real histories it ranked below recency and frequency on all of
+              them (docs/evaluation.md); a learned model may still weigh it
+introduction  linked_ties 0.30 (the contacts linked to the person, each by the owner's
+              recent meetings with them and by how strongly they are linked: 1 for the same
+              company, an event by its recency over its size), seen_together 0.15 (those
+              links alone), introducer_tie 0.15, mutual_contacts 0.10, goal_fit 0.20,
+              same_city 0.10
 event         targets_registered 0.25, close_contacts_registered 0.20 (contacts going,
               each weighed by the tie), contacts_registered 0.10, companions 0.15 (the
               people the owner went to past events with), topic_fit 0.20, city_fit 0.10
@@ -28,7 +37,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from services.recommender import features as f
 from shared.messages.recommendations import SuggestionKind
 
-PRIOR_VERSION = "prior-3"
+PRIOR_VERSION = "prior-4"
 
 PRIOR_WEIGHTS: dict[SuggestionKind, dict[str, float]] = {
     SuggestionKind.RECONNECT: {

@@ -63,7 +63,7 @@ def test_the_fetch_wait_probe_times_records_reaching_a_waiting_consumer() -> Non
         assert 0 < median <= longest, wait
 
 
-def test_the_evaluation_table_covers_the_simulator_and_southern_women() -> None:
+def test_the_evaluation_table_covers_the_simulator_southern_women_and_a_real_history() -> None:
     out = subprocess.run(
         [sys.executable, "-m", "bench.evaluation", "--quick", "--json"],
         check=True,
@@ -72,8 +72,16 @@ def test_the_evaluation_table_covers_the_simulator_and_southern_women() -> None:
         timeout=600,
     )
     rows = [json.loads(line) for line in out.stdout.splitlines()]
-    assert {r["data_set"] for r in rows} >= {"Southern Women (networkx)"}
+    assert {r["data_set"] for r in rows} >= {
+        "Southern Women (networkx)",
+        "hospital ward contacts (SocioPatterns)",
+    }
     assert any(r["data_set"].startswith("simulator") for r in rows)
+    hospital = {r["kind"]: r for r in rows if r["data_set"].startswith("hospital")}
+    assert set(hospital) == {"reconnect", "introduction"}
+    for row in hospital.values():
+        assert row["outcomes"] >= row["outcomes_outside_candidates"] >= 0
+        assert 0.0 <= row["ndcg@10"]["served"] <= 1.0
     for row in rows:
         assert 0.0 <= row["ndcg@10"]["model"] <= 1.0 and "random" in row["ndcg@10"]
         assert row["rankings"] >= row["owners"] >= 1  # owners at several cut-offs
