@@ -11,10 +11,20 @@ from typing import Any
 from rich.console import Console
 
 
+PIPE_WIDTH = 10_000
+"""A pipe has no width: tables keep every column whole instead of cutting to 80."""
+
+
 def console(*, stderr: bool = False) -> Console:
-    """Wraps long lines on a terminal only: a pipe or a log gets each line whole."""
+    """Wraps long lines on a terminal only: a pipe or a log gets each line and column whole."""
     stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, soft_wrap=not stream.isatty(), highlight=False)
+    terminal = stream.isatty()
+    return Console(
+        stderr=stderr,
+        soft_wrap=not terminal,
+        highlight=False,
+        width=None if terminal else PIPE_WIDTH,
+    )
 
 
 async def until_signalled(work: Any) -> Any:

@@ -460,6 +460,9 @@ def notes(report: dict[str, Any]) -> list[str]:
                 f"{result['owners_left_out']} owner(s) at every cut-off: what they did was not "
                 "among the candidates, so no ranking can score"
             )
+    for cutoff, versions in report["models_by_cutoff"].items():
+        served = ", ".join(f"{kind} by {version}" for kind, version in sorted(versions.items()))
+        out.append(f"served at {cutoff}: {served}")
     for result in report["training"]:
         verdict = "promoted" if result["promoted"] else "not promoted"
         out.append(

@@ -27,6 +27,9 @@ TIE_HALF_LIFE = 12.0
 """Tie strength: each meeting's weight halves every 12 horizons (a year)."""
 FREQUENCY_HALF_LIFE = 4.0
 """Frequency: meetings of the last few horizons, each halving every 4 (four months)."""
+DORMANT_SHARE = 0.1
+"""What a meeting keeps of its weight in a tie however long ago: a dormant tie is still a
+tie, and people are glad to hear from one (Levin, Walter and Murnighan 2011)."""
 RECENCY_HALF_LIFE = 1.0
 """Recency halves with every horizon of silence."""
 DEFAULT_CADENCE = 3.0
@@ -142,8 +145,11 @@ def meeting_chance(snapshot: Snapshot, times: list[datetime]) -> tuple[float, fl
 
 
 def tie_strength(snapshot: Snapshot, times: Iterable[datetime]) -> float:
-    """Meetings, each halving every ``TIE_HALF_LIFE`` horizons; saturating at about four."""
-    return saturate(intensity(snapshot, times, TIE_HALF_LIFE), 4.0)
+    """Meetings, each halving every ``TIE_HALF_LIFE`` horizons down to a lasting
+    ``DORMANT_SHARE``; saturating at about four."""
+    past = [t for t in times if t <= snapshot.now]
+    decayed = intensity(snapshot, past, TIE_HALF_LIFE)
+    return saturate(DORMANT_SHARE * len(past) + (1.0 - DORMANT_SHARE) * decayed, 4.0)
 
 
 def _folded(values: Iterable[str | None]) -> set[str]:

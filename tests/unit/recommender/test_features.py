@@ -75,7 +75,8 @@ def test_reconnect_features_match_a_hand_computed_case() -> None:
     assert values["recency"] == pytest.approx(0.5**3)
     frequency = sum(0.5 ** (a / 30 / 4) for a in (180, 150, 120, 90))
     assert values["frequency"] == pytest.approx(1 - np.exp(-frequency / 4))
-    weight = sum(0.5 ** (a / 30 / 12) for a in (180, 150, 120, 90))
+    # Each meeting keeps a tenth of its weight for good; the rest halves every 12 horizons.
+    weight = sum(0.1 + 0.9 * 0.5 ** (a / 30 / 12) for a in (180, 150, 120, 90))
     assert values["tie_strength"] == pytest.approx(1 - np.exp(-weight / 4))
     assert values["goal_fit"] == pytest.approx(1.0)
     assert values["is_customer"] == 1.0
@@ -157,7 +158,7 @@ def test_event_features_count_contacts_and_target_people_registered() -> None:
         },
     )
     values, context = features.event_features(snap, event)
-    anna_tie = 1 - np.exp(-(0.5 ** (10 / 30 / 12)) / 4.0)  # one meeting 10 days ago
+    anna_tie = 1 - np.exp(-(0.1 + 0.9 * 0.5 ** (10 / 30 / 12)) / 4.0)  # met 10 days ago
     closeness = context.pop("closeness")
     assert closeness == pytest.approx(anna_tie)
     assert context == {"contacts": 1.0, "targets": 1.0, "topic_hits": 2.0, "companions": 3.0}
@@ -250,3 +251,18 @@ def test_suggestion_ids_are_stable_and_change_with_a_new_episode() -> None:
     assert first.suggestion_id("o") == again.suggestion_id("o")
     assert first.suggestion_id("o") != later.suggestion_id("o")
     assert first.suggestion_id("o") != first.suggestion_id("other-owner")
+
+
+def test_a_dormant_tie_keeps_enough_weight_to_be_suggested() -> None:
+    """Met three times five years ago: the tie is dormant, not gone, and the prior still
+    says so above the score floor (an old calendar export gives suggestions)."""
+    from services.recommender.ranking import MIN_SCORE
+
+    anna = Person("anna", "Anna", is_contact=True)
+    snap = snapshot([anna], meetings("anna", 5 * 365, 5 * 365 + 7, 5 * 365 + 14))
+    [found] = candidates.reconnect(snap)
+    score = prior.prior_for(SuggestionKind.RECONNECT).predict(
+        np.array([[found.features[n] for n in prior.FEATURES[found.kind]]])
+    )[0]
+    assert found.features["recency"] < 1e-15
+    assert score >= MIN_SCORE
