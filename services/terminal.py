@@ -10,7 +10,6 @@ from typing import Any
 
 from rich.console import Console
 
-
 PIPE_WIDTH = 10_000
 """A pipe has no width: tables keep every column whole instead of cutting to 80."""
 

@@ -106,10 +106,19 @@ def usual_cadence_days(snapshot: Snapshot, times: list[datetime]) -> float | Non
     return None if gap is None else gap * snapshot.horizon.total_seconds() / DAY_SECONDS
 
 
+def ages(snapshot: Snapshot, times: Iterable[datetime]) -> list[float]:
+    """How long ago each of ``times`` was, in horizons (future times left out)."""
+    now, horizon = snapshot.now, snapshot.horizon.total_seconds()
+    return [(now - t).total_seconds() / horizon for t in times if t <= now]
+
+
+def decayed(past: Iterable[float], half_life: float) -> float:
+    """Meetings ``past`` horizons ago, each weighing 1 now and halving every ``half_life``."""
+    return sum(0.5 ** (age / half_life) for age in past)
+
+
 def intensity(snapshot: Snapshot, times: Iterable[datetime], half_life: float) -> float:
-    """Meetings, each weighing 1 now and halving every ``half_life`` horizons before."""
-    now = snapshot.now
-    return sum(0.5 ** (horizons(snapshot, t, now) / half_life) for t in times if t <= now)
+    return decayed(ages(snapshot, times), half_life)
 
 
 def meeting_chance(snapshot: Snapshot, times: list[datetime]) -> tuple[float, float]:
@@ -147,9 +156,13 @@ def meeting_chance(snapshot: Snapshot, times: list[datetime]) -> tuple[float, fl
 def tie_strength(snapshot: Snapshot, times: Iterable[datetime]) -> float:
     """Meetings, each halving every ``TIE_HALF_LIFE`` horizons down to a lasting
     ``DORMANT_SHARE``; saturating at about four."""
-    past = [t for t in times if t <= snapshot.now]
-    decayed = intensity(snapshot, past, TIE_HALF_LIFE)
-    return saturate(DORMANT_SHARE * len(past) + (1.0 - DORMANT_SHARE) * decayed, 4.0)
+    return tie_of(ages(snapshot, times))
+
+
+def tie_of(past: list[float]) -> float:
+    """``tie_strength`` of meetings ``past`` horizons ago."""
+    lasting = DORMANT_SHARE * len(past)
+    return saturate(lasting + (1.0 - DORMANT_SHARE) * decayed(past, TIE_HALF_LIFE), 4.0)
 
 
 def _folded(values: Iterable[str | None]) -> set[str]:
@@ -189,11 +202,12 @@ def reconnect_features(
     silence = horizons(snapshot, times[-1], snapshot.now)
     chance, alive = meeting_chance(snapshot, times)
     gap = usual_gap(snapshot, times)
+    past = ages(snapshot, times)
     features = {
         "recency": 0.5 ** (silence / RECENCY_HALF_LIFE),
-        "frequency": saturate(intensity(snapshot, times, FREQUENCY_HALF_LIFE), 4.0),
+        "frequency": saturate(decayed(past, FREQUENCY_HALF_LIFE), 4.0),
         "rhythm": chance,
-        "tie_strength": tie_strength(snapshot, times),
+        "tie_strength": tie_of(past),
         "goal_fit": goal_fit(person, snapshot.goals),
         "is_customer": float(person.is_customer),
         "same_city": same_city(person, snapshot.goals),
@@ -207,7 +221,7 @@ def reconnect_features(
         "overdue_ratio": silence / (gap or DEFAULT_CADENCE),
         "alive": alive,
         **{
-            f"intensity_{half_life:g}": intensity(snapshot, times, half_life)
+            f"intensity_{half_life:g}": decayed(past, half_life)
             for half_life in INTENSITY_HALF_LIVES
         },
     }
@@ -239,6 +253,8 @@ class Links:
     """Person -> (event id, weight) of the past events they were listed on; the weight is
     the event's recency over the people it had besides them: a dinner for six says more
     about who knows whom than a conference of six hundred."""
+    contacts_at: dict[str, list[str]]
+    """Event id -> the contacts listed on it."""
 
     @classmethod
     def of(cls, snapshot: Snapshot) -> Links:
@@ -249,6 +265,7 @@ class Links:
             if contact.company:
                 by_company[contact.company.casefold()].add(contact.id)
         events_of: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        contacts_at: dict[str, list[str]] = {}
         for event_id in snapshot.attendance:
             event = snapshot.events.get(event_id)
             if event is None or event.starts_at > snapshot.now:
@@ -258,12 +275,14 @@ class Links:
             weight = 0.5 ** (age / FREQUENCY_HALF_LIFE) / max(len(people) - 1, 1)
             for person_id in people:
                 events_of[person_id].append((event_id, weight))
+            contacts_at[event_id] = [p for p in people if p in contacts]
         return cls(
             contacts=set(contacts),
             ties={pid: tie_strength(snapshot, t) for pid, t in times.items()},
             recent={pid: intensity(snapshot, t, RECENCY_HALF_LIFE) for pid, t in times.items()},
             by_company=dict(by_company),
             events_of=dict(events_of),
+            contacts_at=contacts_at,
         )
 
     def to(self, person: Person) -> dict[str, float]:
@@ -273,12 +292,9 @@ class Links:
         if person.company:
             for contact_id in self.by_company.get(person.company.casefold(), ()):
                 strength[contact_id] += 1.0
-        theirs = dict(self.events_of.get(person.id, ()))
-        if theirs:
-            for contact_id in self.contacts:
-                for event_id, weight in self.events_of.get(contact_id, ()):
-                    if event_id in theirs:
-                        strength[contact_id] += weight
+        for event_id, weight in self.events_of.get(person.id, ()):
+            for contact_id in self.contacts_at[event_id]:
+                strength[contact_id] += weight
         strength.pop(person.id, None)
         return dict(strength)
 
