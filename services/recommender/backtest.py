@@ -110,6 +110,7 @@ def as_of(snapshot: Snapshot, moment: datetime) -> Snapshot:
         attendance=attendance,
         suppressed=frozenset(),
         _by_person={},
+        _ages={},
     )
 
 

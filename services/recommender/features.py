@@ -96,9 +96,14 @@ def past_meetings(snapshot: Snapshot, person_id: str) -> list[datetime]:
 
 def usual_gap(snapshot: Snapshot, times: list[datetime]) -> float | None:
     """Median gap between consecutive meetings, in horizons; None with fewer than three."""
-    if len(times) < 3:
+    return usual_gap_of(ages(snapshot, times))
+
+
+def usual_gap_of(past: list[float]) -> float | None:
+    """``usual_gap`` of meetings ``past`` horizons ago, oldest first."""
+    if len(past) < 3:
         return None
-    return statistics.median(horizons(snapshot, a, b) for a, b in itertools.pairwise(times))
+    return statistics.median(a - b for a, b in itertools.pairwise(past))
 
 
 def usual_cadence_days(snapshot: Snapshot, times: list[datetime]) -> float | None:
@@ -112,6 +117,15 @@ def ages(snapshot: Snapshot, times: Iterable[datetime]) -> list[float]:
     return [(now - t).total_seconds() / horizon for t in times if t <= now]
 
 
+def contact_ages(snapshot: Snapshot, person_id: str) -> list[float]:
+    """``ages`` of the past meetings with a person, computed once per snapshot."""
+    key = (person_id, snapshot.now, snapshot.horizon, id(snapshot.interactions))
+    cached = snapshot._ages.get(key)
+    if cached is None:
+        cached = snapshot._ages[key] = ages(snapshot, past_meetings(snapshot, person_id))
+    return cached
+
+
 def decayed(past: Iterable[float], half_life: float) -> float:
     """Meetings ``past`` horizons ago, each weighing 1 now and halving every ``half_life``."""
     return sum(0.5 ** (age / half_life) for age in past)
@@ -122,6 +136,10 @@ def intensity(snapshot: Snapshot, times: Iterable[datetime], half_life: float) -
 
 
 def meeting_chance(snapshot: Snapshot, times: list[datetime]) -> tuple[float, float]:
+    return meeting_chance_of(ages(snapshot, times))
+
+
+def meeting_chance_of(past: list[float]) -> tuple[float, float]:
     """(chance of meeting within the next horizon, chance the tie is still active).
 
     The gaps between meetings follow a log-normal fitted to this contact's own history
@@ -131,7 +149,7 @@ def meeting_chance(snapshot: Snapshot, times: list[datetime]) -> tuple[float, fl
     contact twice as overdue as ever before is probably not about to call. Gaps and the
     silence are in horizons, so the rhythm does not depend on the unit of time.
     """
-    gaps = [max(horizons(snapshot, a, b), SHORTEST_GAP) for a, b in itertools.pairwise(times)]
+    gaps = [max(a - b, SHORTEST_GAP) for a, b in itertools.pairwise(past)]
     logs = [math.log(g) for g in gaps]
     if len(logs) >= 2:
         mean = statistics.fmean(logs)
@@ -143,7 +161,7 @@ def meeting_chance(snapshot: Snapshot, times: list[datetime]) -> tuple[float, fl
         rhythm = statistics.NormalDist(logs[0], 0.5)
     else:
         rhythm = statistics.NormalDist(math.log(DEFAULT_CADENCE), 0.75)
-    silence = max(horizons(snapshot, times[-1], snapshot.now), SHORTEST_GAP)
+    silence = max(past[-1], SHORTEST_GAP)
 
     def still_waiting(gap: float) -> float:  # P(next gap > gap)
         return 1.0 - rhythm.cdf(math.log(gap))
@@ -199,10 +217,10 @@ def reconnect_features(
         return None
     if any(i.at > snapshot.now for i in snapshot.interactions_with(person.id)):
         return None
-    silence = horizons(snapshot, times[-1], snapshot.now)
-    chance, alive = meeting_chance(snapshot, times)
-    gap = usual_gap(snapshot, times)
-    past = ages(snapshot, times)
+    past = contact_ages(snapshot, person.id)  # oldest first
+    silence = past[-1]
+    chance, alive = meeting_chance_of(past)
+    gap = usual_gap_of(past)
     features = {
         "recency": 0.5 ** (silence / RECENCY_HALF_LIFE),
         "frequency": saturate(decayed(past, FREQUENCY_HALF_LIFE), 4.0),
@@ -214,7 +232,7 @@ def reconnect_features(
     }
     context = {
         "days_since": days_between(times[-1], snapshot.now),
-        "cadence": usual_cadence_days(snapshot, times) or 0.0,
+        "cadence": (gap or 0.0) * snapshot.horizon.total_seconds() / DAY_SECONDS,
         "meetings": float(len(times)),
         "silence": silence,
         "usual_gap": gap or 0.0,
@@ -259,7 +277,7 @@ class Links:
     @classmethod
     def of(cls, snapshot: Snapshot) -> Links:
         contacts = {c.id: c for c in snapshot.contacts()}
-        times = {pid: past_meetings(snapshot, pid) for pid in contacts}
+        past = {pid: contact_ages(snapshot, pid) for pid in contacts}
         by_company: dict[str, set[str]] = defaultdict(set)
         for contact in contacts.values():
             if contact.company:
@@ -278,8 +296,8 @@ class Links:
             contacts_at[event_id] = [p for p in people if p in contacts]
         return cls(
             contacts=set(contacts),
-            ties={pid: tie_strength(snapshot, t) for pid, t in times.items()},
-            recent={pid: intensity(snapshot, t, RECENCY_HALF_LIFE) for pid, t in times.items()},
+            ties={pid: tie_of(a) for pid, a in past.items()},
+            recent={pid: decayed(a, RECENCY_HALF_LIFE) for pid, a in past.items()},
             by_company=dict(by_company),
             events_of=dict(events_of),
             contacts_at=contacts_at,
@@ -341,9 +359,7 @@ def companions(snapshot: Snapshot) -> dict[str, int]:
 
 def contact_ties(snapshot: Snapshot) -> dict[str, float]:
     """Contact id -> tie strength as of ``snapshot.now``."""
-    return {
-        p.id: tie_strength(snapshot, past_meetings(snapshot, p.id)) for p in snapshot.contacts()
-    }
+    return {p.id: tie_of(contact_ages(snapshot, p.id)) for p in snapshot.contacts()}
 
 
 def event_features(

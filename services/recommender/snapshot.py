@@ -76,6 +76,9 @@ class Snapshot:
     horizon: timedelta = DEFAULT_HORIZON
     """How far ahead a suggestion looks: every time scale of the features is a multiple of it."""
     _by_person: dict[str, list[Interaction]] = field(default_factory=dict, repr=False)
+    _ages: dict[tuple[object, ...], list[float]] = field(default_factory=dict, repr=False)
+    """How long ago each meeting with a person was, in horizons: every kind's features
+    need them (``features.contact_ages``). A copy with other meetings needs ``_ages={}``."""
 
     def __post_init__(self) -> None:
         by_person: dict[str, list[Interaction]] = defaultdict(list)

@@ -42,6 +42,7 @@ def scaled(snapshot: Snapshot, factor: float) -> Snapshot:
         favours=[replace(f, at=at(f.at)) for f in snapshot.favours],
         horizon=snapshot.horizon * factor,
         _by_person={},
+        _ages={},
     )
 
 
@@ -157,7 +158,7 @@ def test_any_history_ranks_alike_in_any_unit_of_time(history: Snapshot, factor: 
 
 def test_a_fixed_unit_would_be_caught() -> None:
     """The check has teeth: the same history with the horizon left unscaled ranks otherwise."""
-    changed = replace(scaled(SNAPSHOT, 1 / 60), horizon=SNAPSHOT.horizon)
+    changed = replace(scaled(SNAPSHOT, 1 / 60), horizon=SNAPSHOT.horizon, _ages={})
     before, after = prior_scores(SNAPSHOT), prior_scores(changed)
     kind = SuggestionKind.RECONNECT
     disagreements = sum(
