@@ -233,13 +233,16 @@ class Scores:
 NOT_SERVED = float("-inf")
 
 
-def served(found: Sequence[Candidate], model: list[float], snapshot: Any) -> list[float]:
-    """The model's scores of what the recommender publishes (``ranking.worth_saying``, at
-    or above ``ranking.MIN_SCORE``); what it leaves out is not in the ranking at all."""
+def served(
+    found: Sequence[Candidate], model: list[float], prior: list[float], snapshot: Any
+) -> list[float]:
+    """The model's scores of what the recommender publishes (``ranking.worth_saying``, with
+    the prior's evidence at or above ``ranking.MIN_SCORE``); what it leaves out is not in
+    the ranking at all."""
     kept = {id(c) for c in ranking.worth_saying(found, snapshot)}
     return [
-        value if id(candidate) in kept and value >= ranking.MIN_SCORE else NOT_SERVED
-        for candidate, value in zip(found, model, strict=True)
+        value if id(candidate) in kept and evidence >= ranking.MIN_SCORE else NOT_SERVED
+        for candidate, value, evidence in zip(found, model, prior, strict=True)
     ]
 
 
@@ -282,7 +285,7 @@ def evaluate(
                     "model": serving.score(matrix).tolist() if serving else prior,
                     "prior": prior,
                 }
-                rankers["served"] = served(found, rankers["model"], snapshot)
+                rankers["served"] = served(found, rankers["model"], prior, snapshot)
                 rankers |= {
                     name: fn(snapshot, found) for name, fn in baselines.for_kind(kind).items()
                 }

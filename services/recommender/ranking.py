@@ -1,5 +1,5 @@
-"""What is worth saying, then re-ranking: best first within a kind, at most a few per
-company, a bounded list, nothing at the floor."""
+"""What is worth saying (a grounded reason, evidence above the floor), then re-ranking:
+best first within a kind, at most a few per company, a bounded list."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from services.recommender.snapshot import Snapshot
 from shared.messages.recommendations import SuggestionKind
 
 MIN_SCORE = 0.005
-"""Below this a score shows as 0.00: the model has nothing to say for it."""
+"""Below this the prior's score shows as 0.00: the owner's data say nothing for it. The
+floor is on the prior, the weighing of the evidence, not on a learned model's score: a
+learned model's probabilities are low wherever what it predicts is rare, and its ranking
+of what has evidence is still its ranking."""
 
 # What, in a candidate's facts and features, comes from the owner's own data: a meeting, a
 # contact or target registered, a goal matched (a topic followed, a city wanted), a favour.
@@ -48,6 +51,11 @@ def worth_saying(candidates: Sequence[Candidate], snapshot: Snapshot) -> list[Ca
     return out
 
 
+def with_evidence(candidates: Sequence[Candidate], evidence: Sequence[float]) -> list[Candidate]:
+    """The candidates whose prior score (``evidence``, in the same order) reaches the floor."""
+    return [c for c, e in zip(candidates, evidence, strict=True) if e >= MIN_SCORE]
+
+
 def rerank(
     candidates: Sequence[Candidate], scores: Sequence[float], *, limit: int, max_per_company: int
 ) -> list[tuple[Candidate, float]]:
@@ -59,8 +67,6 @@ def rerank(
     per_company: Counter[str] = Counter()
     chosen: list[tuple[Candidate, float]] = []
     for candidate, score in order:
-        if score < MIN_SCORE:
-            break
         company = (candidate.company or "").casefold()
         if company and per_company[company] >= max_per_company:
             continue

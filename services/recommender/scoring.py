@@ -34,6 +34,9 @@ def recommend(
     items: list[RankedItem] = []
     for kind, generated in cand.all_candidates(snapshot).items():
         found = ranking.worth_saying(generated, snapshot)
+        if found:
+            evidence = prior_ranker(kind).score(backtest.matrix(found))
+            found = ranking.with_evidence(found, evidence.tolist())
         if not found:
             continue
         matrix = backtest.matrix(found)
