@@ -131,10 +131,6 @@ def decayed(past: Iterable[float], half_life: float) -> float:
     return sum(0.5 ** (age / half_life) for age in past)
 
 
-def intensity(snapshot: Snapshot, times: Iterable[datetime], half_life: float) -> float:
-    return decayed(ages(snapshot, times), half_life)
-
-
 def meeting_chance(snapshot: Snapshot, times: list[datetime]) -> tuple[float, float]:
     return meeting_chance_of(ages(snapshot, times))
 
@@ -171,10 +167,10 @@ def meeting_chance_of(past: list[float]) -> tuple[float, float]:
     return ALIVE_PRIOR * (waiting - after) / unexplained, ALIVE_PRIOR * waiting / unexplained
 
 
-def tie_strength(snapshot: Snapshot, times: Iterable[datetime]) -> float:
-    """Meetings, each halving every ``TIE_HALF_LIFE`` horizons down to a lasting
-    ``DORMANT_SHARE``; saturating at about four."""
-    return tie_of(ages(snapshot, times))
+def tie_strength(snapshot: Snapshot, person_id: str) -> float:
+    """Meetings with the person, each halving every ``TIE_HALF_LIFE`` horizons down to a
+    lasting ``DORMANT_SHARE``; saturating at about four."""
+    return tie_of(contact_ages(snapshot, person_id))
 
 
 def tie_of(past: list[float]) -> float:
@@ -327,7 +323,7 @@ def introduction_features(
         return None
     introducer_id = max(linked, key=lambda pid: (links.ties[pid] * linked[pid], pid))
     through_ties = sum(links.recent[pid] * strength for pid, strength in linked.items())
-    together = sum(strength for pid, strength in linked.items())
+    together = sum(linked.values())
     features = {
         "mutual_contacts": saturate(len(linked), 2.0),
         "introducer_tie": links.ties[introducer_id],
@@ -359,7 +355,7 @@ def companions(snapshot: Snapshot) -> dict[str, int]:
 
 def contact_ties(snapshot: Snapshot) -> dict[str, float]:
     """Contact id -> tie strength as of ``snapshot.now``."""
-    return {p.id: tie_of(contact_ages(snapshot, p.id)) for p in snapshot.contacts()}
+    return {p.id: tie_strength(snapshot, p.id) for p in snapshot.contacts()}
 
 
 def event_features(
@@ -418,7 +414,7 @@ def give_back_features(
     features = {
         "balance": saturate(balance, 1.5),
         "recency": 0.5 ** (horizons(snapshot, last, snapshot.now) / FAVOUR_HALF_LIFE),
-        "tie_strength": tie_strength(snapshot, past_meetings(snapshot, person.id)),
+        "tie_strength": tie_strength(snapshot, person.id),
     }
     return features, {
         "received": float(len(received)),

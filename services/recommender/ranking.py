@@ -51,11 +51,6 @@ def worth_saying(candidates: Sequence[Candidate], snapshot: Snapshot) -> list[Ca
     return out
 
 
-def with_evidence(candidates: Sequence[Candidate], evidence: Sequence[float]) -> list[Candidate]:
-    """The candidates whose prior score (``evidence``, in the same order) reaches the floor."""
-    return [c for c, e in zip(candidates, evidence, strict=True) if e >= MIN_SCORE]
-
-
 def rerank(
     candidates: Sequence[Candidate], scores: Sequence[float], *, limit: int, max_per_company: int
 ) -> list[tuple[Candidate, float]]:

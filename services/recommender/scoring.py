@@ -33,13 +33,15 @@ def recommend(
     serving = rankers(models)
     items: list[RankedItem] = []
     for kind, generated in cand.all_candidates(snapshot).items():
-        found = ranking.worth_saying(generated, snapshot)
-        if found:
-            evidence = prior_ranker(kind).score(backtest.matrix(found))
-            found = ranking.with_evidence(found, evidence.tolist())
+        said = ranking.worth_saying(generated, snapshot)
+        if not said:
+            continue
+        every = backtest.matrix(said)
+        keep = prior_ranker(kind).score(every) >= ranking.MIN_SCORE
+        found = [c for c, kept in zip(said, keep, strict=True) if kept]
         if not found:
             continue
-        matrix = backtest.matrix(found)
+        matrix = every[keep]
         scores = serving[kind].score(matrix)
         ranked = ranking.rerank(
             found, scores.tolist(), limit=per_kind, max_per_company=max_per_company

@@ -94,9 +94,12 @@ def split(
     owners = sorted({g[0] for g in groups})
     by_owner = len(owners) >= MIN_OWNERS_TO_SPLIT and any(map(held_out_owner, owners))
     when = np.array([g[1] for g in groups])
-    owner_held = np.array([held_out_owner(g[0]) if by_owner else True for g in groups])
-    test = np.array([moment in held_dates for moment in when], dtype=bool) & owner_held
-    train = (when < first_held) & ~(owner_held if by_owner else none)
+    test = np.array([moment in held_dates for moment in when], dtype=bool)
+    train = when < first_held
+    if by_owner:
+        owner_held = np.array([held_out_owner(g[0]) for g in groups], dtype=bool)
+        test &= owner_held
+        train &= ~owner_held
     if y[test].sum() == 0:
         return (
             none,
