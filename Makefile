@@ -5,10 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint bench asyncapi clean
+.PHONY: help install demo test test-fast lint bench asyncapi clean
 
 help:  ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml bench/data-requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -26,10 +26,13 @@ demo: $(STAMP)  ## Run the whole system on the embedded broker and print the fir
 test: $(STAMP)  ## Run every test (unit, integration, end-to-end) on the real broker and PostgreSQL
 	$(BIN)/pytest
 
+test-fast: $(STAMP)  ## Unit and contract tests without the broker, PostgreSQL or benchmarks
+	$(BIN)/pytest -m "not integration and not bench"
+
 lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared services
+	$(BIN)/mypy shared services bench
 
 bench: $(STAMP)  ## Benchmarks (figures printed, never asserted)
 	$(BIN)/python -m bench

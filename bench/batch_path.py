@@ -72,7 +72,7 @@ class Recorded:
                 self.changes += len(envelope.data.changes)
         return count
 
-    async def dead_letter(self, rejected: Iterable[Rejected]) -> int:
+    async def dead_letter(self, rejected: Iterable[Rejected]) -> int:  # noqa: ARG002
         raise AssertionError("the benchmark's inputs are all valid")
 
 
@@ -81,7 +81,7 @@ class BatchPathRuntime(ServiceRuntime):
 
     process: Process
 
-    def consume(self, router: Any, *topic_names: str, title: str, process: Process) -> None:
+    def consume(self, router: Any, *topic_names: str, title: str, process: Process) -> None:  # noqa: ARG002
         self.process = process
 
 

@@ -52,14 +52,14 @@ def _rule(uid: str, start: str, rule: str) -> str:
     )
 
 
-def byhour_byminute(path: Path, quick: bool) -> None:
+def byhour_byminute(path: Path, _quick: bool) -> None:
     hours, minutes = ",".join(map(str, range(24))), ",".join(map(str, range(60)))
     _calendar(
         path, [_rule("flood", "20261201T000000Z", f"FREQ=DAILY;BYHOUR={hours};BYMINUTE={minutes}")]
     )
 
 
-def bysecond(path: Path, quick: bool) -> None:
+def bysecond(path: Path, _quick: bool) -> None:
     seconds = ",".join(map(str, range(60)))
     _calendar(path, [_rule("flood", "20261201T000000Z", f"FREQ=DAILY;BYSECOND={seconds}")])
 
@@ -69,11 +69,11 @@ def daily_series(path: Path, quick: bool) -> None:
     _calendar(path, [_rule(f"s{i}", "20240101T090000Z", "FREQ=DAILY") for i in range(n)])
 
 
-def daily_from_year_1(path: Path, quick: bool) -> None:
+def daily_from_year_1(path: Path, _quick: bool) -> None:
     _calendar(path, [_rule(f"y{i}", "00010101T090000Z", "FREQ=DAILY") for i in range(50)])
 
 
-def calendar_1gb(path: Path, quick: bool) -> None:
+def calendar_1gb(path: Path, _quick: bool) -> None:
     with path.open("wb") as handle:
         handle.truncate(2**30)
 

@@ -75,9 +75,10 @@ def build_store(path: Path, persons: int, due: int, now: datetime) -> tuple[int,
 
 def waiting(path: Path) -> int:
     with sqlite3.connect(path) as db:
-        return db.execute(
+        (count,) = db.execute(
             "SELECT count(*) FROM rec_owner_state WHERE scored_at IS NULL"
-        ).fetchone()[0]
+        ).fetchone()
+    return int(count)
 
 
 async def measure(quick: bool) -> dict[str, Any]:

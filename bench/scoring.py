@@ -14,6 +14,7 @@ from __future__ import annotations
 import resource
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from shared.sample_network import generate
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 
 
-def sample_snapshot(scale: float):
+def sample_snapshot(scale: float) -> Any:
     network = generate(now=NOW, scale=scale)
     return in_memory_snapshot((e for _, e in network.messages), owner_id=network.owner_id, now=NOW)
 

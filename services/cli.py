@@ -41,7 +41,7 @@ def run(service: ServiceName) -> None:
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,
-        port=settings.http_port,  # type: ignore[arg-type]
+        port=settings.http_port,
         log_level=settings.log_level.lower(),
         **server_options(settings),
     )
@@ -154,7 +154,7 @@ def owner(
     """Say who you are and what you want: the industries, roles and regions that matter."""
     from services import owner_commands as oc
 
-    def build() -> tuple:
+    def build() -> oc.Outgoing:
         return oc.goals(
             owner_id,
             name=name,
@@ -186,7 +186,7 @@ def preferences(
     """Say how and when to hear about suggestions."""
     from services import owner_commands as oc
 
-    def build() -> tuple:
+    def build() -> oc.Outgoing:
         return oc.preferences(
             owner_id,
             email=email,
@@ -216,7 +216,7 @@ def favour(
     """Record a favour given or received."""
     from services import owner_commands as oc
 
-    def build() -> tuple:
+    def build() -> oc.Outgoing:
         return oc.favour(
             owner_id, person=person, given=given, received=received, kind=kind, on=on, note=note
         )
@@ -234,7 +234,7 @@ def feedback(
     """Answer a suggestion."""
     from services import owner_commands as oc
 
-    def build() -> tuple:
+    def build() -> oc.Outgoing:
         return oc.feedback(owner_id, suggestion_id=suggestion_id, action=action)
 
     raise typer.Exit(oc.run(build, as_json=json_output))

@@ -60,6 +60,10 @@ FEEDBACK_ACTIONS = {
 }
 
 
+Outgoing = tuple[str, Message, str | None]
+"""What a command sends: the owner, the message, and its message id (None: a new one)."""
+
+
 class BadArgument(ValueError):
     """An argument the command refuses, with the one line that says why."""
 
@@ -89,7 +93,7 @@ def _send(owner: str, data: Message, *, as_json: bool, key: str | None = None) -
     return OK
 
 
-def run(build: Callable[[], tuple[str, Message, str | None]], *, as_json: bool) -> int:
+def run(build: Callable[[], Outgoing], *, as_json: bool) -> int:
     """Build the message (its arguments checked), send it; every failure one line."""
     try:
         owner, data, key = build()
@@ -116,7 +120,7 @@ def goals(
     roles: list[str],
     cities: list[str],
     interests: list[str],
-) -> tuple[str, Message, str | None]:
+) -> Outgoing:
     data = GoalsSet(
         full_name=name,
         emails=emails,
@@ -148,7 +152,7 @@ def preferences(
     quiet_hours: str | None,
     timezone: str,
     budget: int | None,
-) -> tuple[str, Message, str | None]:
+) -> Outgoing:
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -163,7 +167,7 @@ def preferences(
         webhook_url=webhook_url,
         # Sealed for the notifier: the secret itself never travels on Kafka.
         webhook_secret=seal(SpringboardSettings(), webhook_secret) if webhook_secret else None,
-        cadence=cadence,  # type: ignore[arg-type]
+        cadence=cadence,
         digest_hour=digest_hour,
         quiet_hours_start=start,
         quiet_hours_end=end,
@@ -182,7 +186,7 @@ def favour(
     kind: str,
     on: str | None,
     note: str | None,
-) -> tuple[str, Message, str | None]:
+) -> Outgoing:
     if given == received:
         raise BadArgument("say which way the favour went: --given or --received")
     try:
@@ -197,18 +201,18 @@ def favour(
     data = FavourRecorded(
         external_id=f"cli:{external}",
         person_email=person,
-        direction=direction,  # type: ignore[arg-type]
-        kind=kind,  # type: ignore[arg-type]
+        direction=direction,
+        kind=kind,
         occurred_at=datetime.combine(day, time(12), tzinfo=UTC),
         note=note,
     )
     return owner_id(owner), data, None
 
 
-def feedback(owner: str, *, suggestion_id: str, action: str) -> tuple[str, Message, str | None]:
+def feedback(owner: str, *, suggestion_id: str, action: str) -> Outgoing:
     if action not in FEEDBACK_ACTIONS:
         raise BadArgument(f"unknown answer {action!r}: one of {', '.join(FEEDBACK_ACTIONS)}")
-    data = FeedbackGiven(suggestion_id=suggestion_id, action=FEEDBACK_ACTIONS[action])  # type: ignore[arg-type]
+    data = FeedbackGiven(suggestion_id=suggestion_id, action=FEEDBACK_ACTIONS[action])
     return owner_id(owner), data, None
 
 
@@ -224,7 +228,7 @@ def _person_to_erase(person: str) -> ErasePerson:
     return ErasePerson(name=person)
 
 
-def erase(owner: str, *, person: str | None) -> tuple[str, Message, str | None]:
+def erase(owner: str, *, person: str | None) -> Outgoing:
     data: Message = _person_to_erase(person) if person else EraseOwner()
     return owner_id(owner), data, None
 

@@ -64,7 +64,8 @@ def security_for(kafka: KafkaSettings) -> BaseSecurity | None:
     context = _ssl_context(kafka) if use_ssl else None
     if protocol is SecurityProtocol.SSL:
         return BaseSecurity(ssl_context=context, use_ssl=True)
-    assert kafka.sasl_username and kafka.sasl_password  # checked by the settings
+    assert kafka.sasl_username
+    assert kafka.sasl_password
     classes = {
         SaslMechanism.PLAIN: SASLPlaintext,
         SaslMechanism.SCRAM_SHA_256: SASLScram256,
@@ -346,7 +347,7 @@ class Publisher:
             # The partition ``send`` would choose (its partitioner, the topic's metadata).
             partition = partitions.get((name, key))
             if partition is None:
-                partition = producer._partition(name, None, None, None, key, value)  # type: ignore[no-untyped-call]
+                partition = producer._partition(name, None, None, None, key, value)
                 partitions[(name, key)] = partition
             slot = (name, partition)
             if len(value) > BATCHED_UP_TO:

@@ -68,7 +68,7 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-async def _records_undecoded(message: StreamMessage[Any]) -> None:
+async def _records_undecoded(_message: StreamMessage[Any]) -> None:
     """The handler validates each record itself (``decode_records``): FastStream's own
     decoding would parse every record of a batch a second time."""
     return None
@@ -381,7 +381,7 @@ class ServiceRuntime:
         runtime = self
 
         @get(include_in_schema=False)
-        async def health(scope: Any) -> AsgiResponse:
+        async def health(_scope: Any) -> AsgiResponse:
             alive = await runtime.broker.ping(timeout=3.0)
             body = json.dumps({"service": runtime.name, "broker": "ok" if alive else "unreachable"})
             return AsgiResponse(
@@ -389,7 +389,7 @@ class ServiceRuntime:
             )
 
         @get(include_in_schema=False)
-        async def ready(scope: Any) -> AsgiResponse:
+        async def ready(_scope: Any) -> AsgiResponse:
             state = await asyncio.to_thread(runtime.readiness)
             broker_ok = await runtime.broker.ping(timeout=2.0)
             state["broker"] = "ok" if broker_ok else "unreachable"

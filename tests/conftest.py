@@ -5,12 +5,26 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from shared.embedded_broker import EmbeddedBroker
 from shared.settings import DatabaseSettings
+
+BACKING_SERVICES = frozenset({"kafka_bootstrap", "postgres"})
+"""The fixtures that start or need a real broker or database."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``integration``: what ``make test-fast`` leaves out, found rather than remembered."""
+    for item in items:
+        folders = Path(str(item.path)).parts
+        needs = BACKING_SERVICES & set(getattr(item, "fixturenames", ()))
+        if needs or "integration" in folders or "e2e" in folders:
+            item.add_marker(pytest.mark.integration)
+
 
 POSTGRES_URL = os.environ.get(
     "SPRINGBOARD_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -312,7 +312,7 @@ def event_id_for(owner_id: str, external_id: str) -> str:
 
 
 def apply_event(
-    session: Session, owner_id: str, source: str, data: inputs.EventAnnounced
+    session: Session, owner_id: str, _source: str, data: inputs.EventAnnounced
 ) -> list[Change]:
     event_id = event_id_for(owner_id, data.external_id)
     topics = sorted({normalise.folded(t) for t in data.topics if t.strip()})
@@ -343,7 +343,7 @@ def apply_event(
 
 
 def apply_attendance(
-    session: Session, owner_id: str, source: str, data: inputs.AttendanceRecorded
+    session: Session, owner_id: str, _source: str, data: inputs.AttendanceRecorded
 ) -> list[Change]:
     person = _by_email(
         session,
@@ -366,7 +366,7 @@ def apply_attendance(
 
 
 def apply_goals(
-    session: Session, owner_id: str, source: str, data: inputs.GoalsSet
+    session: Session, owner_id: str, _source: str, data: inputs.GoalsSet
 ) -> list[Change]:
     emails = [normalise.email(e) for e in data.emails]
     store.save_owner(
@@ -424,7 +424,7 @@ def apply_favour(
 
 
 def apply_erasure(
-    session: Session, owner_id: str, source: str, data: inputs.ErasePerson | inputs.EraseOwner
+    session: Session, owner_id: str, _source: str, data: inputs.ErasePerson | inputs.EraseOwner
 ) -> list[Change]:
     if isinstance(data, inputs.EraseOwner):
         store.erase_owner(session, owner_id=owner_id)
@@ -444,7 +444,7 @@ def apply_erasure(
 
 
 def apply_undo_merge(
-    session: Session, owner_id: str, source: str, data: inputs.UndoMerge
+    session: Session, owner_id: str, _source: str, data: inputs.UndoMerge
 ) -> list[Change]:
     return merges.undo(session, owner_id=owner_id, merge_id=data.merge_id)
 

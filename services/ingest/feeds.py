@@ -35,7 +35,8 @@ class FeedCache:
 
     def _load(self) -> dict[str, dict[str, str]]:
         try:
-            return json.loads(self.path.read_text())
+            loaded: dict[str, dict[str, str]] = json.loads(self.path.read_text())
+            return loaded
         except (FileNotFoundError, json.JSONDecodeError):
             return {}
 

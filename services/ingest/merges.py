@@ -117,7 +117,7 @@ def merge(
         )
         changes.append(
             AttendanceChanged(event_id=row.event_id, person_id=kept.person_id, status=row.status)
-        )  # type: ignore[arg-type]
+        )
     for favour in store.favours_of(session, owner_id=owner_id, person_id=merged.person_id):
         moved["favours"].append(favour.favour_id)
         favour.person_id = kept.person_id
@@ -130,7 +130,7 @@ def merge(
                 kind=favour.kind,
                 occurred_at=as_utc(favour.occurred_at),
             )
-        )  # type: ignore[arg-type]
+        )
     for meeting in store.meetings_with(session, owner_id=owner_id, person_id=merged.person_id):
         moved["meetings"][meeting.interaction_id] = [list(meeting.person_ids), meeting.organizer_id]
         meeting.person_ids = list(
@@ -238,7 +238,7 @@ def undo(session: Session, *, owner_id: str, merge_id: str) -> list[Any]:
                         kind=favour.kind,
                         occurred_at=as_utc(favour.occurred_at),
                     )
-                )  # type: ignore[arg-type]
+                )
     write_pending(session)  # meetings queued in this transaction are read back below
     for interaction_id, (person_ids, organizer_id) in record.moved["meetings"].items():
         meeting = session.get(IngestMeeting, interaction_id)

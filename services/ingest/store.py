@@ -441,7 +441,7 @@ def erase_owner(session: Session, *, owner_id: str) -> None:
     for table in TABLES:
         column: Any = getattr(table, "owner_id", None)
         if column is not None:  # the webhook replay log names no owner
-            session.exec(delete(table).where(column == owner_id))  # type: ignore[call-overload]
+            session.exec(delete(table).where(column == owner_id))
 
 
 def get_merge(session: Session, *, owner_id: str, merge_id: str) -> IngestMerge | None:

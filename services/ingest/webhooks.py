@@ -89,7 +89,7 @@ class MemoryReplays:
     async def seen(self, key: str) -> bool:
         return key in self._keys
 
-    async def remember(self, key: str, signed_at: int) -> None:
+    async def remember(self, key: str, signed_at: int) -> None:  # noqa: ARG002
         self._keys.add(key)
 
 

@@ -10,6 +10,7 @@ import asyncio
 import base64
 import logging
 import random
+import smtplib
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -201,7 +202,7 @@ class Dispatcher:
             await asyncio.to_thread(
                 email.send, self.smtp, prefs.email, subject, text, html, message_id
             )
-        except (OSError, email.smtplib.SMTPException) as error:
+        except (OSError, smtplib.SMTPException) as error:
             return [self._retry_or_die(d, f"SMTP: {error}", True, None) for d, _ in items]
         now = datetime.now(UTC)
         return [

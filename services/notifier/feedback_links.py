@@ -165,9 +165,9 @@ def _confirmation(link: dict[str, str]) -> str:
     )
 
 
-async def _never_used(digest: str) -> bool:
+async def _never_used(_digest: str) -> bool:
     return False
 
 
-async def _forget(digest: str, owner_id: str, expires_at: datetime) -> None:
+async def _forget(_digest: str, _owner_id: str, _expires_at: datetime) -> None:
     return None

@@ -104,7 +104,7 @@ def _event(c: Candidate, s: Snapshot, feature: str) -> str:
     return f"In {event.city}, {when}."
 
 
-def _give_back(c: Candidate, s: Snapshot, feature: str) -> str:
+def _give_back(c: Candidate, _s: Snapshot, feature: str) -> str:
     ctx = c.context
     given = int(ctx["given"])
     kinds = sorted(

@@ -37,7 +37,7 @@ class OwnerFailures:
     def failed(self, owner_id: str, error: BaseException) -> float:
         """Count the failure and put the owner off; returns the seconds until its retry."""
         attempts = self._attempts[owner_id] = self._attempts.get(owner_id, 0) + 1
-        delay = min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** (attempts - 1))
+        delay: float = min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** (attempts - 1))
         self._next_try[owner_id] = time.monotonic() + delay
         self.failures.inc()
         self.failing.set(len(self._next_try))

@@ -128,7 +128,7 @@ def contact_ages(snapshot: Snapshot, person_id: str) -> list[float]:
 
 def decayed(past: Iterable[float], half_life: float) -> float:
     """Meetings ``past`` horizons ago, each weighing 1 now and halving every ``half_life``."""
-    return sum(0.5 ** (age / half_life) for age in past)
+    return float(sum(0.5 ** (age / half_life) for age in past))
 
 
 def meeting_chance(snapshot: Snapshot, times: list[datetime]) -> tuple[float, float]:

@@ -24,7 +24,7 @@ from shared.service import ServiceRuntime
 
 
 def build_router(
-    runtime: ServiceRuntime, on_applied: Callable[[list[str]], None] = lambda owners: None
+    runtime: ServiceRuntime, on_applied: Callable[[list[str]], None] = lambda _owners: None
 ) -> KafkaRouter:
     """``on_applied`` is told the owners of each applied batch (the scheduler wakes up)."""
     router = runtime.router()

@@ -129,9 +129,9 @@ def for_owner(settings: SpringboardSettings, owner_id: str) -> NetworkMap:
     from shared import database
 
     engine = database.make_engine(
-        settings.database_url("recommender"),  # type: ignore[attr-defined]
+        settings.database_url("recommender"),
         schema_name=settings.database.schema_name,
-    )  # type: ignore[attr-defined]
+    )
     database.create_tables(engine, TABLES)
     try:
         with database.transaction(engine) as session:

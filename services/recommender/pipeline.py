@@ -78,4 +78,5 @@ class LearnedRanker:
         self.metadata = metadata or {}
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
-        return self.pipeline.predict_proba(matrix)[:, 1]
+        probabilities: np.ndarray = self.pipeline.predict_proba(matrix)[:, 1]
+        return probabilities

@@ -76,7 +76,7 @@ FEATURES: dict[SuggestionKind, tuple[str, ...]] = {
 }
 
 
-class WeightedPrior(RegressorMixin, BaseEstimator):
+class WeightedPrior(RegressorMixin, BaseEstimator):  # type: ignore[misc]  # untyped
     """Score = weighted sum of the features, clipped to [0, 1]. Fitting learns nothing.
 
     ``weights`` is one weight per column, in column order.
@@ -109,7 +109,8 @@ class WeightedPrior(RegressorMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
-        return np.clip(X @ self.coef_, 0.0, 1.0)
+        scores: np.ndarray = np.clip(X @ self.coef_, 0.0, 1.0)
+        return scores
 
 
 def prior_for(kind: SuggestionKind) -> WeightedPrior:

@@ -172,7 +172,7 @@ def erase_owner(session: Session, *, owner_id: str) -> None:
             # Kept until the scheduler has published the (now empty) lists once more;
             # ``forget_if_empty`` removes it then.
             continue
-        session.exec(delete(table).where(table.owner_id == owner_id))  # type: ignore[call-overload,attr-defined]
+        session.exec(delete(table).where(table.owner_id == owner_id))  # type: ignore[attr-defined]
 
 
 def forget_if_empty(session: Session, *, owner_id: str) -> bool:

@@ -185,7 +185,7 @@ class NetworkChanges(Message):
 
     TYPE = "springboard.network.changes"
 
-    changes: list[NetworkChange] = Field(  # type: ignore[valid-type]
+    changes: list[NetworkChange] = Field(
         min_length=1, max_length=CHANGES_PER_MESSAGE, description="The changes, oldest first."
     )
 

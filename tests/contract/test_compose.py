@@ -24,7 +24,8 @@ def test_every_service_runs_a_real_app_factory_from_one_image() -> None:
         assert service["command"] == ["springboard", "run", name]
         assert ServiceName(name)
         factory = importlib.import_module(f"services.{name}.main").create_app
-        assert callable(factory) and factory().springboard_runtime.name == name
+        assert callable(factory)
+        assert factory().springboard_runtime.name == name
         assert set(service["depends_on"]) == {"kafka", "postgres"}
 
 
@@ -42,7 +43,8 @@ def test_secrets_come_from_the_environment_and_must_be_set() -> None:
     for line in text.splitlines():
         if re.search(r"(PASSWORD|SECRET)\w*:\s", line) and "${" not in line:
             raise AssertionError(f"a secret written into the compose file: {line.strip()}")
-    assert "${POSTGRES_PASSWORD:?" in text and "${GRAFANA_ADMIN_PASSWORD:?" in text
+    assert "${POSTGRES_PASSWORD:?" in text
+    assert "${GRAFANA_ADMIN_PASSWORD:?" in text
 
 
 def test_mounted_files_exist_and_prometheus_and_grafana_are_provisioned() -> None:

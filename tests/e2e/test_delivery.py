@@ -185,7 +185,8 @@ async def test_the_digest_arrives_by_smtp_and_its_feedback_link_becomes_feedback
     link = re.search(r'href="([^"]*a=dismissed[^"]*)"', html).group(1).replace("&amp;", "&")
     async with httpx.AsyncClient(timeout=10) as client:
         page = await client.get(link)  # opening it asks; a mail scanner answers nothing
-        assert page.status_code == 200 and "method='post'" in page.text
+        assert page.status_code == 200
+        assert "method='post'" in page.text
         form = dict(re.findall(r"name='(\w)' value='([^']*)'", page.text))
         confirmed = await client.post(link.split("?", 1)[0], data=form)
         assert confirmed.status_code == 200
@@ -194,7 +195,8 @@ async def test_the_digest_arrives_by_smtp_and_its_feedback_link_becomes_feedback
     feedback = [
         x for x in await read_topic(world["system"], topics.FEEDBACK) if x["owner_id"] == happy
     ]
-    assert feedback and feedback[0]["data"]["action"] == "dismissed"
+    assert feedback
+    assert feedback[0]["data"]["action"] == "dismissed"
     assert feedback[0]["data"]["suggestion_id"] in {
         e.data.suggestion_id for e in world["suggestions"]
     }

@@ -64,7 +64,8 @@ async def test_suggestions_of_three_kinds_with_reasons_arrive_for_the_sample_own
     assert len({e.data.kind for e in mine}) >= 3
     for envelope in mine:
         suggestion = envelope.data
-        assert suggestion.reasons and all(r.strip() for r in suggestion.reasons)
+        assert suggestion.reasons
+        assert all(r.strip() for r in suggestion.reasons)
         assert suggestion.model_version == PRIOR_VERSION
         assert envelope.id == suggestion.suggestion_id
     assert len({e.data.suggestion_id for e in mine}) == len(mine)
@@ -116,7 +117,8 @@ async def test_a_malformed_message_lands_in_the_dead_letter_topic_with_its_reaso
     letters = [json.loads(r.value) for rs in batches.values() for r in rs]
     [letter] = [x["data"] for x in letters if x["owner_id"] == delivered["owner"]]
     assert base64.b64decode(letter["original_value_b64"]) == b'{"id": "broken", "data": '
-    assert letter["service"] == "ingest" and "json" in letter["reason"].lower()
+    assert letter["service"] == "ingest"
+    assert "json" in letter["reason"].lower()
 
 
 async def test_replaying_the_same_input_publishes_no_new_suggestion(delivered, system) -> None:
@@ -135,7 +137,8 @@ async def test_every_service_is_healthy_ready_and_counts_its_work(delivered, sys
         for service in system.services:
             assert (await client.get(f"{service.url}/health")).status_code == 200
             ready = (await client.get(f"{service.url}/ready")).json()
-            assert ready["ready"] and ready["assigned_partitions"] > 0
+            assert ready["ready"]
+            assert ready["assigned_partitions"] > 0
         ingest = (await client.get(f"{system.service('ingest').url}/metrics")).text
         notifier = (await client.get(f"{system.service('notifier').url}/metrics")).text
     assert "springboard_ingest_dead_letters_total" in ingest
@@ -147,7 +150,8 @@ async def test_every_service_is_healthy_ready_and_counts_its_work(delivered, sys
     assert sent == len(delivered["suggestions"])
 
 
-async def test_every_services_metrics_pass_promtool(delivered, system) -> None:
+@pytest.mark.usefixtures("delivered")  # metrics once the pipeline has run
+async def test_every_services_metrics_pass_promtool(system) -> None:
     from tests.observability import promtool
 
     async with httpx.AsyncClient(timeout=5) as client:
@@ -208,7 +212,8 @@ async def test_a_real_prometheus_scrapes_the_services_and_sees_the_suggestions(
                 if seen and float(seen[0]["value"][1]) == sent and len(up) == 3:
                     break
                 await asyncio.sleep(1)
-            assert seen and float(seen[0]["value"][1]) == sent
+            assert seen
+            assert float(seen[0]["value"][1]) == sent
             assert len(await query('up{job=~"springboard-.*"} == 1')) == 3
             inputs = await query('sum(springboard_ingest_inputs_total{outcome="applied"})')
             assert float(inputs[0]["value"][1]) >= len(delivered["network"].messages)
@@ -260,7 +265,8 @@ async def test_an_erase_request_clears_every_store_and_each_service_confirms(
         await consumer.stop()
     assert set(confirmed) == {"ingest", "recommender", "notifier"}
     erased = confirmed["ingest"]["person_ids"]
-    assert erased and all(c["person_ids"] == erased for c in confirmed.values())
+    assert erased
+    assert all(c["person_ids"] == erased for c in confirmed.values())
     if not postgres.url:
         return
     engine = database.make_engine(postgres.url, schema_name=postgres.schema_name)

@@ -111,7 +111,8 @@ async def test_a_signed_webhook_is_accepted_only_once_on_kafka_and_reaches_the_s
             content=payload,
             headers={"X-Springboard-Timestamp": str(now), "X-Springboard-Signature": "v1=00"},
         )
-    assert response.status_code == 202 and refused.status_code == 401
+    assert response.status_code == 202
+    assert refused.status_code == 401
     [person] = await settle(ingest_db, IngestPerson, owner, at_least=1)
     assert person.full_name == "Webhook Person"
 
@@ -126,7 +127,8 @@ async def test_real_vcard_and_calendar_files_import_and_a_second_import_changes_
     )
     first = await import_file(system, ImportKind.vcard, vcf, owner)
     await import_file(system, ImportKind.ics, ics, owner)
-    assert first.counts["contacts"] == 3 and first.published == 3
+    assert first.counts["contacts"] == 3
+    assert first.published == 3
     people = await settle(ingest_db, IngestPerson, owner, at_least=6)
     meetings = await settle(ingest_db, IngestMeeting, owner, at_least=3)
     again = await import_file(system, ImportKind.vcard, vcf, owner)

@@ -110,7 +110,8 @@ async def test_ingest_waits_for_postgres_and_recovers_from_an_outage(
         task = asyncio.create_task(server.serve())  # PostgreSQL refuses: start-up waits
         try:
             await asyncio.sleep(3)
-            assert not task.done() and not server.started
+            assert not task.done()
+            assert not server.started
             await proxy.accept()
             await eventually(lambda: equals(ready(), 200), 90)
 

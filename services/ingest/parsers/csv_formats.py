@@ -325,7 +325,8 @@ def _date(value: str) -> date | None:
         except ValueError:
             continue
     try:
-        return dateparser.parse(value, dayfirst=False).date()
+        parsed: datetime = dateparser.parse(value, dayfirst=False)
+        return parsed.date()
     except (ValueError, OverflowError):
         return None
 

@@ -192,7 +192,7 @@ def _optional(component: Any, name: str, uid: str, line: int, problems: list[Pro
 
 
 def _attendees(
-    raw_list: Any, uid: str, line: int, reading: Reading, problems: list[Problem]
+    raw_list: Any, line: int, reading: Reading, problems: list[Problem]
 ) -> tuple[list[Attendee], ResponseStatus | None]:
     """The people in a meeting other than the owner, and the owner's own answer (None when
     the owner is not listed). Rooms, resources, groups and addresses that are no one's
@@ -281,9 +281,7 @@ def _convert(
         ends_at = None
     title = str(component.get("SUMMARY", "")).strip()[:500]
     external_id = _occurrence_id(component, uid, recurring, zone)[:512]
-    attendees, owner_answer = _attendees(
-        component.get("ATTENDEE", []), uid, line, reading, problems
-    )
+    attendees, owner_answer = _attendees(component.get("ATTENDEE", []), line, reading, problems)
     organizer = _optional(component, "ORGANIZER", uid, line, problems)
     cancelled = str(component.get("STATUS", "")).upper() == "CANCELLED"
     yield from problems

@@ -12,6 +12,7 @@ import quopri
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from vobject.base import ParseError, parseLine
 
@@ -42,7 +43,7 @@ class _Card:
 
 def _unfold(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     """Logical content lines: folding, QP soft breaks and 2.1 base64 runs undone."""
-    out: list[list] = []
+    out: list[list[Any]] = []
     for number, line in lines:
         if out:
             last = out[-1]

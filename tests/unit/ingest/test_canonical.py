@@ -75,7 +75,8 @@ def test_the_owner_is_recognised_in_calendars_once_their_goals_arrive(engine) ->
     assert not me_before.is_self
     goals = apply(engine, "o1", GoalsSet(full_name="Maria L", emails=["me@example.com"]))
     me_after = next(c for c in goals if isinstance(c, PersonChanged))
-    assert me_after.person_id == me_before.person_id and me_after.is_self
+    assert me_after.person_id == me_before.person_id
+    assert me_after.is_self
 
 
 def test_replaying_an_input_yields_the_same_changes_and_no_new_rows(engine) -> None:
@@ -106,7 +107,8 @@ def test_people_seen_only_on_attendee_lists_are_not_contacts(engine) -> None:
         ),
     )
     person = changes[0]
-    assert not person.is_contact and person.function == "CFO"
+    assert not person.is_contact
+    assert person.function == "CFO"
     met = apply(engine, "o1", meeting("new@x.example", uid="m2"))
     assert next(c for c in met if isinstance(c, PersonChanged)).is_contact
 

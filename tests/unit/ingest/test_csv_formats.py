@@ -84,11 +84,13 @@ def test_linkedin_notes_before_the_header_are_skipped_and_dates_read() -> None:
 def test_hubspot_marks_customers_and_turns_last_activity_into_an_interaction() -> None:
     found = items(HUBSPOT)
     [sara] = [i.data for i in found if isinstance(i, Parsed) and i.topic == topics.CONTACTS]
-    assert sara.is_customer and sara.phones == ["070-123 45 67"]
+    assert sara.is_customer
+    assert sara.phones == ["070-123 45 67"]
     [activity] = [i.data for i in found if isinstance(i, Parsed) and i.topic == topics.MEETINGS]
     assert activity.starts_at.date() == date(2026, 10, 1)
     [empty] = [i for i in found if isinstance(i, Problem)]
-    assert empty.line == 3 and "no name" in empty.reason
+    assert empty.line == 3
+    assert "no name" in empty.reason
 
 
 def test_swedish_hubspot_labels_and_semicolons_are_understood() -> None:
@@ -99,7 +101,10 @@ def test_swedish_hubspot_labels_and_semicolons_are_understood() -> None:
 @pytest.mark.parametrize("text", [SALESFORCE_API, SALESFORCE_REPORT, GOOGLE, OUTLOOK])
 def test_each_crm_flavour_yields_name_email_company_and_title(text: str) -> None:
     [contact] = contacts(text)
-    assert contact.full_name and contact.emails and contact.company and contact.title
+    assert contact.full_name
+    assert contact.emails
+    assert contact.company
+    assert contact.title
 
 
 def test_a_generic_csv_imports_with_a_mapping_file(tmp_path) -> None:
@@ -140,7 +145,8 @@ def test_bad_rows_are_reported_with_their_line_numbers_and_the_rest_import() -> 
 
 def test_an_unknown_csv_says_so_and_names_its_header() -> None:
     [problem] = items("Foo,Bar,Baz\n1,2,3\n")
-    assert "unknown CSV format" in problem.reason and "Foo" in problem.reason
+    assert "unknown CSV format" in problem.reason
+    assert "Foo" in problem.reason
 
 
 def test_attendee_lists_become_attendance_with_status() -> None:

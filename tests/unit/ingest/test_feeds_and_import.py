@@ -80,14 +80,16 @@ def test_the_json_summary_counts_exactly_and_lists_every_rejected_row(tmp_path) 
     assert summary["counts"] == {"contacts": 2, "meetings": 0, "events": 0, "attendance": 0}
     assert [r["line"] for r in summary["rejected"]] == [3, 5]
     assert [w["line"] for w in summary["warnings"]] == [4]
-    assert summary["dry_run"] and summary["published"] == 0
+    assert summary["dry_run"]
+    assert summary["published"] == 0
 
 
 def test_a_feed_url_imports_and_reports_when_unchanged(feed_url, tmp_path) -> None:
     first = run_import("ics", feed_url, "--owner", "o1", "--events", "--dry-run", env_dir=tmp_path)
     assert first["counts"]["events"] == 1
     again = run_import("ics", feed_url, "--owner", "o1", "--events", "--dry-run", env_dir=tmp_path)
-    assert again["unchanged"] and again["counts"]["events"] == 0
+    assert again["unchanged"]
+    assert again["counts"]["events"] == 0
 
 
 def test_odd_file_names_import_like_any_other(tmp_path) -> None:
@@ -96,7 +98,8 @@ def test_odd_file_names_import_like_any_other(tmp_path) -> None:
         "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Åsa Ek\r\nEMAIL:asa@x.example\r\nEND:VCARD\r\n"
     )
     summary = run_import("vcard", str(path), "--owner", "o1", "--dry-run", env_dir=tmp_path)
-    assert summary["counts"]["contacts"] == 1 and summary["source"] == str(path)
+    assert summary["counts"]["contacts"] == 1
+    assert summary["source"] == str(path)
 
 
 def test_a_missing_file_is_a_clear_error_not_a_traceback(tmp_path) -> None:
@@ -117,5 +120,6 @@ def test_a_missing_file_is_a_clear_error_not_a_traceback(tmp_path) -> None:
         timeout=60,
         env={"SPRINGBOARD_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
     )
-    assert out.returncode == 2 and "cannot import" in out.stdout + out.stderr
+    assert out.returncode == 2
+    assert "cannot import" in out.stdout + out.stderr
     assert "Traceback" not in out.stderr

@@ -110,7 +110,8 @@ def test_a_linkedin_connection_without_email_joins_the_person_by_name_and_compan
     assert anna.title == "CFO"
     with database.transaction(engine) as session:
         [link] = session.exec(select(IngestMerge)).all()
-    assert "name" in link.reason and link.kept_id == anna.person_id
+    assert "name" in link.reason
+    assert link.kept_id == anna.person_id
 
 
 def test_the_same_name_at_another_company_stays_a_different_person(engine) -> None:
@@ -146,7 +147,8 @@ def test_a_record_naming_two_known_people_merges_them_and_the_merge_can_be_undon
     )
     assert PersonErased(person_id=second.person_id) in changes
     moved = [c for c in changes if isinstance(c, AttendanceChanged)]
-    assert moved and moved[0].person_id == first.person_id
+    assert moved
+    assert moved[0].person_id == first.person_id
     assert len(people(engine)) == 1
     with database.transaction(engine) as session:
         [merge] = session.exec(select(IngestMerge)).all()
@@ -172,7 +174,8 @@ def test_a_record_naming_two_known_people_merges_them_and_the_merge_can_be_undon
     ],
 )
 def test_names_that_agree_word_for_word_are_one_person(one: str, other: str) -> None:
-    assert merges.names_agree(one, other) and merges.names_agree(other, one)
+    assert merges.names_agree(one, other)
+    assert merges.names_agree(other, one)
 
 
 @pytest.mark.parametrize(
@@ -193,7 +196,8 @@ def test_names_that_agree_word_for_word_are_one_person(one: str, other: str) -> 
     ],
 )
 def test_names_a_letter_or_a_word_apart_are_different_people(one: str, other: str) -> None:
-    assert not merges.names_agree(one, other) and not merges.names_agree(other, one)
+    assert not merges.names_agree(one, other)
+    assert not merges.names_agree(other, one)
 
 
 def test_a_close_but_different_name_at_the_same_company_stays_its_own_person(engine) -> None:
@@ -242,7 +246,8 @@ def test_identities_never_cross_owners(engine) -> None:
         ),
         owner="o2",
     )
-    assert len(people(engine, "o1")) == 1 and len(people(engine, "o2")) == 1
+    assert len(people(engine, "o1")) == 1
+    assert len(people(engine, "o2")) == 1
     with database.transaction(engine) as session:
         assert session.exec(select(IngestMerge)).all() == []
         assert (

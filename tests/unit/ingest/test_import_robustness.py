@@ -88,7 +88,8 @@ def test_one_malformed_rrule_rejects_its_event_and_the_rest_imports(tmp_path, ca
     assert code == 0
     assert summary["counts"]["meetings"] == 200
     [rejected] = summary["rejected"]
-    assert "'cdo'" in rejected["reason"] and "RRULE" in rejected["reason"]
+    assert "'cdo'" in rejected["reason"]
+    assert "RRULE" in rejected["reason"]
     assert rejected["line"] == 3 + 200 * 6 + 1  # the BEGIN:VEVENT of the broken event
 
 
@@ -109,7 +110,8 @@ def test_a_rule_that_recurs_more_often_than_daily_is_refused_whatever_its_freq(r
     items = parse_ics(calendar(meeting("flood", "20261201T000000Z", f"RRULE:{rule}")))
     assert not parsed(items)
     [refused] = problems(items, "rejected")
-    assert "'flood'" in refused.reason and "meeting rhythm" in refused.reason
+    assert "'flood'" in refused.reason
+    assert "meeting rhythm" in refused.reason
 
 
 def test_a_daily_rule_is_still_expanded() -> None:
@@ -122,13 +124,15 @@ def test_a_file_of_many_series_stops_at_the_cap_per_file_and_says_so() -> None:
     items = parse_ics(calendar(*series))
     assert len(parsed(items)) == ics.MAX_OCCURRENCES_PER_FILE
     capped = [p for p in problems(items, "rejected") if "cap" in p.reason]
-    assert len(capped) == 1 and "series from this line on not expanded" in capped[0].reason
+    assert len(capped) == 1
+    assert "series from this line on not expanded" in capped[0].reason
 
 
 def test_a_series_that_walks_too_far_to_reach_the_window_is_refused() -> None:
     items = parse_ics(calendar(meeting("ancient", "00010101T090000Z", "RRULE:FREQ=DAILY")))
     [refused] = problems(items, "rejected")
-    assert "'ancient'" in refused.reason and "repetitions" in refused.reason
+    assert "'ancient'" in refused.reason
+    assert "repetitions" in refused.reason
 
 
 def test_a_calendar_over_the_limit_is_refused_before_it_is_read(tmp_path, capsys) -> None:
@@ -149,7 +153,8 @@ def test_a_calendar_over_the_limit_is_refused_before_it_is_read(tmp_path, capsys
     )
     _, err = capsys.readouterr()
     assert code == import_command.NOTHING_IMPORTED
-    assert "over the limit" in err and len(err.strip().splitlines()) == 1
+    assert "over the limit" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_a_streamed_calendar_over_the_limit_stops_reading_at_the_limit() -> None:
@@ -172,7 +177,8 @@ def test_a_recurring_series_with_an_unreadable_dtstart_is_rejected_by_name() -> 
     items = parse_ics(calendar(broken, meeting("fine")))
     assert len(parsed(items)) == 1
     [rejected] = problems(items, "rejected")
-    assert "'exchange-2010'" in rejected.reason and "DTSTART" in rejected.reason
+    assert "'exchange-2010'" in rejected.reason
+    assert "DTSTART" in rejected.reason
 
 
 def test_a_latin_1_calendar_is_read_as_such_with_a_warning() -> None:
@@ -217,7 +223,8 @@ def test_one_unreadable_optional_property_drops_only_that_property() -> None:
     assert item.data.starts_at == datetime(2026, 12, 4, 9, tzinfo=UTC)
     assert item.data.ends_at is None
     [warning] = problems(items, "warning")
-    assert "DTEND" in warning.reason and warning.line == 4
+    assert "DTEND" in warning.reason
+    assert warning.line == 4
 
 
 def test_dotless_addresses_keep_their_people_by_name_and_repeated_warnings_are_counted(
@@ -228,7 +235,8 @@ def test_dotless_addresses_keep_their_people_by_name_and_repeated_warnings_are_c
         tmp_path, capsys, "ics", "lisbon.ics", calendar(event("sync", extra=attendees))
     )
     summary = json.loads(out)
-    assert code == 0 and summary["counts"]["meetings"] == 1
+    assert code == 0
+    assert summary["counts"]["meetings"] == 1
     assert len(summary["warnings"]) == 5
     assert summary["not_listed"] == [
         {"severity": "warning", "kind": "attendee kept by name", "count": 120}
@@ -310,7 +318,8 @@ def csv_items(text: str, **kwargs) -> list:
 def test_hubspot_company_columns_never_overwrite_the_contacts_own() -> None:
     items = csv_items(HUBSPOT_WITH_COMPANY)
     sara, per = parsed(items, topics.CONTACTS)
-    assert sara.data.phones == ["070-123 45 67"] and per.data.phones == []
+    assert sara.data.phones == ["070-123 45 67"]
+    assert per.data.phones == []
     [activity] = parsed(items, topics.MEETINGS)
     assert activity.data.starts_at.date().isoformat() == "2026-10-01"
 
@@ -362,7 +371,8 @@ def test_salesforce_report_footers_are_not_contacts() -> None:
 )
 def test_more_headers_are_recognised(header, row, expected) -> None:
     fmt = csv_formats.detect(header.split(","))
-    assert fmt is not None and fmt.name == expected[0]
+    assert fmt is not None
+    assert fmt.name == expected[0]
     [contact] = parsed(csv_items(f"{header}\n{row}\n"))
     assert (contact.data.full_name, contact.data.emails[0], contact.data.company) == expected[1:]
 
@@ -372,13 +382,13 @@ def test_format_salesforce_picks_the_variant_the_header_is_in() -> None:
         "Contact ID,First Name,Last Name,Account Name,Email\n003,Ola,Ström,Kvarnby,ola@k.example\n"
     )
     [contact] = parsed(csv_items(report, fmt_name="salesforce"))
-    assert contact.data.full_name == "Ola Ström" and contact.data.emails == ["ola@k.example"]
+    assert contact.data.full_name == "Ola Ström"
+    assert contact.data.emails == ["ola@k.example"]
     [also] = parsed(csv_items(report, fmt_name="salesforce-report"))
     assert also.data == contact.data
     refused = csv_items(report, fmt_name="salesforce-api")
-    assert (
-        not parsed(refused) and "name or e-mail columns" in problems(refused, "rejected")[0].reason
-    )
+    assert not parsed(refused)
+    assert "name or e-mail columns" in problems(refused, "rejected")[0].reason
 
 
 def test_google_multi_value_cells_are_split() -> None:
@@ -432,14 +442,17 @@ def test_nothing_imported_exits_1_with_one_clear_line(
 def test_a_utf_16_export_is_read_as_text(tmp_path, capsys, encoding) -> None:
     text = "First Name,Last Name,E-mail Address,Business Phone\r\nÅsa,Ek,asa@x.example,\r\n"
     code, out, _ = run(tmp_path, capsys, "csv", "outlook.csv", text.encode(encoding))
-    assert code == 0 and json.loads(out)["counts"]["contacts"] == 1
+    assert code == 0
+    assert json.loads(out)["counts"]["contacts"] == 1
 
 
 def test_a_partial_import_exits_0_and_lists_what_it_left_out(tmp_path, capsys) -> None:
     data = b"First Name,Last Name,E-mail Address,Business Phone\nAnn,Ek,ann@x.example,\n,,,n/a\n"
     code, out, _ = run(tmp_path, capsys, "csv", "partial.csv", data)
     summary = json.loads(out)
-    assert code == 0 and summary["counts"]["contacts"] == 1 and len(summary["rejected"]) == 1
+    assert code == 0
+    assert summary["counts"]["contacts"] == 1
+    assert len(summary["rejected"]) == 1
 
 
 def test_an_unknown_time_zone_is_one_line_and_exit_2(tmp_path) -> None:

@@ -50,7 +50,8 @@ def test_outlook_and_lotus_notes_cards_keep_name_company_title_and_phones() -> N
             [contact] = [i.data for i in vcard.parse(handle) if isinstance(i, Parsed)]
         assert contact.company == "IBM"
         assert contact.title
-        assert contact.phones and contact.emails
+        assert contact.phones
+        assert contact.emails
 
 
 @pytest.mark.parametrize("path", CALENDARS, ids=lambda p: p.name)

@@ -45,7 +45,8 @@ def test_digests_go_out_at_the_owners_hour_daily_or_on_mondays() -> None:
     daily = next_digest(STOCKHOLM_NOON, prefs(cadence="daily", digest_hour=8))
     assert daily == datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
     weekly = next_digest(STOCKHOLM_NOON, prefs(cadence="weekly", digest_hour=8))
-    assert weekly.weekday() == 0 and weekly > STOCKHOLM_NOON
+    assert weekly.weekday() == 0
+    assert weekly > STOCKHOLM_NOON
     assert next_digest(STOCKHOLM_NOON, prefs(cadence="instant")) == STOCKHOLM_NOON
 
 
@@ -77,16 +78,20 @@ def test_the_breaker_opens_after_repeated_failures_and_half_opens_after_the_cool
     for _ in range(3):
         assert breaker.allows("u")
         breaker.failure("u")
-    assert not breaker.allows("u") and breaker.retry_in("u") == 10
+    assert not breaker.allows("u")
+    assert breaker.retry_in("u") == 10
     clock[0] = 10.5
     assert breaker.allows("u")  # one trial call
     assert not breaker.allows("u")  # and only one, until it is decided
     breaker.failure("u")  # the trial failed: open again for a full cooldown
-    assert not breaker.allows("u") and breaker.retry_in("u") == 10
+    assert not breaker.allows("u")
+    assert breaker.retry_in("u") == 10
     clock[0] = 21.0
     assert breaker.allows("u")
     breaker.success("u")
-    assert not breaker.is_open("u") and breaker.allows("u") and breaker.allows("u")
+    assert not breaker.is_open("u")
+    assert breaker.allows("u")
+    assert breaker.allows("u")
 
 
 def test_digests_escape_markup_in_every_user_provided_string() -> None:
@@ -98,10 +103,12 @@ def test_digests_escape_markup_in_every_user_provided_string() -> None:
     subject, text, html = email.render_digest(
         "o1", [item], base_url="https://sb.example", secret="k"
     )
-    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
     assert "&quot;Evil &amp; Co&quot; &lt;b&gt;" in html
     assert "<script>alert(1)</script>" in text  # the text part is plain text
-    assert "a=dismissed" in html and subject.startswith("Springboard: 1 suggestion")
+    assert "a=dismissed" in html
+    assert subject.startswith("Springboard: 1 suggestion")
 
 
 class FakePublisher:
@@ -127,7 +134,7 @@ class Answers:
     async def seen(self, digest: str) -> bool:
         return digest in self.used
 
-    async def remember(self, digest: str, owner_id: str, expires_at) -> None:
+    async def remember(self, digest: str, owner_id: str, expires_at) -> None:  # noqa: ARG002
         self.used.add(digest)
 
 
@@ -146,12 +153,14 @@ async def test_opening_a_link_only_asks_and_the_confirming_post_answers() -> Non
     links = links_with_answers()
     good = email.feedback_link("http://n", "k", "o1", "s1", "dismissed")
     opened = await click(links, good.removeprefix("http://n"))  # a mail scanner does this
-    assert opened.status_code == 200 and "method='post'" in opened.text
+    assert opened.status_code == 200
+    assert "method='post'" in opened.text
     assert links.publisher.sent == []
     response = await click(links, "/feedback", method="POST", form=fields_of(good))
     assert response.status_code == 200
     [(topic, envelope)] = links.publisher.sent
-    assert topic == topics.FEEDBACK and envelope.owner_id == "o1"
+    assert topic == topics.FEEDBACK
+    assert envelope.owner_id == "o1"
     assert (envelope.data.suggestion_id, envelope.data.action.value) == ("s1", "dismissed")
     forged = {**fields_of(good), "o": "o2"}
     assert (await click(links, "/feedback", method="POST", form=forged)).status_code == 403
@@ -193,7 +202,8 @@ def test_tokens_never_reach_the_access_log() -> None:
         None,
     )
     RedactTokens().filter(record)
-    assert "abcdef0123456789" not in record.getMessage() and "t=…" in record.getMessage()
+    assert "abcdef0123456789" not in record.getMessage()
+    assert "t=…" in record.getMessage()
 
 
 def test_deliveries_are_due_per_channel_preference() -> None:
@@ -216,5 +226,6 @@ def test_deliveries_are_due_per_channel_preference() -> None:
     assert {d.delivery_id for d in both} == {"webhook:s1", "email:s1"}
     hook = next(d for d in both if d.channel == "webhook")
     mail = next(d for d in both if d.channel == "email")
-    assert hook.due_at == STOCKHOLM_NOON and mail.due_at - STOCKHOLM_NOON > timedelta(hours=12)
+    assert hook.due_at == STOCKHOLM_NOON
+    assert mail.due_at - STOCKHOLM_NOON > timedelta(hours=12)
     assert deliveries_for([row], prefs(), STOCKHOLM_NOON) == []

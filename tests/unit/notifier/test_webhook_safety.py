@@ -41,12 +41,15 @@ async def test_a_refused_destination_is_never_called_and_not_retried() -> None:
     transport = httpx.MockTransport(lambda request: calls.append(request) or httpx.Response(200))
     async with httpx.AsyncClient(transport=transport) as client:
         outcome = await webhook.post(client, "http://127.0.0.1:9/hook", None, {}, "k1")
-        assert not outcome.delivered and not outcome.retry and "non-public" in outcome.error
+        assert not outcome.delivered
+        assert not outcome.retry
+        assert "non-public" in outcome.error
         assert calls == []
         allowed = await webhook.post(
             client, "http://127.0.0.1:9/hook", None, {}, "k2", allow_private=True
         )
-        assert allowed.delivered and len(calls) == 1
+        assert allowed.delivered
+        assert len(calls) == 1
 
 
 def test_secrets_are_sealed_for_the_notifier_and_open_only_with_its_key(tmp_path) -> None:
@@ -77,7 +80,8 @@ def test_the_preferences_command_sends_the_secret_sealed(tmp_path, monkeypatch) 
         timezone="Europe/Stockholm",
         budget=None,
     )
-    assert isinstance(data, PreferencesSet) and data.webhook_secret
+    assert isinstance(data, PreferencesSet)
+    assert data.webhook_secret
     assert "whsec_" not in data.model_dump_json()
     assert open_sealed(SpringboardSettings(data_dir=tmp_path), data.webhook_secret) == (
         "whsec_0123456789abcdef"

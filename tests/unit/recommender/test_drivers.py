@@ -37,7 +37,8 @@ def test_the_feature_a_model_learned_is_what_pushed_its_best_items_up() -> None:
 def test_raw_facts_are_grouped_under_the_feature_they_describe() -> None:
     model = model_that_only_values("log_meetings")
     [push] = drivers.pushes(KIND, model, MATRIX, [int(np.argmax(model.score(MATRIX)))])
-    assert "log_meetings" not in push and push["tie_strength"] > 0
+    assert "log_meetings" not in push
+    assert push["tie_strength"] > 0
     assert set(push) <= set(backtest.feature_names(KIND)) | set(drivers.DESCRIBES.values())
 
 

@@ -45,7 +45,7 @@ def test_paired_difference_separates_a_steady_lead_from_luck() -> None:
     assert low < 0 < high
     # One owner: nothing to resample, the interval is the difference itself.
     assert paired_difference([0.7], [0.5]) == pytest.approx((0.2, 0.2, 0.2))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no rankings"):
         paired_difference([], [])
 
 
@@ -55,11 +55,13 @@ def test_paired_difference_resamples_whole_owners() -> None:
     theirs = [0.4] * 6 + [0.5] * 3
     owners = ["a"] * 6 + ["b", "c", "d"]
     mean, low, high = paired_difference(ours, theirs)
-    assert mean == pytest.approx(0.3) and low > 0  # nine independent rankings: a clear lead
+    assert mean == pytest.approx(0.3)
+    assert low > 0
     # Four owners, and whether the one ahead is drawn decides it: no clear lead.
     mean, low, high = paired_difference(ours, theirs, groups=owners)
     assert mean == pytest.approx(0.3)
-    assert low == pytest.approx(-0.1) and mean < high < 0.5  # a left out: all behind
+    assert low == pytest.approx(-0.1)
+    assert mean < high < 0.5
 
 
 def lines() -> list[str]:
@@ -153,7 +155,8 @@ def test_replay_sees_nothing_after_the_cutoff_and_scores_what_happened() -> None
 def test_attendance_after_the_cutoff_is_not_known_as_attendance_at_the_cutoff() -> None:
     engine, truth, _ = evaluate.replay(lines(), cutoff=CUTOFF, horizon=timedelta(days=30))
     [owner_truth] = truth.values()
-    assert len(owner_truth.attended) == 1 and len(owner_truth.met) == 1
+    assert len(owner_truth.attended) == 1
+    assert len(owner_truth.met) == 1
     from services.recommender import store
     from shared import database
 
@@ -212,14 +215,13 @@ def test_several_cutoffs_pool_the_rankings_of_each() -> None:
             weighted = sum(p["rankers"][ranker]["ndcg@10"] * p["rankings"] for p in parts)
             assert metrics["ndcg@10"] == pytest.approx(weighted / result["rankings"], abs=1e-3)
     assert pooled["kinds"]["reconnect"]["rankings"] == 2
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no cut-off"):
         evaluate.run(lines(), cutoff=[], horizon=horizon)
 
 
 def test_the_command_takes_several_cutoffs(tmp_path) -> None:
     import json
     import subprocess
-    import sys
 
     data = tmp_path / "data.jsonl"
     data.write_text("\n".join(lines()) + "\n")
@@ -238,11 +240,15 @@ def test_the_command_takes_several_cutoffs(tmp_path) -> None:
 
 
 def run_command(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli", "evaluate", *arguments],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    """``springboard evaluate`` in this process (the command as the console script runs
+    it; the test above runs it as a process of its own)."""
+    from typer.testing import CliRunner
+
+    from services.cli import app
+
+    result = CliRunner().invoke(app, ["evaluate", *arguments])
+    return subprocess.CompletedProcess(
+        ["springboard", "evaluate", *arguments], result.exit_code, result.stdout, result.stderr
     )
 
 
@@ -298,6 +304,7 @@ def test_the_report_counts_outcomes_outside_the_candidates_and_owners_left_out()
     report = evaluate.run([*lines(), *extra], cutoff=CUTOFF, horizon=timedelta(days=30))
     assert report["owners_not_recognised"] == ["o2"]
     reconnect = report["kinds"]["reconnect"]
-    assert reconnect["outcomes"] == 1 and reconnect["outcomes_outside_candidates"] == 0
+    assert reconnect["outcomes"] == 1
+    assert reconnect["outcomes_outside_candidates"] == 0
     notes = evaluate.notes(report)
     assert any("never recognised" in line and "o2" in line for line in notes)

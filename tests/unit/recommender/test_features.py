@@ -163,7 +163,8 @@ def test_event_features_count_contacts_and_target_people_registered() -> None:
     assert closeness == pytest.approx(anna_tie)
     assert context == {"contacts": 1.0, "targets": 1.0, "topic_hits": 2.0, "companions": 3.0}
     assert values["close_contacts_registered"] == pytest.approx(1 - np.exp(-anna_tie / 1.5))
-    assert values["city_fit"] == 1.0 and values["topic_fit"] == 1.0
+    assert values["city_fit"] == 1.0
+    assert values["topic_fit"] == 1.0
     assert values["companions"] == pytest.approx(1 - np.exp(-3 / 6))
 
 
@@ -184,7 +185,8 @@ def test_meeting_chance_of_a_regular_contact_matches_a_hand_computed_case() -> N
 def test_a_tie_silent_for_many_of_its_usual_gaps_has_probably_lapsed() -> None:
     regular = [days_ago(150 + 30 * k) for k in range(6, 0, -1)]  # silent for 5 gaps
     due, alive = features.meeting_chance(snapshot([]), regular)
-    assert due < 0.01 and alive < 0.01
+    assert due < 0.01
+    assert alive < 0.01
     slow = [days_ago(150 + 180 * k) for k in range(4, -1, -1)]  # silent for under one gap
     assert features.meeting_chance(snapshot([]), slow)[1] > 0.8
 
@@ -209,7 +211,8 @@ def test_give_back_needs_more_received_than_given() -> None:
     snap = snapshot([erik, even], favours=favours)
     [found] = candidates.give_back(snap)
     assert found.subject_id == "erik"
-    assert found.context["received"] == 2 and found.context["given"] == 0
+    assert found.context["received"] == 2
+    assert found.context["given"] == 0
 
 
 def test_prior_weights_sum_to_one_per_kind_and_scores_stay_in_range() -> None:

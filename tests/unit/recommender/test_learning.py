@@ -43,7 +43,8 @@ def test_a_backtest_snapshot_knows_nothing_after_its_cutoff() -> None:
     own = SNAPSHOT.self_ids
     for event_id, people in past.attendance.items():
         if SNAPSHOT.events[event_id].starts_at > moment:
-            assert not own & set(people) and set(people.values()) <= {"registered"}
+            assert not own & set(people)
+            assert set(people.values()) <= {"registered"}
     # and its features are the same as those of a snapshot that never saw the future
     later_free = backtest.as_of(backtest.as_of(SNAPSHOT, moment + timedelta(days=60)), moment)
     from services.recommender.candidates import all_candidates
@@ -73,7 +74,8 @@ def test_someone_first_met_after_the_cutoff_was_no_contact_before_it() -> None:
     moment = sorted(first_met.values())[len(first_met) // 2]  # half of them met later
     later = {pid for pid, at in first_met.items() if at > moment}
     past = backtest.as_of(SNAPSHOT, moment)
-    assert later and not any(past.people[pid].is_contact for pid in later)
+    assert later
+    assert not any(past.people[pid].is_contact for pid in later)
     assert all(past.people[pid].is_contact for pid in first_met.keys() - later)
     # so that meeting one of them in the horizon is an introduction, not a reconnect
     horizon = max(first_met.values()) - moment
@@ -133,7 +135,8 @@ def test_artefacts_round_trip_with_metadata_and_serve_with_their_version(trained
         ).read_text()
     )
     assert metadata["feature_names"] == list(backtest.feature_names(SuggestionKind.RECONNECT))
-    assert metadata["rows"] > 0 and metadata["data_hash"]
+    assert metadata["rows"] > 0
+    assert metadata["data_hash"]
     made = recommend(SNAPSHOT, per_kind=10, max_per_company=2, models=models)
     assert results[SuggestionKind.RECONNECT].version in made.model_version
     assert PRIOR_VERSION in made.model_version

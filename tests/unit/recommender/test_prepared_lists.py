@@ -49,7 +49,7 @@ def system(tmp_path: Path) -> tuple[Scheduler, Published, list[float]]:
             project(session, owner_id=OWNER, source=envelope.source, data=envelope.data)
     published = Published()
     runtime.publisher = published  # type: ignore[assignment]
-    runtime.owned_keys = lambda topic, keys: list(keys)  # type: ignore[method-assign]
+    runtime.owned_keys = lambda _topic, keys: list(keys)  # type: ignore[method-assign]
     subject = Scheduler(runtime, settings)
     scored: list[float] = []
     recommend = subject._recommend
@@ -95,7 +95,8 @@ def test_a_settling_owners_list_is_scored_in_the_wait_and_published_when_they_se
     assert scored[0] >= settles - DEBOUNCE * (1 - PREPARED_AFTER) - 0.01
     [(at, envelope)] = published.lists
     assert at >= settles - 0.01  # not before the owner settled
-    assert envelope.owner_id == OWNER and envelope.data.items
+    assert envelope.owner_id == OWNER
+    assert envelope.data.items
     assert envelope.correlation_id == "input-1"
     subject.runtime.engine.dispose()
 

@@ -55,7 +55,8 @@ def test_the_hospital_ward_converts_by_the_stated_protocol() -> None:
     contacts = [d for d in mine if isinstance(d, ContactUpserted)]
     meetings = [d for d in mine if isinstance(d, MeetingRecorded)]
     assert len({c.external_id for c in contacts}) == len(contacts)  # each at first meeting
-    assert meetings and all(len(m.attendees) == 2 for m in meetings)
+    assert meetings
+    assert all(len(m.attendees) == 2 for m in meetings)
     assert all(m.ends_at - m.starts_at >= timedelta(seconds=20) for m in meetings)
 
 

@@ -25,7 +25,8 @@ def test_the_sample_network_yields_every_kind_with_one_to_three_reasons() -> Non
         assert 1 <= len(item.reasons) <= 3
         assert 0.0 <= item.score <= 1.0
     intro = next(i for i in made.items if i.kind.value == "introduction")
-    assert intro.introducer_name and intro.introducer_name in intro.reasons[0]
+    assert intro.introducer_name
+    assert intro.introducer_name in intro.reasons[0]
 
 
 def test_ranks_follow_scores_within_a_kind_and_diversity_caps_companies() -> None:
@@ -62,7 +63,8 @@ def test_only_grounded_suggestions_above_the_floor_and_each_event_once() -> None
     from shared.messages.recommendations import SuggestionKind
 
     made = recommend(SNAPSHOT, per_kind=50, max_per_company=50)
-    assert made.items and all(i.score >= ranking.MIN_SCORE for i in made.items)
+    assert made.items
+    assert all(i.score >= ranking.MIN_SCORE for i in made.items)
     found = candidates.all_candidates(SNAPSHOT)
     kept = {c.subject_id for kind in found for c in ranking.worth_saying(found[kind], SNAPSHOT)}
     assert {i.subject_id for i in made.items} <= kept

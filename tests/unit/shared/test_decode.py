@@ -78,10 +78,12 @@ def test_a_dead_letter_fits_the_limit_it_is_produced_with_whatever_the_original(
         _, [bad] = decode_records([record(topics.CONTACTS, original)], prefix="", service="ingest")
         assert len(encode(bad.dead_letter)) <= DEAD_LETTER_MAX_BYTES
         kept = base64.b64decode(bad.dead_letter.data.original_value_b64)
-        assert (kept == original) is whole and original.startswith(kept)
+        assert (kept == original) is whole
+        assert original.startswith(kept)
         # A cut original says so, and where the whole record is.
         said = f"the original has {size} bytes" in bad.dead_letter.data.reason
-        assert said is not whole and ("contacts.v1 1:0" in bad.dead_letter.data.reason) is said
+        assert said is not whole
+        assert ("contacts.v1 1:0" in bad.dead_letter.data.reason) is said
 
 
 def test_an_unreadable_key_still_yields_a_dead_letter() -> None:
@@ -110,5 +112,6 @@ def test_deeply_nested_and_wrongly_typed_json_is_dead_lettered_not_raised() -> N
         prefix="",
         service="ingest",
     )
-    assert len(bad) == 2 and all(b.category == "invalid" for b in bad)
+    assert len(bad) == 2
+    assert all(b.category == "invalid" for b in bad)
     assert good[0].envelope.data.full_name == '=HYPERLINK("x")'  # kept as text, never evaluated

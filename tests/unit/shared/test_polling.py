@@ -31,7 +31,7 @@ class FakeConsumer:
         return self.answers.pop(0)
 
 
-async def nothing(batch: list[Decoded]) -> list[Rejected]:
+async def nothing(_batch: list[Decoded]) -> list[Rejected]:
     return []
 
 

@@ -125,9 +125,14 @@ def test_a_staging_table_undone_by_a_rollback_is_made_again(engine, monkeypatch)
     its creation with it, and the next upsert on that connection must not count on it."""
     monkeypatch.setattr(database, "COPY_FROM_ROWS", 1)
     engine.pool.dispose()  # one fresh connection from here on
-    with pytest.raises(RuntimeError), database.transaction(engine) as session:
-        database.upsert(session, RecInteraction, [meeting(1, "anna")], keys=KEYS)
-        raise RuntimeError("the batch failed after its first upsert")
+
+    def fail_after_the_first_upsert() -> None:
+        with database.transaction(engine) as session:
+            database.upsert(session, RecInteraction, [meeting(1, "anna")], keys=KEYS)
+            raise RuntimeError("the batch failed after its first upsert")
+
+    with pytest.raises(RuntimeError, match="after its first upsert"):
+        fail_after_the_first_upsert()
     for index in (2, 3):  # created again, then reused
         with database.transaction(engine) as session:
             database.upsert(session, RecInteraction, [meeting(index, "bo")], keys=KEYS)
