@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import datasets, real_histories
-from services.recommender import evaluate
+from services.offline import evaluate
 from shared.messages import encode
 from shared.sample_network import generate
 

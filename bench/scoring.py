@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from bench import report
+from services.offline.replay import in_memory_snapshot
 from services.recommender import backtest
-from services.recommender.evaluate import in_memory_snapshot
 from services.recommender.pipeline import LearnedRanker, PriorRanker, build_pipeline
 from services.recommender.scoring import recommend
 from shared.messages.recommendations import SuggestionKind

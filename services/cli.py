@@ -320,7 +320,7 @@ def evaluate(
 
     from rich.table import Table
 
-    from services.recommender import evaluate as evaluation
+    from services.offline import evaluate as evaluation
 
     try:
         moments = [evaluation.parse_cutoff(c) for c in cutoff]

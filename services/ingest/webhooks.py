@@ -21,8 +21,6 @@ follows from each envelope's ``type``.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from dataclasses import dataclass
@@ -32,32 +30,13 @@ from pydantic import ValidationError
 
 from shared import topics
 from shared.broker import Publisher
-from shared.messages import TOPIC_PAYLOADS, envelope_adapter
+from shared.messages import TYPE_TOPICS, envelope_adapter
+from shared.signing import signature_ok
 
 TIMESTAMP_HEADER = b"x-springboard-timestamp"
 SIGNATURE_HEADER = b"x-springboard-signature"
 KEY_HEADER = b"x-springboard-key"
 DEFAULT_KEY = "default"
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The signature header value for ``body`` sent at ``timestamp`` (unix seconds)."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"v1={digest.hexdigest()}"
-
-
-def _types_to_topics() -> dict[str, str]:
-    out: dict[str, str] = {}
-    for topic in topics.INPUTS:
-        payload = TOPIC_PAYLOADS[topic]
-        members = getattr(payload, "__args__", None)
-        classes = members[0].__args__ if members and hasattr(members[0], "__args__") else [payload]
-        for cls in classes:
-            out[cls.TYPE] = topic
-    return out
-
-
-TYPE_TOPICS = _types_to_topics()
 
 
 @dataclass(frozen=True)
@@ -179,7 +158,7 @@ class WebhookEndpoint:
             return "timestamp outside the replay window", "", 0
         given = headers.get(SIGNATURE_HEADER, b"")
         # Bytes, not text: compare_digest refuses non-ASCII text, and a header is bytes.
-        if not hmac.compare_digest(given, sign(key.secret, timestamp, body).encode()):
+        if not signature_ok(key.secret, timestamp, body, given):
             return "bad signature", "", 0
         # The signed timestamp and the signature: the same request sent again, whenever.
         return None, f"{timestamp}.{given.decode('ascii')}", timestamp

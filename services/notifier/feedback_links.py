@@ -21,11 +21,11 @@ from html import escape
 from typing import Any
 from urllib.parse import parse_qs
 
-from services.notifier.delivery.signing import link_token_ok
 from shared import topics
 from shared.broker import Publisher
 from shared.messages import FeedbackGiven, wrap
 from shared.messages.inputs import FeedbackAction
+from shared.signing import link_token_ok
 
 NAMESPACE = uuid.UUID("1d6c2f1e-88a4-4f35-9d0e-5b7f3a2c4e61")
 WORDS = {

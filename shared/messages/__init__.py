@@ -45,6 +45,22 @@ TOPIC_PAYLOADS: dict[str, Any] = {
 }
 """The data type each topic carries (dead-letter topics carry ``DeadLettered``)."""
 
+
+def _types_to_topics() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for topic in topics.INPUTS:
+        payload = TOPIC_PAYLOADS[topic]
+        members = getattr(payload, "__args__", None)
+        classes = members[0].__args__ if members and hasattr(members[0], "__args__") else [payload]
+        for cls in classes:
+            out[cls.TYPE] = topic
+    return out
+
+
+TYPE_TOPICS = _types_to_topics()
+"""The input topic of each input's ``type`` (``ContactUpserted`` -> contacts): where a
+webhook's item or a line of an offline replay goes."""
+
 _ADAPTERS: dict[str, TypeAdapter[Envelope[Any]]] = {
     topic: TypeAdapter(Envelope[payload])  # type: ignore[valid-type]
     for topic, payload in TOPIC_PAYLOADS.items()
@@ -62,6 +78,7 @@ def encode(envelope: BaseModel) -> bytes:
 
 __all__ = [
     "TOPIC_PAYLOADS",
+    "TYPE_TOPICS",
     "AttendanceRecorded",
     "ContactUpserted",
     "DeadLettered",

@@ -17,13 +17,13 @@ from services.embedded import EmbeddedSystem
 from services.ingest import importer
 from services.ingest.importer import ImportKind, Summary
 from services.ingest.models import IngestMeeting, IngestPerson
-from services.ingest.webhooks import sign
 from shared import database, topics
 from shared.broker import MAX_MESSAGE_BYTES
 from shared.client import publish
 from shared.messages import encode, wrap
 from shared.messages.inputs import ContactUpserted
 from shared.settings import DatabaseSettings
+from shared.signing import sign
 from tests.conftest import unique
 from tests.real_files import real_files
 

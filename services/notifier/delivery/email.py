@@ -14,7 +14,7 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
-from services.notifier.delivery.signing import link_token
+from shared.signing import link_token
 
 ACTIONS = (("accepted", "I'll do it"), ("dismissed", "Not for me"), ("snoozed", "Later"))
 

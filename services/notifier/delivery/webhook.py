@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from services.notifier.delivery.signing import signature
+from shared.signing import sign
 
 RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
 
@@ -93,7 +93,7 @@ async def post(
         "user-agent": "Springboard-Notifier/1",
     }
     if secret:
-        headers["x-springboard-signature"] = signature(secret, timestamp, body)
+        headers["x-springboard-signature"] = sign(secret, timestamp, body)
     try:
         response = await client.post(url, content=body, headers=headers)
     except httpx.HTTPError as error:

@@ -6,10 +6,11 @@ import time
 import httpx
 import pytest
 
-from services.ingest.webhooks import WebhookEndpoint, WebhookKey, sign
+from services.ingest.webhooks import WebhookEndpoint, WebhookKey
 from shared import topics
 from shared.messages import encode, wrap
 from shared.messages.inputs import ContactUpserted, EraseOwner
+from shared.signing import sign
 
 SECRET = "whsec-test"
 

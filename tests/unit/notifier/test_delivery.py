@@ -11,11 +11,11 @@ import pytest
 
 from services.notifier.delivery import email, webhook
 from services.notifier.delivery.breaker import CircuitBreaker
-from services.notifier.delivery.signing import signature
 from services.notifier.feedback_links import FeedbackLinks
 from services.notifier.models import NotifyPreferences
 from services.notifier.schedule import after_quiet_hours, in_quiet_hours, next_digest
 from shared import topics
+from shared.signing import sign
 
 STOCKHOLM_NOON = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)  # a Wednesday, 12:00 in Stockholm
 
@@ -69,7 +69,7 @@ def test_the_documented_receiver_check_accepts_our_signature() -> None:
     expected = hmac.new(
         secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256
     ).hexdigest()
-    assert signature(secret, timestamp, body) == "v1=" + expected
+    assert sign(secret, timestamp, body) == "v1=" + expected
 
 
 def test_the_breaker_opens_after_repeated_failures_and_half_opens_after_the_cooldown() -> None:

@@ -252,7 +252,7 @@ def test_answers_to_suggestions_become_training_rows() -> None:
 
 async def test_the_recommender_retrains_in_service_and_serves_what_it_promoted(tmp_path) -> None:
     from services.ingest.models import TABLES as INGEST_TABLES
-    from services.recommender.evaluate import project
+    from services.offline.replay import project
     from services.recommender.models import TABLES
     from services.recommender.retraining import Retrainer
     from services.recommender.scheduler import Scheduler

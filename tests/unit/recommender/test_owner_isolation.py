@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.ingest.models import TABLES as INGEST_TABLES
+from services.offline.replay import project
 from services.recommender import network_map, store
-from services.recommender.evaluate import project
 from services.recommender.models import TABLES as REC_TABLES
 from services.recommender.scoring import recommend
 from shared import database

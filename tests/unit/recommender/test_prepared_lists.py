@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from services.ingest.models import TABLES as INGEST_TABLES
+from services.offline.replay import project
 from services.recommender import store
-from services.recommender.evaluate import project
 from services.recommender.models import TABLES
 from services.recommender.scheduler import PREPARED_AFTER, Scheduler
 from services.recommender.settings import RecommenderSettings

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.recommender.evaluate import in_memory_snapshot
+from services.offline.replay import in_memory_snapshot
 from services.recommender.scoring import recommend
 from shared.sample_network import generate
 

@@ -1,4 +1,5 @@
-"""HMAC-SHA256 signatures, for webhooks out and one-click feedback links.
+"""HMAC-SHA256 signatures: of webhooks in (ingest) and out (notifier), and of one-click
+feedback links.
 
 A webhook receiver verifies a delivery like this (Python; any language has HMAC):
 
@@ -20,9 +21,14 @@ import hashlib
 import hmac
 
 
-def signature(secret: str, timestamp: int, body: bytes) -> str:
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The signature header value for ``body`` sent at ``timestamp`` (unix seconds)."""
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return f"v1={digest.hexdigest()}"
+
+
+def signature_ok(secret: str, timestamp: int, body: bytes, given: bytes) -> bool:
+    return hmac.compare_digest(given, sign(secret, timestamp, body).encode())
 
 
 def link_token(secret: str, *parts: str) -> str:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.ingest import canonical
-from services.recommender import evaluate
+from services.offline import evaluate, replay
 from services.recommender.metrics import ndcg_at, paired_difference, precision_at, recall_at
 from shared.messages import encode, wrap
 from shared.messages.inputs import (
@@ -153,7 +153,7 @@ def test_replay_sees_nothing_after_the_cutoff_and_scores_what_happened() -> None
 
 
 def test_attendance_after_the_cutoff_is_not_known_as_attendance_at_the_cutoff() -> None:
-    engine, truth, _ = evaluate.replay(lines(), cutoff=CUTOFF, horizon=timedelta(days=30))
+    engine, truth, _ = replay.replay(lines(), cutoff=CUTOFF, horizon=timedelta(days=30))
     [owner_truth] = truth.values()
     assert len(owner_truth.attended) == 1
     assert len(owner_truth.met) == 1
@@ -187,9 +187,9 @@ def test_an_event_counts_as_attended_in_the_horizon_its_start_falls_in() -> None
         ),
     ]
     ids = {n: canonical.event_id_for("o1", n) for n in ("ev", "late", "listed")}
-    _, truth, _ = evaluate.replay([*lines(), *extra], cutoff=CUTOFF, horizon=timedelta(days=30))
+    _, truth, _ = replay.replay([*lines(), *extra], cutoff=CUTOFF, horizon=timedelta(days=30))
     assert truth["o1"].attended == {ids["ev"], ids["listed"]}
-    _, truth, _ = evaluate.replay([*lines(), *extra], cutoff=CUTOFF, horizon=timedelta(days=60))
+    _, truth, _ = replay.replay([*lines(), *extra], cutoff=CUTOFF, horizon=timedelta(days=60))
     assert truth["o1"].attended == set(ids.values())
 
 
