@@ -28,10 +28,11 @@ import asyncio
 import gc
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord
+from prometheus_client import CollectorRegistry
 from sqlmodel import SQLModel
 
 from bench import report
@@ -39,16 +40,18 @@ from bench.pipeline import sample_inputs
 from bench.processes import POSTGRES, drop_schema
 from services.ingest import handlers as ingest_handlers
 from services.ingest.models import TABLES as INGEST_TABLES
+from services.ingest.unit_of_work import IngestWork
 from services.recommender import handlers as recommender_handlers
 from services.recommender.models import TABLES as RECOMMENDER_TABLES
 from shared import topics
-from shared.broker import Decoded, Rejected, decode_records
+from shared.broker import Rejected, decode_records
+from shared.consumer import BatchConsumer, Process
 from shared.messages import Envelope, encode
 from shared.service import ServiceRuntime, tune_garbage_collector
 from shared.settings import DatabaseSettings, KafkaSettings, SpringboardSettings
+from shared.unit_of_work import UnitOfWork
 
 BATCH = KafkaSettings().batch_max_records  # the services' batch size, as shipped
-Process = Callable[[list[Decoded]], Awaitable[list[Rejected]]]
 
 
 class Recorded:
@@ -76,20 +79,26 @@ class Recorded:
         raise AssertionError("the benchmark's inputs are all valid")
 
 
-class BatchPathRuntime(ServiceRuntime):
-    """A service runtime whose subscriber is kept to be called directly, not started."""
+class KeptConsumer(BatchConsumer):
+    """A consumer whose handler is kept to be called directly, not subscribed."""
 
     process: Process
 
-    def consume(self, router: Any, *topic_names: str, title: str, process: Process) -> None:  # noqa: ARG002
+    def subscribe(self, router: Any, *topic_names: str, title: str, process: Process) -> None:  # noqa: ARG002
         self.process = process
 
 
-def runtime_for(name: str, tables: Sequence[type[SQLModel]], schema: str) -> BatchPathRuntime:
+BatchPathRuntime = ServiceRuntime[Any]
+
+
+def runtime_for(
+    name: str, tables: Sequence[type[SQLModel]], schema: str, unit: type[UnitOfWork]
+) -> BatchPathRuntime:
     settings = SpringboardSettings(database=DatabaseSettings(url=POSTGRES, schema_name=schema))
-    runtime = BatchPathRuntime(name, settings, tables)
+    runtime: BatchPathRuntime = ServiceRuntime(name, settings, tables, unit)
+    runtime.consumer = KeptConsumer(name, settings.kafka, runtime.publisher, CollectorRegistry())
     runtime.publisher = Recorded()  # type: ignore[assignment]
-    runtime.open_database()
+    runtime.database.open()
     return runtime
 
 
@@ -112,7 +121,8 @@ async def feed(
         started = time.process_time()
         good, bad = decode_records(records[start : start + BATCH], prefix="", service=runtime.name)
         assert not bad, bad[0].dead_letter.data.reason
-        assert not await runtime.process(good)
+        assert isinstance(runtime.consumer, KeptConsumer)
+        assert not await runtime.consumer.process(good)
         cpu.append(time.process_time() - started)
     return cpu
 
@@ -155,8 +165,8 @@ def measure(quick: bool) -> dict[str, Any]:
     runtimes: list[BatchPathRuntime] = []
     out: dict[str, Any] = {"ingest_inputs": len(inputs)}
     try:
-        ingest = runtime_for("ingest", INGEST_TABLES, schema)
-        recommender = runtime_for("recommender", RECOMMENDER_TABLES, schema)
+        ingest = runtime_for("ingest", INGEST_TABLES, schema, IngestWork)
+        recommender = runtime_for("recommender", RECOMMENDER_TABLES, schema, UnitOfWork)
         runtimes += [ingest, recommender]
         ingest_handlers.build_router(ingest)
         recommender_handlers.build_router(recommender)
@@ -182,7 +192,7 @@ def measure(quick: bool) -> dict[str, Any]:
             )
     finally:
         for runtime in runtimes:
-            runtime.engine.dispose()
+            runtime.database.engine.dispose()
         drop_schema(schema)
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in out.items()}
 

@@ -23,6 +23,7 @@ from typing import Any
 from bench import report
 from bench.processes import ServiceProcess, service_env, wait_ready
 from services.ingest.models import TABLES as INGEST_TABLES
+from services.ingest.unit_of_work import IngestWork
 from services.offline.replay import project
 from services.recommender.models import TABLES as REC_TABLES
 from services.recommender.models import RecOwnerState
@@ -41,7 +42,7 @@ def build_store(path: Path, persons: int, due: int, now: datetime) -> tuple[int,
     """Fill ``path`` with at least ``persons`` persons; returns (persons, owners)."""
     engine = database.make_engine(f"sqlite:///{path}")
     database.create_tables(engine, INGEST_TABLES + REC_TABLES)
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         for _topic, envelope in generate(owner_id=TEMPLATE, now=now, scale=2.0).messages:
             project(session, owner_id=TEMPLATE, source=envelope.source, data=envelope.data)
     engine.dispose()

@@ -22,6 +22,7 @@ from bench import report
 from services.ingest import canonical
 from services.ingest.importer import ImportKind, parse
 from services.ingest.models import TABLES as INGEST_TABLES
+from services.ingest.unit_of_work import IngestWork
 from services.recommender import prior, store
 from services.recommender.models import TABLES as REC_TABLES
 from services.recommender.scoring import recommend
@@ -58,7 +59,7 @@ def measure(quick: bool) -> dict[str, float | int | str]:
 
     started = time.perf_counter()
     changes = []
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         for _topic, envelope in network.messages:
             for change in canonical.apply(
                 session, owner_id=envelope.owner_id, source=envelope.source, data=envelope.data
@@ -67,12 +68,12 @@ def measure(quick: bool) -> dict[str, float | int | str]:
     ingest_s = time.perf_counter() - started
 
     started = time.perf_counter()
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         store.apply_changes(session, changes)
     projection_s = time.perf_counter() - started
 
     started = time.perf_counter()
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         snapshot = store.load_snapshot(session, owner_id=network.owner_id, now=now)
         made = recommend(snapshot, per_kind=10, max_per_company=2)
     score_owner_s = time.perf_counter() - started

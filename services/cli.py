@@ -405,6 +405,7 @@ def merges(
     from services.ingest import store
     from services.ingest.models import TABLES
     from services.ingest.settings import IngestSettings
+    from services.ingest.unit_of_work import IngestWork
     from shared import database, topics
     from shared.client import BrokerUnavailable, publish
     from shared.messages import UndoMerge, wrap
@@ -428,7 +429,7 @@ def merges(
     )
     try:
         database.create_tables(engine, TABLES)
-        with database.transaction(engine) as session:
+        with database.transaction(engine, IngestWork) as session:
             rows = store.merges(session, owner_id=owner)
     except SQLAlchemyError as error:
         console(stderr=True).print(oc.store_unreadable("ingest", error), markup=False)

@@ -16,19 +16,18 @@ import ssl
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import chain
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.producer.message_accumulator import BatchBuilder
 from faststream.kafka import KafkaBroker
-from faststream.kafka.subscriber.usecase import BatchSubscriber
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from pydantic import ValidationError
 
 from shared import topics
+from shared.fast_paths import partition_for, started_producer, wait_on_metadata
 from shared.messages import DeadLettered, Envelope, encode, envelope_adapter, wrap
 from shared.messages.envelope import OWNER_ID_PATTERN, derived_id, validation_reason
 from shared.messages.network import NetworkChanges
@@ -256,24 +255,6 @@ def decode_records(
     return good, bad
 
 
-def poll_without_sleeping(subscriber: BatchSubscriber) -> None:
-    """Make ``subscriber`` hand over records as soon as its consumer has any.
-
-    FastStream's batch subscriber sleeps as long as it polled after a poll that found
-    nothing (faststream 0.7), so a record arriving in that sleep waits for it to end, at
-    every hop. aiokafka's ``getmany`` already returns as soon as records are fetched and
-    waits at most its timeout otherwise: without the sleep the timeout only sets how often
-    an idle consumer wakes up.
-    """
-    timeout_ms, max_records = subscriber.batch_timeout_ms, subscriber.max_records
-
-    async def get_msg(consumer: AIOKafkaConsumer) -> tuple[ConsumerRecord[Any, Any], ...]:
-        fetched = await consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
-        return tuple(chain.from_iterable(fetched.values()))
-
-    subscriber.get_msg = get_msg  # type: ignore[method-assign]
-
-
 def encoded_to_fit(
     messages: Iterable[tuple[str, Envelope[Any]]],
 ) -> Iterator[tuple[str, Envelope[Any], bytes]]:
@@ -313,13 +294,8 @@ class Publisher:
         self._broker = broker
         self._prefix = prefix
 
-    def _producer(self) -> AIOKafkaProducer:
-        # FastStream keeps the started aiokafka producer here (faststream 0.7).
-        producer: AIOKafkaProducer = self._broker.config.producer._producer.producer  # type: ignore[attr-defined]
-        return producer
-
     async def publish_all(self, messages: Iterable[tuple[str, Envelope[Any]]]) -> int:
-        producer = self._producer()
+        producer = started_producer(self._broker)
         batches: dict[tuple[str, int], BatchBuilder] = {}
         futures: list[asyncio.Future[Any]] = []
         known: set[str] = set()
@@ -336,7 +312,7 @@ class Publisher:
             count += 1
             name = self._prefix + topic
             if name not in known:
-                await producer.client._wait_on_metadata(name)  # as ``send`` does first
+                await wait_on_metadata(producer, name)
                 known.add(name)
             key = envelope.owner_id.encode()
             headers = [
@@ -347,7 +323,7 @@ class Publisher:
             # The partition ``send`` would choose (its partitioner, the topic's metadata).
             partition = partitions.get((name, key))
             if partition is None:
-                partition = producer._partition(name, None, None, None, key, value)
+                partition = partition_for(producer, name, key, value)
                 partitions[(name, key)] = partition
             slot = (name, partition)
             if len(value) > BATCHED_UP_TO:

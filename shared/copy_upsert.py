@@ -3,7 +3,7 @@ then merged into the real one with a single ``INSERT ... SELECT ... ON CONFLICT`
 
 For a batch of hundreds of rows this costs a fifth of the client CPU of an executemany
 (which binds and executes the statement once per row) and half the time; for a handful of
-rows the extra statements are not worth it (``database.upsert`` decides).
+rows the extra statements are not worth it (``upserts.upsert`` decides).
 """
 
 from __future__ import annotations
@@ -11,18 +11,21 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 from sqlalchemy import JSON
 from sqlalchemy.engine import Dialect
-from sqlmodel import Session, SQLModel
+from sqlmodel import SQLModel
+
+if TYPE_CHECKING:
+    from shared.unit_of_work import UnitOfWork
 
 Processor = Callable[[Any], Any] | None
 
 
 def copy_upsert(
-    session: Session,
+    session: UnitOfWork,
     table: type[SQLModel],
     rows: Sequence[dict[str, Any]],
     *,
@@ -45,7 +48,7 @@ def copy_upsert(
         # end; created once per connection, and counted as made only once its transaction
         # commits (a rollback takes the table with it).
         made: set[bytes] = fairy.info.setdefault("staging_tables", set())
-        creating: dict[bytes, set[bytes]] = session.info.setdefault("staging_created", {})
+        creating = session.staging_created
         if create not in made and create not in creating:
             cursor.execute(create)
             creating[create] = made
@@ -60,16 +63,6 @@ def copy_upsert(
         # Merged and emptied in one round trip (the same table may be upserted again
         # before the transaction ends).
         cursor.execute(merge)
-
-
-def staging_tables_committed(session: Session) -> None:
-    """The staging tables this session's transaction created now exist for good."""
-    for create, made in session.info.pop("staging_created", {}).items():
-        made.add(create)
-
-
-def staging_tables_rolled_back(session: Session) -> None:
-    session.info.pop("staging_created", None)
 
 
 _STATEMENTS: dict[tuple[Any, ...], tuple[bytes, ...]] = {}

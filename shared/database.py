@@ -1,4 +1,4 @@
-"""Database helpers: one engine per service, a transaction per unit of work, upserts.
+"""Database helpers: one engine per service, and a transaction per unit of work.
 
 A SQLite file per service by default; PostgreSQL (or anything SQLAlchemy speaks) by URL.
 Sessions are synchronous and run in a worker thread, so a slow query never stalls the
@@ -8,28 +8,21 @@ event loop that keeps the Kafka consumer's heartbeats going.
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import orjson
-from sqlalchemy import JSON, Text, cast, event, or_, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import SQLModel, create_engine
 
-from shared.copy_upsert import (
-    copy_upsert,
-    keep_one_per_key,
-    staging_tables_committed,
-    staging_tables_rolled_back,
-)
+from shared.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
+W = TypeVar("W", bound=UnitOfWork)
 
 
 def _json_text(value: Any) -> str:
@@ -46,9 +39,6 @@ ENGINE_OPTIONS: dict[str, Any] = {
     # names and addresses, and errors end up in logs.
     "hide_parameters": True,
 }
-
-# From this many rows on, an upsert on PostgreSQL goes through COPY (``copy_upsert``).
-COPY_FROM_ROWS = 20
 
 
 def make_engine(url: str, *, schema_name: str | None = None, echo: bool = False) -> Engine:
@@ -94,10 +84,20 @@ def create_tables(engine: Engine, tables: Sequence[type[SQLModel]]) -> None:
     SQLModel.metadata.create_all(engine, tables=[t.__table__ for t in tables])  # type: ignore[attr-defined]
 
 
+@overload
+def transaction(engine: Engine) -> AbstractContextManager[UnitOfWork]: ...
+@overload
+def transaction(engine: Engine, unit: type[W]) -> AbstractContextManager[W]: ...
+def transaction(
+    engine: Engine, unit: type[UnitOfWork] = UnitOfWork
+) -> AbstractContextManager[UnitOfWork]:
+    """One unit of work (a ``unit``), committed on success and rolled back on error."""
+    return _transaction(engine, unit)
+
+
 @contextmanager
-def transaction(engine: Engine) -> Iterator[Session]:
-    """One session, committed on success and rolled back on error."""
-    with Session(engine, expire_on_commit=False) as session:
+def _transaction(engine: Engine, unit: type[W]) -> Iterator[W]:
+    with unit(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
@@ -106,11 +106,17 @@ def transaction(engine: Engine) -> Iterator[Session]:
             raise
 
 
-async def in_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
-    """Run ``work(session)`` in one committed transaction, off the event loop."""
+@overload
+async def in_transaction(engine: Engine, work: Callable[[UnitOfWork], T]) -> T: ...
+@overload
+async def in_transaction(engine: Engine, work: Callable[[W], T], unit: type[W]) -> T: ...
+async def in_transaction(
+    engine: Engine, work: Callable[[Any], T], unit: type[UnitOfWork] = UnitOfWork
+) -> T:
+    """Run ``work(unit_of_work)`` in one committed transaction, off the event loop."""
 
     def run() -> T:
-        with transaction(engine) as session:
+        with _transaction(engine, unit) as session:
             return work(session)
 
     return await asyncio.to_thread(run)
@@ -138,96 +144,3 @@ def ping(engine: Engine) -> bool:
     except Exception:
         return False
     return True
-
-
-def upsert(
-    session: Session,
-    table: type[SQLModel],
-    rows: Sequence[dict[str, Any]],
-    *,
-    keys: Sequence[str],
-    update: Sequence[str] | None = None,
-) -> None:
-    """Insert ``rows``, or update the non-key columns where the key already exists."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    columns = update if update is not None else [c for c in rows[0] if c not in keys]
-    # A write needs no pending ORM objects flushed first (no foreign keys between tables):
-    # skipping autoflush saves a flush per row written.
-    with session.no_autoflush:
-        if dialect == "postgresql" and len(rows) >= COPY_FROM_ROWS:
-            copy_upsert(session, table, rows, keys=keys, update=columns)
-        else:
-            statement = _upsert_statement(table, dialect, tuple(keys), tuple(columns))
-            session.execute(statement, list(rows))
-
-
-def upsert_later(
-    session: Session,
-    table: type[SQLModel],
-    rows: Sequence[dict[str, Any]],
-    *,
-    keys: Sequence[str],
-    update: Sequence[str] | None = None,
-) -> None:
-    """Queue rows for one bulk upsert per table when the transaction commits (or when
-    ``write_pending`` is called before reading them back): one round trip per batch of
-    messages instead of one per message. A later row with the same key replaces an earlier,
-    unless ``update`` is empty: then, as in the database, the first one written stays."""
-    pending = session.info.setdefault("pending_upserts", {})
-    columns = tuple(update) if update is not None else None
-    queued = pending.setdefault((table, tuple(keys), columns), {})
-    keep_one_per_key(queued, rows, keys=keys, first_wins=columns == ())
-
-
-def write_pending(session: Session) -> None:
-    """Write the rows ``upsert_later`` queued in this session."""
-    pending = session.info.pop("pending_upserts", {})
-    for (table, keys, update), rows in pending.items():
-        upsert(session, table, list(rows.values()), keys=keys, update=update)
-
-
-@event.listens_for(Session, "before_commit")
-def _write_pending_before_commit(session: Session) -> None:
-    write_pending(session)
-
-
-@event.listens_for(Session, "after_commit")
-def _keep_staging_tables_after_commit(session: Session) -> None:
-    staging_tables_committed(session)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_pending_after_rollback(session: Session) -> None:
-    session.info.pop("pending_upserts", None)
-    staging_tables_rolled_back(session)
-
-
-def _changed(table: Any, excluded: Any, columns: Sequence[str]) -> Any:
-    """A row's update only where some column would change: a calendar or CRM re-sent
-    unchanged (most of every re-import) then writes no new row version (no index updates,
-    no WAL, nothing to vacuum). JSON has no equality in PostgreSQL: compared as text,
-    which can only find a difference where there is none, never miss one."""
-
-    def comparable(column: Any) -> Any:
-        return cast(column, Text) if isinstance(column.type, JSON) else column
-
-    return or_(*(comparable(table.c[c]).is_distinct_from(comparable(excluded[c])) for c in columns))
-
-
-@functools.cache
-def _upsert_statement(
-    table: type[SQLModel], dialect: str, keys: tuple[str, ...], columns: tuple[str, ...]
-) -> Any:
-    """One statement per shape, built once: building ``excluded`` costs more than the insert."""
-    sa_table = table.__table__  # type: ignore[attr-defined]
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(sa_table)
-    if columns:
-        return statement.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={c: statement.excluded[c] for c in columns},
-            where=_changed(sa_table, statement.excluded, columns),
-        )
-    return statement.on_conflict_do_nothing(index_elements=list(keys))

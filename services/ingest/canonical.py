@@ -10,12 +10,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session
-
 from services.ingest import merges, normalise, store
 from services.ingest.addresses import not_a_person
 from services.ingest.identity import Key, keys_for, person_id_for, stable_id
 from services.ingest.models import IngestEvent, IngestPerson
+from services.ingest.unit_of_work import IngestWork
 from shared.messages import inputs
 from shared.messages.network import (
     AttendanceChanged,
@@ -62,9 +61,9 @@ def person_changed(person: IngestPerson) -> PersonChanged:
     )
 
 
-def describe(session: Session, person: IngestPerson) -> PersonChanged:
+def describe(session: IngestWork, person: IngestPerson) -> PersonChanged:
     """``person_changed``, built once per person until they change."""
-    memo = store.described(session)
+    memo = session.described
     change = memo.get(person.person_id)
     if change is None:
         change = memo[person.person_id] = person_changed(person)
@@ -94,7 +93,7 @@ def _normalised(facts: PersonFacts) -> dict[str, Any]:
 
 
 def resolve_person(
-    session: Session,
+    session: IngestWork,
     *,
     owner_id: str,
     keys: Sequence[Key],
@@ -175,7 +174,7 @@ def resolve_person(
     for field, value in updates.items():
         if getattr(person, field) != value:  # an unchanged person stays clean: no UPDATE
             setattr(person, field, value)
-            store.described(session).pop(person.person_id, None)
+            session.described.pop(person.person_id, None)
     if person not in session:
         store.save_person(session, person=person)
     if person.company != company_before:  # a new person's was None
@@ -186,24 +185,24 @@ def resolve_person(
         person_id=person.person_id,
         keys=[k for k in keys if k not in known],
     )
-    cache = store.key_cache(session)
+    cache = session.resolved_keys
     for key in keys:
         if cache.get((owner_id, key)) is None:
             cache[(owner_id, key)] = person.person_id
     return person
 
 
-def _by_email(session: Session, owner_id: str, email: str, facts: PersonFacts) -> IngestPerson:
-    memo = store.resolved_addresses(session)
+def _by_email(session: IngestWork, owner_id: str, email: str, facts: PersonFacts) -> IngestPerson:
+    memo = session.resolved_addresses
     seen = memo.get((owner_id, email, facts))
-    if seen is not None and store.described(session).get(seen[0].person_id) is seen[1]:
+    if seen is not None and session.described.get(seen[0].person_id) is seen[1]:
         return seen[0]  # resolving it again would change nothing
     person = resolve_person(session, owner_id=owner_id, keys=keys_for(emails=[email]), facts=facts)
     memo[(owner_id, email, facts)] = (person, describe(session, person))
     return person
 
 
-def _region(session: Session, owner_id: str, country: str | None) -> str:
+def _region(session: IngestWork, owner_id: str, country: str | None) -> str:
     """Default region for phone numbers: the contact's country, else the owner's."""
     if country:
         return country
@@ -212,7 +211,7 @@ def _region(session: Session, owner_id: str, country: str | None) -> str:
 
 
 def _contact_keys(
-    session: Session, owner_id: str, source: str, data: inputs.ContactUpserted
+    session: IngestWork, owner_id: str, source: str, data: inputs.ContactUpserted
 ) -> list[Key]:
     return keys_for(
         emails=data.emails,
@@ -224,7 +223,7 @@ def _contact_keys(
 
 
 def apply_contact(
-    session: Session, owner_id: str, source: str, data: inputs.ContactUpserted
+    session: IngestWork, owner_id: str, source: str, data: inputs.ContactUpserted
 ) -> list[Change]:
     changes: list[Change] = []
     introducer_id = None
@@ -255,7 +254,7 @@ def apply_contact(
 
 
 def apply_meeting(
-    session: Session, owner_id: str, source: str, data: inputs.MeetingRecorded
+    session: IngestWork, owner_id: str, source: str, data: inputs.MeetingRecorded
 ) -> list[Change]:
     changes: list[Change] = []
     people: dict[str, IngestPerson] = {}
@@ -312,7 +311,7 @@ def event_id_for(owner_id: str, external_id: str) -> str:
 
 
 def apply_event(
-    session: Session, owner_id: str, _source: str, data: inputs.EventAnnounced
+    session: IngestWork, owner_id: str, _source: str, data: inputs.EventAnnounced
 ) -> list[Change]:
     event_id = event_id_for(owner_id, data.external_id)
     topics = sorted({normalise.folded(t) for t in data.topics if t.strip()})
@@ -343,7 +342,7 @@ def apply_event(
 
 
 def apply_attendance(
-    session: Session, owner_id: str, _source: str, data: inputs.AttendanceRecorded
+    session: IngestWork, owner_id: str, _source: str, data: inputs.AttendanceRecorded
 ) -> list[Change]:
     person = _by_email(
         session,
@@ -366,7 +365,7 @@ def apply_attendance(
 
 
 def apply_goals(
-    session: Session, owner_id: str, _source: str, data: inputs.GoalsSet
+    session: IngestWork, owner_id: str, _source: str, data: inputs.GoalsSet
 ) -> list[Change]:
     emails = [normalise.email(e) for e in data.emails]
     store.save_owner(
@@ -398,7 +397,7 @@ def apply_goals(
 
 
 def apply_favour(
-    session: Session, owner_id: str, source: str, data: inputs.FavourRecorded
+    session: IngestWork, owner_id: str, source: str, data: inputs.FavourRecorded
 ) -> list[Change]:
     person = _by_email(session, owner_id, data.person_email, PersonFacts(is_contact=True))
     favour_id = stable_id("f", owner_id, source, data.external_id)
@@ -424,7 +423,7 @@ def apply_favour(
 
 
 def apply_erasure(
-    session: Session, owner_id: str, _source: str, data: inputs.ErasePerson | inputs.EraseOwner
+    session: IngestWork, owner_id: str, _source: str, data: inputs.ErasePerson | inputs.EraseOwner
 ) -> list[Change]:
     if isinstance(data, inputs.EraseOwner):
         store.erase_owner(session, owner_id=owner_id)
@@ -444,12 +443,12 @@ def apply_erasure(
 
 
 def apply_undo_merge(
-    session: Session, owner_id: str, _source: str, data: inputs.UndoMerge
+    session: IngestWork, owner_id: str, _source: str, data: inputs.UndoMerge
 ) -> list[Change]:
     return merges.undo(session, owner_id=owner_id, merge_id=data.merge_id)
 
 
-APPLIERS: dict[type[Any], Callable[[Session, str, str, Any], list[Change]]] = {
+APPLIERS: dict[type[Any], Callable[[IngestWork, str, str, Any], list[Change]]] = {
     inputs.ContactUpserted: apply_contact,
     inputs.MeetingRecorded: apply_meeting,
     inputs.EventAnnounced: apply_event,
@@ -462,7 +461,7 @@ APPLIERS: dict[type[Any], Callable[[Session, str, str, Any], list[Change]]] = {
 }
 
 
-def _keys_named(session: Session, owner_id: str, source: str, data: Any) -> list[Key]:
+def _keys_named(session: IngestWork, owner_id: str, source: str, data: Any) -> list[Key]:
     """The keys an input resolves people by."""
     emails: Sequence[str] = []
     if isinstance(data, inputs.MeetingRecorded):
@@ -482,7 +481,7 @@ def _keys_named(session: Session, owner_id: str, source: str, data: Any) -> list
     return keys_for(emails=emails)
 
 
-def look_up_people(session: Session, batch: Sequence[tuple[str, str, Any]]) -> None:
+def look_up_people(session: IngestWork, batch: Sequence[tuple[str, str, Any]]) -> None:
     """Look up everyone a batch of (owner, source, input) names, and the people at the
     companies of those who are new (the same name there is the same person:
     ``merges.same_person_by_name``): one query each for the whole batch instead of per input."""
@@ -491,7 +490,7 @@ def look_up_people(session: Session, batch: Sequence[tuple[str, str, Any]]) -> N
         (owner, data, _keys_named(session, owner, source, data)) for owner, source, data in batch
     ]
     store.look_up_keys(session, [(owner_id, k) for owner_id, _, keys in named for k in keys])
-    cache = store.key_cache(session)
+    cache = session.resolved_keys
     companies: list[tuple[str, str]] = []
     for owner_id, data, input_keys in named:
         if not isinstance(data, inputs.AttendanceRecorded | inputs.ContactUpserted):
@@ -502,6 +501,6 @@ def look_up_people(session: Session, batch: Sequence[tuple[str, str, Any]]) -> N
     store.look_up_companies(session, companies)
 
 
-def apply(session: Session, *, owner_id: str, source: str, data: Any) -> list[Change]:
+def apply(session: IngestWork, *, owner_id: str, source: str, data: Any) -> list[Change]:
     """Apply one input to ingest's store and return the canonical changes it makes."""
     return APPLIERS[type(data)](session, owner_id, source, data)

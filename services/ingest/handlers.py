@@ -14,9 +14,9 @@ from typing import Any
 
 from faststream.kafka import KafkaRouter
 from prometheus_client import Counter
-from sqlmodel import Session
 
 from services.ingest import canonical
+from services.ingest.unit_of_work import IngestWork
 from shared import topics
 from shared.broker import Decoded, Rejected, applied
 from shared.messages import Envelope, inputs, wrap
@@ -121,7 +121,7 @@ def source_kind(source: str) -> str:
     return kind if kind in SOURCE_KINDS else "other"
 
 
-def build_router(runtime: ServiceRuntime) -> KafkaRouter:
+def build_router(runtime: ServiceRuntime[IngestWork]) -> KafkaRouter:
     router = runtime.router()
     inputs_total = Counter(
         "springboard_ingest_inputs_total",
@@ -149,7 +149,7 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
         description="Canonical changes to an owner's network.",
     )
 
-    def apply_batch(session: Session, batch: list[Decoded]) -> list[Envelope[NetworkChanges]]:
+    def apply_batch(session: IngestWork, batch: list[Decoded]) -> list[Envelope[NetworkChanges]]:
         canonical.look_up_people(
             session, [(i.envelope.owner_id, i.envelope.source, i.envelope.data) for i in batch]
         )
@@ -213,7 +213,7 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
         await runtime.publisher.publish_all(confirmations)
 
     async def on_inputs(batch: list[Decoded]) -> list[Rejected]:
-        updates, failed = await runtime.apply_batch(batch, apply_batch)
+        updates, failed = await runtime.database.apply_batch(batch, apply_batch)
         await runtime.publisher.publish_all((topics.NETWORK_UPDATES, u) for u in updates)
         done = applied(batch, failed)
         await confirm_erasures(
@@ -241,5 +241,5 @@ def build_router(runtime: ServiceRuntime) -> KafkaRouter:
         count_each(updates_total, (c.change for update in updates for c in update.data.changes))
         return failed
 
-    runtime.consume(router, *topics.INPUTS, title="ingest-inputs", process=on_inputs)
+    runtime.consumer.subscribe(router, *topics.INPUTS, title="ingest-inputs", process=on_inputs)
     return router

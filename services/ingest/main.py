@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from faststream.asgi import AsgiFastStream
-from sqlmodel import Session, col, delete
+from sqlmodel import col, delete
 
 from services.ingest.handlers import build_router
 from services.ingest.models import TABLES, IngestWebhookReplay
 from services.ingest.settings import IngestSettings
+from services.ingest.unit_of_work import IngestWork
 from services.ingest.webhooks import DEFAULT_KEY, WebhookEndpoint, WebhookKey
 from shared.service import ServiceRuntime
 
 
 def create_app(settings: IngestSettings | None = None) -> AsgiFastStream:
     settings = settings or IngestSettings()
-    runtime = ServiceRuntime("ingest", settings, TABLES)
+    runtime = ServiceRuntime("ingest", settings, TABLES, IngestWork)
     runtime.broker.include_router(build_router(runtime))
     keys = {
         name: WebhookKey(key.secret.get_secret_value(), tuple(key.owners))
@@ -40,19 +41,19 @@ class StoredReplays:
     """Accepted webhook requests in ingest's database: a replay is refused after a restart
     too. Each is forgotten once its signed timestamp has left the window."""
 
-    def __init__(self, runtime: ServiceRuntime, tolerance_seconds: int) -> None:
+    def __init__(self, runtime: ServiceRuntime[IngestWork], tolerance_seconds: int) -> None:
         self.runtime = runtime
         self.tolerance = timedelta(seconds=tolerance_seconds)
 
     async def seen(self, key: str) -> bool:
-        return await self.runtime.in_transaction(
+        return await self.runtime.database.in_transaction(
             lambda s: s.get(IngestWebhookReplay, key) is not None
         )
 
     async def remember(self, key: str, signed_at: int) -> None:
         at = datetime.fromtimestamp(signed_at, UTC)
 
-        def save(session: Session) -> None:
+        def save(session: IngestWork) -> None:
             expired = datetime.now(UTC) - 2 * self.tolerance
             session.exec(
                 delete(IngestWebhookReplay).where(col(IngestWebhookReplay.signed_at) < expired)
@@ -60,4 +61,4 @@ class StoredReplays:
             if session.get(IngestWebhookReplay, key) is None:
                 session.add(IngestWebhookReplay(replay_key=key, signed_at=at))
 
-        await self.runtime.in_transaction(save)
+        await self.runtime.database.in_transaction(save)

@@ -15,13 +15,12 @@ from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlmodel import Session
 
 from services.ingest import normalise, store
 from services.ingest.identity import stable_id
 from services.ingest.models import IngestMeeting, IngestMerge, IngestPerson, IngestPersonKey
+from services.ingest.unit_of_work import IngestWork
 from shared.clock import as_utc
-from shared.database import write_pending
 from shared.messages.network import (
     AttendanceChanged,
     FavourChanged,
@@ -78,7 +77,7 @@ def interaction_of(meeting: IngestMeeting) -> InteractionRecorded:
 
 
 def same_person_by_name(
-    session: Session, *, owner_id: str, full_name: str, company: str | None
+    session: IngestWork, *, owner_id: str, full_name: str, company: str | None
 ) -> tuple[IngestPerson, float] | None:
     """An existing person at the same company whose name agrees (``names_agree``); of
     several, the closest by rapidfuzz's token-sort ratio, which the merge's reason gives."""
@@ -96,7 +95,7 @@ def same_person_by_name(
 
 
 def merge(
-    session: Session, *, owner_id: str, kept: IngestPerson, merged: IngestPerson, reason: str
+    session: IngestWork, *, owner_id: str, kept: IngestPerson, merged: IngestPerson, reason: str
 ) -> list[Any]:
     """Move everything of ``merged`` to ``kept``; returns the canonical changes."""
     moved: dict[str, Any] = {"keys": [], "attendance": [], "favours": [], "meetings": {}}
@@ -163,14 +162,14 @@ def merge(
             merged_at=now,
         )
     )
-    store.forget_looked_up(session)  # cached keys may point at the merged person
-    session.info.setdefault("merges", []).append("keys")
+    session.forget_looked_up()  # cached keys may point at the merged person
+    session.merges.append("keys")
     session.flush()
     return changes
 
 
 def record_link(
-    session: Session,
+    session: IngestWork,
     *,
     owner_id: str,
     kept: IngestPerson,
@@ -197,17 +196,17 @@ def record_link(
             merged_at=datetime.now(UTC),
         )
     )
-    session.info.setdefault("merges", []).append("name")
+    session.merges.append("name")
 
 
-def undo(session: Session, *, owner_id: str, merge_id: str) -> list[Any]:
+def undo(session: IngestWork, *, owner_id: str, merge_id: str) -> list[Any]:
     """Split a merged person off again; returns the changes (none if unknown or undone)."""
     record = store.get_merge(session, owner_id=owner_id, merge_id=merge_id)
     if record is None or record.undone_at is not None:
         return []
     restored = IngestPerson.model_validate(record.merged_person)
     session.add(restored)
-    write_pending(session)  # keys queued by ``store.add_keys`` first
+    session.write_pending()  # keys queued by ``store.add_keys`` first
     for kind, value in record.moved["keys"]:
         key = session.get(IngestPersonKey, (owner_id, kind, value))
         if key is not None:
@@ -239,7 +238,7 @@ def undo(session: Session, *, owner_id: str, merge_id: str) -> list[Any]:
                         occurred_at=as_utc(favour.occurred_at),
                     )
                 )
-    write_pending(session)  # meetings queued in this transaction are read back below
+    session.write_pending()  # meetings queued in this transaction are read back below
     for interaction_id, (person_ids, organizer_id) in record.moved["meetings"].items():
         meeting = session.get(IngestMeeting, interaction_id)
         if meeting is not None:
@@ -248,7 +247,7 @@ def undo(session: Session, *, owner_id: str, merge_id: str) -> list[Any]:
             changes.append(interaction_of(meeting))
     record.undone_at = datetime.now(UTC)
     session.add(record)
-    store.forget_looked_up(session)
+    session.forget_looked_up()
     session.flush()
     from services.ingest.canonical import person_changed
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, SQLModel, col, delete, or_, select
+from sqlmodel import SQLModel, col, delete, or_, select
 
 from services.ingest import normalise
 from services.ingest.identity import Key
@@ -22,8 +22,8 @@ from services.ingest.models import (
     IngestPerson,
     IngestPersonKey,
 )
-from shared.database import upsert, upsert_later, write_pending
-from shared.messages.network import PersonChanged
+from services.ingest.unit_of_work import IngestWork
+from shared.upserts import upsert
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -47,22 +47,16 @@ _AT_COMPANIES = select(IngestPerson).where(
 )
 
 
-def _owners(session: Session) -> dict[str, IngestOwner | None]:
-    """Owners read in this transaction: every input of a batch asks for its owner."""
-    cache: dict[str, IngestOwner | None] = session.info.setdefault("owners", {})
-    return cache
-
-
-def get_owner(session: Session, *, owner_id: str) -> IngestOwner | None:
-    owners = _owners(session)
+def get_owner(session: IngestWork, *, owner_id: str) -> IngestOwner | None:
+    owners = session.owners
     if owner_id not in owners:
         look_up_owners(session, [owner_id])
     return owners[owner_id]
 
 
-def own_emails(session: Session, *, owner_id: str) -> frozenset[str]:
+def own_emails(session: IngestWork, *, owner_id: str) -> frozenset[str]:
     """The owner's own addresses, normalised (asked for every person resolved)."""
-    cache: dict[str, frozenset[str]] = session.info.setdefault("own_emails", {})
+    cache = session.own_emails
     if owner_id not in cache:
         owner = get_owner(session, owner_id=owner_id)
         cache[owner_id] = (
@@ -71,9 +65,9 @@ def own_emails(session: Session, *, owner_id: str) -> frozenset[str]:
     return cache[owner_id]
 
 
-def look_up_owners(session: Session, owner_ids: Sequence[str]) -> None:
+def look_up_owners(session: IngestWork, owner_ids: Sequence[str]) -> None:
     """Read many owners at once (a whole batch's)."""
-    owners = _owners(session)
+    owners = session.owners
     wanted = {o for o in owner_ids if o not in owners}
     if not wanted:
         return
@@ -84,7 +78,7 @@ def look_up_owners(session: Session, owner_ids: Sequence[str]) -> None:
 
 
 def save_owner(
-    session: Session, *, owner_id: str, full_name: str, emails: Sequence[str], country: str
+    session: IngestWork, *, owner_id: str, full_name: str, emails: Sequence[str], country: str
 ) -> None:
     upsert(
         session,
@@ -99,57 +93,18 @@ def save_owner(
         ],
         keys=["owner_id"],
     )
-    session.info.get("own_emails", {}).pop(owner_id, None)
-    session.info.pop("resolved_addresses", None)  # who is the owner may have changed
-    stale = _owners(session).pop(owner_id, None)
+    session.own_emails.pop(owner_id, None)
+    session.resolved_addresses.clear()  # who is the owner may have changed
+    stale = session.owners.pop(owner_id, None)
     if stale is not None:
         session.expire(stale)  # the upsert went around the ORM
 
 
-def key_cache(session: Session) -> dict[tuple[str, Key], str | None]:
-    """Keys looked up in this transaction, by (owner, key): the person the key points at,
-    or None for a key no one has. A calendar names the same people over and over."""
-    cache: dict[tuple[str, Key], str | None] = session.info.setdefault("resolved_keys", {})
-    return cache
-
-
-def described(session: Session) -> dict[str, PersonChanged]:
-    """The ``PersonChanged`` of each person built in this transaction (by person id), to be
-    dropped when they change: a batch names the same people in meeting after meeting."""
-    memo: dict[str, PersonChanged] = session.info.setdefault("described_people", {})
-    return memo
-
-
-def resolved_addresses(
-    session: Session,
-) -> dict[tuple[str, str, Any], tuple[IngestPerson, PersonChanged]]:
-    """(owner, address, facts) -> (the person they resolved to, that person's
-    ``PersonChanged`` then): the same attendee of meeting after meeting is resolved once,
-    while the person stays as they were (the same ``described`` entry)."""
-    memo: dict[tuple[str, str, Any], tuple[IngestPerson, PersonChanged]] = session.info.setdefault(
-        "resolved_addresses", {}
-    )
-    return memo
-
-
-def forget_looked_up(session: Session) -> None:
-    """Keys or people moved (a merge, an undo, an erasure): look them up again."""
-    for name in (
-        "resolved_keys",
-        "people_by_company",
-        "pinned_people",
-        "own_emails",
-        "described_people",
-        "resolved_addresses",
-    ):
-        session.info.pop(name, None)
-
-
 def find_person_ids(
-    session: Session, *, owner_id: str, keys: Sequence[Key]
+    session: IngestWork, *, owner_id: str, keys: Sequence[Key]
 ) -> tuple[list[str], set[Key]]:
     """Every person the keys point at, strongest key first, and the keys already known."""
-    cache = key_cache(session)
+    cache = session.resolved_keys
     if all((owner_id, k) in cache for k in keys):
         found = {k: p for k in keys if (p := cache[(owner_id, k)]) is not None}
     else:
@@ -158,7 +113,7 @@ def find_person_ids(
     return ids, set(found)
 
 
-def _claimed(session: Session, owner_id: str, keys: Sequence[Key]) -> dict[Key, str]:
+def _claimed(session: IngestWork, owner_id: str, keys: Sequence[Key]) -> dict[Key, str]:
     """The people the keys point at, from the database."""
     if not keys:
         return {}
@@ -167,10 +122,10 @@ def _claimed(session: Session, owner_id: str, keys: Sequence[Key]) -> dict[Key, 
 
 
 def _claimed_by_owner(
-    session: Session, keys: Sequence[tuple[str, Key]]
+    session: IngestWork, keys: Sequence[tuple[str, Key]]
 ) -> dict[tuple[str, Key], str]:
     """The people (owner, key) pairs point at, in one query whatever the owners."""
-    write_pending(session)  # keys queued by ``add_keys`` first
+    session.write_pending()  # keys queued by ``add_keys`` first
     wanted = set(keys)
     # Plain rows, not ORM objects: keys are only read here, and loading thousands of
     # instances into the identity map cost more than the query.
@@ -185,35 +140,26 @@ def _claimed_by_owner(
     return {pair: person_id for pair, person_id in found.items() if pair in wanted}
 
 
-def look_up_keys(session: Session, keys: Sequence[tuple[str, Key]]) -> None:
+def look_up_keys(session: IngestWork, keys: Sequence[tuple[str, Key]]) -> None:
     """Look up many (owner, key) pairs at once (a whole batch's), and read the people they
     point at, so that resolving each input needs no query of its own."""
-    cache = key_cache(session)
+    cache = session.resolved_keys
     wanted = [pair for pair in dict.fromkeys(keys) if pair not in cache]
     if not wanted:
         return
     found = _claimed_by_owner(session, wanted)
     for pair in wanted:
         cache[pair] = found.get(pair)
-    pinned = session.info.setdefault("pinned_people", {})
+    pinned = session.pinned
     unread = {p for p in found.values() if p not in pinned}
     if unread:
         for person in session.exec(_PEOPLE, params={"person_ids": list(unread)}):
             _pin(session, person)
 
 
-def _by_company(session: Session) -> dict[tuple[str, str], list[IngestPerson]]:
-    """People looked up by (owner, company) in this transaction, kept in step with the
-    people it creates or moves (``company_changed``)."""
-    cache: dict[tuple[str, str], list[IngestPerson]] = session.info.setdefault(
-        "people_by_company", {}
-    )
-    return cache
-
-
-def look_up_companies(session: Session, companies: Sequence[tuple[str, str]]) -> None:
+def look_up_companies(session: IngestWork, companies: Sequence[tuple[str, str]]) -> None:
     """Read the people at many (owner, company) pairs at once (a whole batch's)."""
-    cache = _by_company(session)
+    cache = session.people_by_company
     wanted = sorted({pair for pair in companies if pair not in cache})
     if not wanted:
         return
@@ -231,14 +177,14 @@ def look_up_companies(session: Session, companies: Sequence[tuple[str, str]]) ->
             cache[pair].append(_pin(session, person))
 
 
-def people_at_company(session: Session, *, owner_id: str, company: str) -> list[IngestPerson]:
+def people_at_company(session: IngestWork, *, owner_id: str, company: str) -> list[IngestPerson]:
     look_up_companies(session, [(owner_id, company)])
-    return list(_by_company(session)[(owner_id, company)])
+    return list(session.people_by_company[(owner_id, company)])
 
 
-def company_changed(session: Session, person: IngestPerson, before: str | None) -> None:
+def company_changed(session: IngestWork, person: IngestPerson, before: str | None) -> None:
     """``person`` is new or moved from ``before``: keep the people by company in step."""
-    cache = _by_company(session)
+    cache = session.people_by_company
     if before is not None and (person.owner_id, before) in cache:
         old = cache[(person.owner_id, before)]
         old[:] = [p for p in old if p is not person]
@@ -248,8 +194,8 @@ def company_changed(session: Session, person: IngestPerson, before: str | None) 
             new.append(person)
 
 
-def _of_person(session: Session, table: type[T], *, owner_id: str, person_id: str) -> list[T]:
-    write_pending(session)
+def _of_person(session: IngestWork, table: type[T], *, owner_id: str, person_id: str) -> list[T]:
+    session.write_pending()
     columns: Any = table
     return list(
         session.exec(
@@ -260,31 +206,30 @@ def _of_person(session: Session, table: type[T], *, owner_id: str, person_id: st
     )
 
 
-def keys_of(session: Session, *, owner_id: str, person_id: str) -> list[IngestPersonKey]:
+def keys_of(session: IngestWork, *, owner_id: str, person_id: str) -> list[IngestPersonKey]:
     return _of_person(session, IngestPersonKey, owner_id=owner_id, person_id=person_id)
 
 
-def attendance_of(session: Session, *, owner_id: str, person_id: str) -> list[IngestAttendance]:
+def attendance_of(session: IngestWork, *, owner_id: str, person_id: str) -> list[IngestAttendance]:
     return _of_person(session, IngestAttendance, owner_id=owner_id, person_id=person_id)
 
 
-def favours_of(session: Session, *, owner_id: str, person_id: str) -> list[IngestFavour]:
+def favours_of(session: IngestWork, *, owner_id: str, person_id: str) -> list[IngestFavour]:
     return _of_person(session, IngestFavour, owner_id=owner_id, person_id=person_id)
 
 
-def meetings_with(session: Session, *, owner_id: str, person_id: str) -> list[IngestMeeting]:
-    write_pending(session)
+def meetings_with(session: IngestWork, *, owner_id: str, person_id: str) -> list[IngestMeeting]:
+    session.write_pending()
     rows = session.exec(select(IngestMeeting).where(IngestMeeting.owner_id == owner_id)).all()
     return [m for m in rows if person_id in m.person_ids or m.organizer_id == person_id]
 
 
-def add_keys(session: Session, *, owner_id: str, person_id: str, keys: Sequence[Key]) -> None:
+def add_keys(session: IngestWork, *, owner_id: str, person_id: str, keys: Sequence[Key]) -> None:
     """Point unclaimed keys at ``person_id``; a key that belongs to someone else stays theirs.
     Written with the batch: until then the key look-up (``key_cache``) answers for them."""
     if not keys:
         return
-    upsert_later(
-        session,
+    session.upsert_later(
         IngestPersonKey,
         [{"owner_id": owner_id, "kind": k, "value": v, "person_id": person_id} for k, v in keys],
         keys=["owner_id", "kind", "value"],
@@ -292,29 +237,28 @@ def add_keys(session: Session, *, owner_id: str, person_id: str, keys: Sequence[
     )
 
 
-def _pin(session: Session, person: IngestPerson) -> IngestPerson:
+def _pin(session: IngestWork, person: IngestPerson) -> IngestPerson:
     """Hold a strong reference for the transaction: SQLAlchemy's identity map is weak, so
     without it the same person is read from the database again for every input naming them."""
-    session.info.setdefault("pinned_people", {})[person.person_id] = person
+    session.pinned[person.person_id] = person
     return person
 
 
-def get_person(session: Session, *, person_id: str) -> IngestPerson | None:
-    pinned = session.info.get("pinned_people")
-    if pinned is not None and person_id in pinned:  # cheaper than the identity map
-        person: IngestPerson | None = pinned[person_id]
+def get_person(session: IngestWork, *, person_id: str) -> IngestPerson | None:
+    person: IngestPerson | None = session.pinned.get(person_id)
+    if person is not None:  # cheaper than the identity map
         return person
     person = session.get(IngestPerson, person_id)
     return _pin(session, person) if person is not None else None
 
 
-def save_person(session: Session, *, person: IngestPerson) -> None:
+def save_person(session: IngestWork, *, person: IngestPerson) -> None:
     session.add(_pin(session, person))
 
 
-def person_ids_with_keys(session: Session, *, owner_id: str, keys: Sequence[Key]) -> list[str]:
+def person_ids_with_keys(session: IngestWork, *, owner_id: str, keys: Sequence[Key]) -> list[str]:
     """Everyone any of ``keys`` (e-mail, phone, profile, source id, name) points at."""
-    write_pending(session)  # keys queued by ``add_keys`` first
+    session.write_pending()  # keys queued by ``add_keys`` first
     found: list[str] = []
     for kind, value in keys:
         found += session.exec(
@@ -328,7 +272,7 @@ def person_ids_with_keys(session: Session, *, owner_id: str, keys: Sequence[Key]
 
 
 def save_meeting(
-    session: Session,
+    session: IngestWork,
     *,
     interaction_id: str,
     owner_id: str,
@@ -351,18 +295,17 @@ def save_meeting(
         "person_ids": person_ids,
         "cancelled": cancelled,
     }
-    upsert_later(session, IngestMeeting, [row], keys=["interaction_id"])
+    session.upsert_later(IngestMeeting, [row], keys=["interaction_id"])
 
 
-def save_event(session: Session, *, event: IngestEvent) -> None:
-    upsert_later(session, IngestEvent, [event.model_dump()], keys=["event_id"])
+def save_event(session: IngestWork, *, event: IngestEvent) -> None:
+    session.upsert_later(IngestEvent, [event.model_dump()], keys=["event_id"])
 
 
 def save_attendance(
-    session: Session, *, owner_id: str, event_id: str, person_id: str, status: str
+    session: IngestWork, *, owner_id: str, event_id: str, person_id: str, status: str
 ) -> None:
-    upsert_later(
-        session,
+    session.upsert_later(
         IngestAttendance,
         [{"event_id": event_id, "person_id": person_id, "owner_id": owner_id, "status": status}],
         keys=["event_id", "person_id"],
@@ -370,7 +313,7 @@ def save_attendance(
 
 
 def save_favour(
-    session: Session,
+    session: IngestWork,
     *,
     favour_id: str,
     owner_id: str,
@@ -379,8 +322,7 @@ def save_favour(
     kind: str,
     occurred_at: datetime,
 ) -> None:
-    upsert_later(
-        session,
+    session.upsert_later(
         IngestFavour,
         [
             {
@@ -396,9 +338,9 @@ def save_favour(
     )
 
 
-def erase_person(session: Session, *, owner_id: str, person_id: str) -> None:
-    write_pending(session)
-    forget_looked_up(session)
+def erase_person(session: IngestWork, *, owner_id: str, person_id: str) -> None:
+    session.write_pending()
+    session.forget_looked_up()
     session.exec(
         delete(IngestPersonKey).where(
             col(IngestPersonKey.owner_id) == owner_id, col(IngestPersonKey.person_id) == person_id
@@ -434,22 +376,22 @@ def erase_person(session: Session, *, owner_id: str, person_id: str) -> None:
         session.delete(person)
 
 
-def erase_owner(session: Session, *, owner_id: str) -> None:
-    write_pending(session)
-    forget_looked_up(session)
-    _owners(session).pop(owner_id, None)
+def erase_owner(session: IngestWork, *, owner_id: str) -> None:
+    session.write_pending()
+    session.forget_looked_up()
+    session.owners.pop(owner_id, None)
     for table in TABLES:
         column: Any = getattr(table, "owner_id", None)
         if column is not None:  # the webhook replay log names no owner
             session.exec(delete(table).where(column == owner_id))
 
 
-def get_merge(session: Session, *, owner_id: str, merge_id: str) -> IngestMerge | None:
+def get_merge(session: IngestWork, *, owner_id: str, merge_id: str) -> IngestMerge | None:
     merge = session.get(IngestMerge, merge_id)
     return merge if merge is not None and merge.owner_id == owner_id else None
 
 
-def merges(session: Session, *, owner_id: str) -> list[IngestMerge]:
+def merges(session: IngestWork, *, owner_id: str) -> list[IngestMerge]:
     return list(
         session.exec(
             select(IngestMerge)

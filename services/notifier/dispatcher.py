@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from prometheus_client import Counter
 from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from services.notifier.delivery import email, webhook
 from services.notifier.delivery.breaker import CircuitBreaker
@@ -29,6 +29,7 @@ from shared import topics
 from shared.messages import DeadLettered, wrap
 from shared.secret_box import SealError, open_sealed
 from shared.service import ServiceRuntime
+from shared.unit_of_work import UnitOfWork
 
 logger = logging.getLogger("springboard.notifier.delivery")
 BATCH = 200
@@ -48,7 +49,7 @@ _DUE = (
 
 
 class Dispatcher:
-    def __init__(self, runtime: ServiceRuntime, settings: NotifierSettings) -> None:
+    def __init__(self, runtime: ServiceRuntime[UnitOfWork], settings: NotifierSettings) -> None:
         self.runtime = runtime
         self.settings = settings
         self.breaker = CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown_seconds)
@@ -69,7 +70,7 @@ class Dispatcher:
         )
 
     def _due(
-        self, session: Session, now: datetime
+        self, session: UnitOfWork, now: datetime
     ) -> list[tuple[NotifyDelivery, NotifySuggestion, NotifyPreferences | None]]:
         rows = session.exec(_DUE, params={"now": now}).all()
         prefs = {o: session.get(NotifyPreferences, o) for o in {d.owner_id for d, _ in rows}}
@@ -77,7 +78,7 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         now = datetime.now(UTC)
-        due = await self.runtime.in_transaction(lambda s: self._due(s, now))
+        due = await self.runtime.database.in_transaction(lambda s: self._due(s, now))
         if not due:
             return 0
         results: list[tuple[str, str, dict[str, Any]]] = []  # (delivery id, outcome, fields)
@@ -215,7 +216,7 @@ class Dispatcher:
         ]
 
     async def _record(self, results: list[tuple[str, str, dict[str, Any]]]) -> None:
-        def write(session: Session) -> list[NotifyDelivery]:
+        def write(session: UnitOfWork) -> list[NotifyDelivery]:
             dead = []
             for delivery_id, outcome, fields in results:
                 row = session.get(NotifyDelivery, delivery_id)
@@ -228,7 +229,7 @@ class Dispatcher:
                     dead.append(row)
             return dead
 
-        dead = await self.runtime.in_transaction(write)
+        dead = await self.runtime.database.in_transaction(write)
         for row in dead:
             letter = DeadLettered(
                 original_topic=topics.SUGGESTIONS,

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 
 from faststream.kafka import KafkaRouter
 from prometheus_client import Counter, Histogram
-from sqlmodel import Session
 
 from services.notifier import budget, store
 from services.notifier.dispatcher import due_at_for
@@ -25,12 +24,13 @@ from shared.erasure import confirmations
 from shared.messages import Envelope, PreferencesSet, RecommendationsMade, SuggestionMade, wrap
 from shared.messages.network import OwnerErased, PersonErased
 from shared.service import ServiceRuntime
+from shared.unit_of_work import UnitOfWork
 
 SOURCE = "springboard.notifier"
 
 
 def choose_for_owner(
-    session: Session,
+    session: UnitOfWork,
     *,
     owner_id: str,
     made: RecommendationsMade,
@@ -105,7 +105,7 @@ def deliveries_for(
     ]
 
 
-def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRouter:
+def build_router(runtime: ServiceRuntime[UnitOfWork], settings: NotifierSettings) -> KafkaRouter:
     router = runtime.router()
     end_to_end = Histogram(
         "springboard_notifier_end_to_end_seconds",
@@ -126,7 +126,7 @@ def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRo
         description="Suggestions as the owner sees them.",
     )
 
-    def choose_batch(session: Session, batch: list[Decoded]) -> list[str]:
+    def choose_batch(session: UnitOfWork, batch: list[Decoded]) -> list[str]:
         now = datetime.now(UTC)
         for item in batch:
             if isinstance(item.envelope.data, PersonErased | OwnerErased):
@@ -148,7 +148,7 @@ def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRo
         return [item.envelope.owner_id for item in batch]
 
     async def publish_pending(owner_ids: Sequence[str]) -> None:
-        pending = await runtime.in_transaction(
+        pending = await runtime.database.in_transaction(
             lambda s: store.unpublished(s, owner_ids=sorted(set(owner_ids)))
         )
         if not pending:
@@ -166,7 +166,7 @@ def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRo
         ]
         await runtime.publisher.publish_all((topics.SUGGESTIONS, e) for e in envelopes)
         published_at = datetime.now(UTC)
-        await runtime.in_transaction(
+        await runtime.database.in_transaction(
             lambda s: store.mark_published(
                 s, ids=[row.suggestion_id for row in pending], at=published_at
             )
@@ -177,14 +177,14 @@ def build_router(runtime: ServiceRuntime, settings: NotifierSettings) -> KafkaRo
                 end_to_end.observe((published_at - as_utc(row.input_at)).total_seconds())
 
     async def on_recommendations(batch: list[Decoded]) -> list[Rejected]:
-        owners, failed = await runtime.apply_batch(batch, choose_batch)
+        owners, failed = await runtime.database.apply_batch(batch, choose_batch)
         await runtime.publisher.publish_all(
             confirmations("notifier", [i.envelope for i in applied(batch, failed)])
         )
         await publish_pending(owners)
         return failed
 
-    runtime.consume(
+    runtime.consumer.subscribe(
         router,
         topics.RECOMMENDATIONS,
         topics.PREFERENCES,

@@ -14,11 +14,12 @@ from services.notifier.handlers import build_router
 from services.notifier.models import TABLES
 from services.notifier.settings import NotifierSettings
 from shared.service import ServiceRuntime
+from shared.unit_of_work import UnitOfWork
 
 
 def create_app(settings: NotifierSettings | None = None) -> AsgiFastStream:
     settings = settings or NotifierSettings()
-    runtime = ServiceRuntime("notifier", settings, TABLES)
+    runtime = ServiceRuntime("notifier", settings, TABLES, UnitOfWork)
     runtime.broker.include_router(build_router(runtime, settings))
     dispatcher = Dispatcher(runtime, settings)
     secret = settings.link_secret.get_secret_value() if settings.link_secret else None
@@ -27,10 +28,12 @@ def create_app(settings: NotifierSettings | None = None) -> AsgiFastStream:
         runtime.spawn(dispatcher.run_forever())
 
     async def used(digest: str) -> bool:
-        return await runtime.in_transaction(lambda s: store.link_used(s, token_digest=digest))
+        return await runtime.database.in_transaction(
+            lambda s: store.link_used(s, token_digest=digest)
+        )
 
     async def remember(digest: str, owner_id: str, expires_at: datetime) -> None:
-        await runtime.in_transaction(
+        await runtime.database.in_transaction(
             lambda s: store.use_link(
                 s,
                 token_digest=digest,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, col, delete, or_, select
+from sqlmodel import col, delete, or_, select
 
 from services.notifier.models import (
     NotifyDelivery,
@@ -14,9 +14,10 @@ from services.notifier.models import (
     NotifyPreferences,
     NotifySuggestion,
 )
-from shared.database import upsert
 from shared.messages import PreferencesSet
 from shared.messages.network import OwnerErased, PersonErased
+from shared.unit_of_work import UnitOfWork
+from shared.upserts import upsert
 
 # The queries of every ranked list, built once (building one costs more than running it
 # for the few rows a list has).
@@ -41,25 +42,25 @@ _BY_IDS = select(NotifySuggestion).where(
 )
 
 
-def chosen_since(session: Session, *, owner_id: str, since: datetime) -> list[NotifySuggestion]:
+def chosen_since(session: UnitOfWork, *, owner_id: str, since: datetime) -> list[NotifySuggestion]:
     return list(session.exec(_CHOSEN_SINCE, params={"owner_id": owner_id, "since": since}).all())
 
 
-def known_ids(session: Session, *, owner_id: str, ids: Sequence[str]) -> set[str]:
+def known_ids(session: UnitOfWork, *, owner_id: str, ids: Sequence[str]) -> set[str]:
     return set(session.exec(_KNOWN_IDS, params={"owner_id": owner_id, "ids": list(ids)}).all())
 
 
-def save_chosen(session: Session, *, rows: Sequence[NotifySuggestion]) -> None:
+def save_chosen(session: UnitOfWork, *, rows: Sequence[NotifySuggestion]) -> None:
     upsert(
         session, NotifySuggestion, [r.model_dump() for r in rows], keys=["suggestion_id"], update=[]
     )
 
 
-def unpublished(session: Session, *, owner_ids: Sequence[str]) -> list[NotifySuggestion]:
+def unpublished(session: UnitOfWork, *, owner_ids: Sequence[str]) -> list[NotifySuggestion]:
     return list(session.exec(_UNPUBLISHED, params={"owner_ids": list(owner_ids)}).all())
 
 
-def mark_published(session: Session, *, ids: Sequence[str], at: datetime) -> None:
+def mark_published(session: UnitOfWork, *, ids: Sequence[str], at: datetime) -> None:
     for row in session.exec(_BY_IDS, params={"ids": list(ids)}).all():
         row.published_at = at
         session.add(row)
@@ -69,21 +70,21 @@ def week_ago(now: datetime | None = None) -> datetime:
     return (now or datetime.now(UTC)) - timedelta(days=7)
 
 
-def preferences(session: Session, *, owner_id: str) -> NotifyPreferences | None:
+def preferences(session: UnitOfWork, *, owner_id: str) -> NotifyPreferences | None:
     return session.get(NotifyPreferences, owner_id)
 
 
-def save_preferences(session: Session, *, owner_id: str, prefs: PreferencesSet) -> None:
+def save_preferences(session: UnitOfWork, *, owner_id: str, prefs: PreferencesSet) -> None:
     row = {"owner_id": owner_id, **prefs.model_dump(mode="json")}
     upsert(session, NotifyPreferences, [row], keys=["owner_id"])
 
 
-def save_deliveries(session: Session, *, rows: Sequence[NotifyDelivery]) -> None:
+def save_deliveries(session: UnitOfWork, *, rows: Sequence[NotifyDelivery]) -> None:
     """New deliveries only: a replayed suggestion never resets one already under way."""
     upsert(session, NotifyDelivery, [r.model_dump() for r in rows], keys=["delivery_id"], update=[])
 
 
-def erase(session: Session, *, owner_id: str, change: PersonErased | OwnerErased) -> None:
+def erase(session: UnitOfWork, *, owner_id: str, change: PersonErased | OwnerErased) -> None:
     """Forget an erased person (every suggestion about them or naming them as introducer,
     and its deliveries), or everything of an erased owner."""
     query = select(NotifySuggestion).where(NotifySuggestion.owner_id == owner_id)
@@ -108,12 +109,12 @@ def erase(session: Session, *, owner_id: str, change: PersonErased | OwnerErased
             session.delete(preferences_row)
 
 
-def link_used(session: Session, *, token_digest: str) -> bool:
+def link_used(session: UnitOfWork, *, token_digest: str) -> bool:
     return session.get(NotifyLinkUse, token_digest) is not None
 
 
 def use_link(
-    session: Session, *, token_digest: str, owner_id: str, expires_at: datetime, now: datetime
+    session: UnitOfWork, *, token_digest: str, owner_id: str, expires_at: datetime, now: datetime
 ) -> None:
     """Remember an answered link until it expires (and forget those that have)."""
     session.exec(delete(NotifyLinkUse).where(col(NotifyLinkUse.expires_at) < now))

@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session
-
 from services.ingest import canonical
 from services.ingest import store as ingest_store
 from services.ingest.identity import keys_for
 from services.ingest.models import TABLES as INGEST_TABLES
+from services.ingest.unit_of_work import IngestWork
 from services.recommender import store as rec_store
 from services.recommender.models import TABLES as REC_TABLES
 from services.recommender.snapshot import DEFAULT_HORIZON
@@ -38,20 +37,20 @@ class Truth:
     helped: set[str] = field(default_factory=set)
 
 
-def _person(session: Session, owner_id: str, email: str) -> str | None:
+def _person(session: IngestWork, owner_id: str, email: str) -> str | None:
     """The person (not the owner themself) an address belonged to at the cut-off."""
     ids, _ = ingest_store.find_person_ids(session, owner_id=owner_id, keys=keys_for(emails=[email]))
     person = ingest_store.get_person(session, person_id=ids[0]) if ids else None
     return person.person_id if person is not None and not person.is_self else None
 
 
-def _is_owner(session: Session, owner_id: str, email: str) -> bool:
+def _is_owner(session: IngestWork, owner_id: str, email: str) -> bool:
     ids, _ = ingest_store.find_person_ids(session, owner_id=owner_id, keys=keys_for(emails=[email]))
     person = ingest_store.get_person(session, person_id=ids[0]) if ids else None
     return person is not None and person.is_self
 
 
-def project(session: Session, *, owner_id: str, source: str, data: Any) -> None:
+def project(session: IngestWork, *, owner_id: str, source: str, data: Any) -> None:
     """One input applied as ingest would, its changes projected as the recommender would
     (both services' tables in one store: for evaluation, benchmarks and tests)."""
     changes = canonical.apply(session, owner_id=owner_id, source=source, data=data)
@@ -62,10 +61,10 @@ def in_memory_snapshot(envelopes: Iterable[Any], *, owner_id: str, now: datetime
     """The snapshot of ``owner_id`` as of ``now`` after projecting ``envelopes`` in memory."""
     engine = database.make_engine("sqlite://")
     database.create_tables(engine, INGEST_TABLES + REC_TABLES)
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         for envelope in envelopes:
             project(session, owner_id=envelope.owner_id, source=envelope.source, data=envelope.data)
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         return rec_store.load_snapshot(session, owner_id=owner_id, now=now)
 
 
@@ -125,7 +124,7 @@ def replay_at(
     engine = database.make_engine("sqlite://")
     database.create_tables(engine, INGEST_TABLES + REC_TABLES)
     for index, cutoff in enumerate(moments):
-        with database.transaction(engine) as session:
+        with database.transaction(engine, IngestWork) as session:
             for envelope in buckets[index]:
                 data = envelope.data
                 if isinstance(data, inputs.AttendanceRecorded) and data.status == "attended":
@@ -147,7 +146,7 @@ def _truth(
     is in the horizon by its start (the latest announcement's), not by when its attendance
     was recorded: a list imported weeks later is still that day's attendance."""
     truth: dict[str, Truth] = defaultdict(Truth)
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         for envelope in later:
             data, owner = envelope.data, envelope.owner_id
             if (
@@ -178,7 +177,7 @@ def _truth(
 
 
 def snapshots_at(engine: Any, moment: datetime, horizon: timedelta = DEFAULT_HORIZON) -> list[Any]:
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         owners = rec_store.owners(session)
         return [
             rec_store.load_snapshot(session, owner_id=o, now=moment, horizon=horizon)

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 from faststream.kafka import KafkaRouter
 from prometheus_client import Counter
-from sqlmodel import Session
 
 from services.recommender import store
 from shared import topics
@@ -21,10 +20,12 @@ from shared.messages import Envelope, FeedbackGiven
 from shared.messages.recommendations import RecommendationsMade
 from shared.metrics import count_each
 from shared.service import ServiceRuntime
+from shared.unit_of_work import UnitOfWork
 
 
 def build_router(
-    runtime: ServiceRuntime, on_applied: Callable[[list[str]], None] = lambda _owners: None
+    runtime: ServiceRuntime[UnitOfWork],
+    on_applied: Callable[[list[str]], None] = lambda _owners: None,
 ) -> KafkaRouter:
     """``on_applied`` is told the owners of each applied batch (the scheduler wakes up)."""
     router = runtime.router()
@@ -41,7 +42,7 @@ def build_router(
         description="Ranked, explained candidates per owner.",
     )
 
-    def project(session: Session, batch: list[Decoded]) -> list[str]:
+    def project(session: UnitOfWork, batch: list[Decoded]) -> list[str]:
         now = datetime.now(UTC)
         changes = []
         for item in batch:
@@ -67,7 +68,7 @@ def build_router(
         return list(oldest)
 
     async def on_updates(batch: list[Decoded]) -> list[Rejected]:
-        owners, failed = await runtime.apply_batch(batch, project)
+        owners, failed = await runtime.database.apply_batch(batch, project)
         await runtime.publisher.publish_all(
             confirmations("recommender", [i.envelope for i in applied(batch, failed)])
         )
@@ -75,7 +76,7 @@ def build_router(
         on_applied(list(dict.fromkeys(owners)))
         return failed
 
-    runtime.consume(
+    runtime.consumer.subscribe(
         router,
         topics.NETWORK_UPDATES,
         topics.FEEDBACK,

@@ -10,11 +10,12 @@ from services.recommender.retraining import Retrainer
 from services.recommender.scheduler import Scheduler
 from services.recommender.settings import RecommenderSettings
 from shared.service import ServiceRuntime
+from shared.unit_of_work import UnitOfWork
 
 
 def create_app(settings: RecommenderSettings | None = None) -> AsgiFastStream:
     settings = settings or RecommenderSettings()
-    runtime = ServiceRuntime("recommender", settings, TABLES)
+    runtime = ServiceRuntime("recommender", settings, TABLES, UnitOfWork)
     scheduler = Scheduler(runtime, settings)
     runtime.broker.include_router(build_router(runtime, on_applied=scheduler.wake))
     retrainer = Retrainer(runtime, settings, scheduler)

@@ -13,19 +13,18 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session
-
 from services.recommender import artefacts, backtest, store, train
 from services.recommender.settings import RecommenderSettings
 from shared.messages.recommendations import SuggestionKind
 from shared.service import ServiceRuntime
+from shared.unit_of_work import UnitOfWork
 
 logger = logging.getLogger("springboard.recommender.training")
 
 
 class Retrainer:
     def __init__(
-        self, runtime: ServiceRuntime, settings: RecommenderSettings, scheduler: Any
+        self, runtime: ServiceRuntime[UnitOfWork], settings: RecommenderSettings, scheduler: Any
     ) -> None:
         self.runtime = runtime
         self.settings = settings
@@ -35,7 +34,7 @@ class Retrainer:
         self._labels_at_last_run = 0
 
     def _gather(
-        self, session: Session, now: datetime
+        self, session: UnitOfWork, now: datetime
     ) -> tuple[list[Any], dict[SuggestionKind, tuple[list[list[float]], list[int]]]]:
         snapshots: list[Any] = []
         feedback: dict[SuggestionKind, tuple[list[list[float]], list[int]]] = {
@@ -61,7 +60,9 @@ class Retrainer:
 
     async def run_once(self) -> list[train.KindResult]:
         now = datetime.now(UTC)
-        snapshots, feedback = await self.runtime.in_transaction(lambda s: self._gather(s, now))
+        snapshots, feedback = await self.runtime.database.in_transaction(
+            lambda s: self._gather(s, now)
+        )
         if not snapshots:
             return []
         first = train.first_fact(snapshots, default=now)
@@ -84,7 +85,7 @@ class Retrainer:
     async def due(self) -> bool:
         if time.monotonic() - self._last_run >= self.settings.retrain_hours * 3600:
             return True
-        labels = await self.runtime.in_transaction(store.feedback_count)
+        labels = await self.runtime.database.in_transaction(store.feedback_count)
         return labels - self._labels_at_last_run >= self.settings.retrain_after_labels
 
     async def run_forever(self) -> None:
@@ -93,7 +94,7 @@ class Retrainer:
             await asyncio.sleep(60)
             try:
                 if await self.due():
-                    self._labels_at_last_run = await self.runtime.in_transaction(
+                    self._labels_at_last_run = await self.runtime.database.in_transaction(
                         store.feedback_count
                     )
                     self._last_run = time.monotonic()

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
-from sqlmodel import Session
 
 from services.recommender import artefacts, store
 from services.recommender.failures import OwnerFailures
@@ -23,6 +22,7 @@ from shared.clock import as_utc
 from shared.messages import RecommendationsMade, wrap
 from shared.messages.recommendations import SuggestionKind
 from shared.service import ServiceRuntime
+from shared.unit_of_work import UnitOfWork
 
 logger = logging.getLogger("springboard.recommender")
 
@@ -37,7 +37,7 @@ so the scoring falls inside the wait instead of after it."""
 
 
 class Scheduler:
-    def __init__(self, runtime: ServiceRuntime, settings: RecommenderSettings) -> None:
+    def __init__(self, runtime: ServiceRuntime[UnitOfWork], settings: RecommenderSettings) -> None:
         self.runtime = runtime
         self.settings = settings
         self._correlation: dict[str, str | None] = {}
@@ -117,7 +117,7 @@ class Scheduler:
             if "training_seconds" in metrics:
                 self.training_seconds.labels(kind.value).set(metrics["training_seconds"])
 
-    def _recommend(self, session: Session, owner_id: str, now: datetime) -> RecommendationsMade:
+    def _recommend(self, session: UnitOfWork, owner_id: str, now: datetime) -> RecommendationsMade:
         started = time.perf_counter()
         snapshot = store.load_snapshot(
             session, owner_id=owner_id, now=now, horizon=self.settings.horizon
@@ -131,7 +131,7 @@ class Scheduler:
         self.latency.observe(time.perf_counter() - started)
         return made
 
-    def _score(self, session: Session, owner_id: str, now: datetime) -> RecommendationsMade:
+    def _score(self, session: UnitOfWork, owner_id: str, now: datetime) -> RecommendationsMade:
         """The owner's list: the one prepared for their latest change, or scored now."""
         state = session.get(RecOwnerState, owner_id)
         prepared = self._prepared.pop(owner_id, None)
@@ -150,7 +150,7 @@ class Scheduler:
 
     def _alone(
         self,
-        session: Session,
+        session: UnitOfWork,
         owner_id: str,
         work: Any,
         now: datetime,
@@ -174,12 +174,12 @@ class Scheduler:
         owners = []
         while (entry := self._next_preparing()) is not None and entry[0] <= looked_at:
             owners.append(heapq.heappop(self._preparing)[2])
-        owners = self.runtime.owned_keys(topics.NETWORK_UPDATES, owners)
+        owners = self.runtime.partitions.owned_keys(topics.NETWORK_UPDATES, owners)
         if not owners:
             return 0
         debounce = timedelta(seconds=self.settings.debounce_seconds)
 
-        def prepare_all(session: Session) -> dict[str, tuple[datetime, RecommendationsMade]]:
+        def prepare_all(session: UnitOfWork) -> dict[str, tuple[datetime, RecommendationsMade]]:
             out = {}
             for owner_id in owners:
                 if not self.failures.may_try(owner_id):
@@ -196,7 +196,7 @@ class Scheduler:
                     out[owner_id] = (changed, made)
             return out
 
-        prepared = await self.runtime.in_transaction(prepare_all)
+        prepared = await self.runtime.database.in_transaction(prepare_all)
         self._prepared.update(prepared)
         return len(prepared)
 
@@ -205,7 +205,7 @@ class Scheduler:
         to score them all, one wait for the broker, one transaction to mark them."""
         scored_at = datetime.now(UTC)
 
-        def score_all(session: Session) -> dict[str, RecommendationsMade]:
+        def score_all(session: UnitOfWork) -> dict[str, RecommendationsMade]:
             scored = {}
             for owner_id in owner_ids:
                 made = self._alone(session, owner_id, self._score, scored_at)
@@ -213,7 +213,7 @@ class Scheduler:
                     scored[owner_id] = made
             return scored
 
-        by_owner = await self.runtime.in_transaction(score_all)
+        by_owner = await self.runtime.database.in_transaction(score_all)
         owner_ids = list(by_owner)
         made = list(by_owner.values())
         envelopes = [
@@ -228,7 +228,7 @@ class Scheduler:
         ]
         await self.runtime.publisher.publish_all((topics.RECOMMENDATIONS, e) for e in envelopes)
 
-        def finish(session: Session) -> None:
+        def finish(session: UnitOfWork) -> None:
             for owner_id, ranked in zip(owner_ids, made, strict=True):
                 if not ranked.items and store.forget_if_empty(session, owner_id=owner_id):
                     continue  # an erased owner: nothing of theirs is kept, this row neither
@@ -236,7 +236,7 @@ class Scheduler:
                 store.mark_scored(session, owner_id=owner_id, at=scored_at)
 
         # Marked scored only after publishing: a crash in between re-scores (same ids).
-        await self.runtime.in_transaction(finish)
+        await self.runtime.database.in_transaction(finish)
         for envelope in envelopes:
             for item in envelope.data.items:
                 self.published.labels(item.kind.value).inc()
@@ -251,7 +251,7 @@ class Scheduler:
     async def run_once(self) -> int:
         """Score every owner that is due; returns how many were scored."""
         now = datetime.now(UTC)
-        due = await self.runtime.in_transaction(
+        due = await self.runtime.database.in_transaction(
             lambda s: store.owners_due(
                 s,
                 now=now,
@@ -260,10 +260,12 @@ class Scheduler:
             )
         )
         # Each instance of the group scores the owners of its own partitions.
-        mine = set(self.runtime.owned_keys(topics.NETWORK_UPDATES, [s.owner_id for s in due]))
+        mine = set(
+            self.runtime.partitions.owned_keys(topics.NETWORK_UPDATES, [s.owner_id for s in due])
+        )
         due = [s for s in due if s.owner_id in mine and self.failures.may_try(s.owner_id)]
         self._deferred = False
-        if due and await self.runtime.unread_messages() > 0:
+        if due and await self.runtime.partitions.unread_messages() > 0:
             # Updates are still queued: wait for them (up to max_wait) rather than spend an
             # owner's budget on a half-imported network.
             limit = now - timedelta(seconds=self.settings.max_wait_seconds)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, SQLModel, col, delete, func, or_, select
+from sqlmodel import SQLModel, col, delete, func, or_, select
 
 from services.recommender.models import (
     TABLES,
@@ -33,9 +33,10 @@ from services.recommender.snapshot import (
     Snapshot,
 )
 from shared.clock import as_utc
-from shared.database import upsert, upsert_later, write_pending
 from shared.messages import network
 from shared.messages.recommendations import RankedItem
+from shared.unit_of_work import UnitOfWork
+from shared.upserts import upsert
 
 SUPPRESS_AFTER = {
     "dismissed": timedelta(days=90),
@@ -123,7 +124,7 @@ def row_for(owner_id: str, change: Any) -> Row | None:
     raise TypeError(f"unknown network change {type(change).__name__}")
 
 
-def apply_changes(session: Session, changes: Sequence[tuple[str, Any]]) -> None:
+def apply_changes(session: UnitOfWork, changes: Sequence[tuple[str, Any]]) -> None:
     """Project (owner id, change) pairs in order, with one bulk upsert per table.
 
     Upserts are queued (the last write to a key wins) and written before any erasure,
@@ -132,18 +133,18 @@ def apply_changes(session: Session, changes: Sequence[tuple[str, Any]]) -> None:
     for owner_id, change in changes:
         found = row_for(owner_id, change)
         if found is None:
-            write_pending(session)
+            session.write_pending()
             if isinstance(change, network.PersonErased):
                 erase_person(session, owner_id=owner_id, person_id=change.person_id)
             else:
                 erase_owner(session, owner_id=owner_id)
             continue
         table, keys, row = found
-        upsert_later(session, table, [row], keys=keys)
-    write_pending(session)
+        session.upsert_later(table, [row], keys=keys)
+    session.write_pending()
 
 
-def erase_person(session: Session, *, owner_id: str, person_id: str) -> None:
+def erase_person(session: UnitOfWork, *, owner_id: str, person_id: str) -> None:
     for table in (RecPerson, RecAttendance, RecFavour):
         columns: Any = table
         session.exec(
@@ -166,7 +167,7 @@ def erase_person(session: Session, *, owner_id: str, person_id: str) -> None:
     )
 
 
-def erase_owner(session: Session, *, owner_id: str) -> None:
+def erase_owner(session: UnitOfWork, *, owner_id: str) -> None:
     for table in TABLES:
         if table is RecOwnerState:
             # Kept until the scheduler has published the (now empty) lists once more;
@@ -175,7 +176,7 @@ def erase_owner(session: Session, *, owner_id: str) -> None:
         session.exec(delete(table).where(table.owner_id == owner_id))  # type: ignore[attr-defined]
 
 
-def forget_if_empty(session: Session, *, owner_id: str) -> bool:
+def forget_if_empty(session: UnitOfWork, *, owner_id: str) -> bool:
     """Remove an owner's state once nothing of their network is left (an erased owner whose
     empty list has been published); True if it was removed."""
     for table in TABLES:
@@ -191,7 +192,7 @@ def forget_if_empty(session: Session, *, owner_id: str) -> bool:
 
 
 def record_feedback(
-    session: Session, *, owner_id: str, suggestion_id: str, action: str, at: datetime
+    session: UnitOfWork, *, owner_id: str, suggestion_id: str, action: str, at: datetime
 ) -> None:
     upsert(
         session,
@@ -221,7 +222,7 @@ _OWNERS_DUE = select(RecOwnerState).where(
 
 
 def mark_changed(
-    session: Session, *, inputs: dict[str, tuple[datetime, str | None]], at: datetime
+    session: UnitOfWork, *, inputs: dict[str, tuple[datetime, str | None]], at: datetime
 ) -> None:
     """Owners whose network changed ``at``; ``inputs`` holds each one's oldest input (its
     time and correlation id), kept until the next ranked list: for end-to-end latency, and
@@ -250,7 +251,7 @@ def mark_changed(
 
 
 def owners_due(
-    session: Session, *, now: datetime, debounce: timedelta, refresh: timedelta
+    session: UnitOfWork, *, now: datetime, debounce: timedelta, refresh: timedelta
 ) -> list[RecOwnerState]:
     """Owners whose network changed at least ``debounce`` ago and were not scored since,
     or who were last scored more than ``refresh`` ago."""
@@ -261,7 +262,7 @@ def owners_due(
     )
 
 
-def mark_scored(session: Session, *, owner_id: str, at: datetime) -> None:
+def mark_scored(session: UnitOfWork, *, owner_id: str, at: datetime) -> None:
     """Scored at ``at``; inputs older than that are now reflected in a published list."""
     row = session.get(RecOwnerState, owner_id) or RecOwnerState(owner_id=owner_id)
     row.scored_at = at
@@ -272,7 +273,7 @@ def mark_scored(session: Session, *, owner_id: str, at: datetime) -> None:
 
 
 def record_issued(
-    session: Session, *, owner_id: str, items: Sequence[RankedItem], at: datetime
+    session: UnitOfWork, *, owner_id: str, items: Sequence[RankedItem], at: datetime
 ) -> None:
     upsert(
         session,
@@ -329,7 +330,7 @@ _SNAPSHOT_FAVOURS = _columns(RecFavour, "person_id", "direction", "kind", "occur
 
 
 def load_snapshot(
-    session: Session, *, owner_id: str, now: datetime, horizon: timedelta = DEFAULT_HORIZON
+    session: UnitOfWork, *, owner_id: str, now: datetime, horizon: timedelta = DEFAULT_HORIZON
 ) -> Snapshot:
     by_owner = {"owner_id": owner_id}
     # Plain rows, not ORM objects: building an object per row cost more than the query.
@@ -414,22 +415,24 @@ _ANSWERED = select(RecIssued, RecFeedback).where(
 )
 
 
-def _answered(session: Session, *, owner_id: str) -> list[tuple[RecIssued, RecFeedback]]:
+def _answered(session: UnitOfWork, *, owner_id: str) -> list[tuple[RecIssued, RecFeedback]]:
     """The owner's suggestions that got an answer, with the answer."""
     return list(session.exec(_ANSWERED, params={"owner_id": owner_id}).all())
 
 
-def judged_suggestions(session: Session, *, owner_id: str) -> list[tuple[str, str, datetime, str]]:
+def judged_suggestions(
+    session: UnitOfWork, *, owner_id: str
+) -> list[tuple[str, str, datetime, str]]:
     """(kind, subject id, when it was issued, the owner's answer) for answered suggestions."""
     rows = _answered(session, owner_id=owner_id)
     return [(i.kind, i.subject_id, as_utc(i.issued_at), f.action) for i, f in rows]
 
 
-def owners(session: Session) -> list[str]:
+def owners(session: UnitOfWork) -> list[str]:
     return list(
         session.exec(select(RecPerson.owner_id).distinct().order_by(col(RecPerson.owner_id)))
     )
 
 
-def feedback_count(session: Session) -> int:
+def feedback_count(session: UnitOfWork) -> int:
     return session.exec(select(func.count()).select_from(RecFeedback)).one()

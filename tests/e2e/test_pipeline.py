@@ -11,6 +11,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from services.embedded import EmbeddedSystem
+from services.ingest.unit_of_work import IngestWork
 from services.recommender.prior import PRIOR_VERSION
 from shared import topics
 from shared.client import SuggestionReader, publish
@@ -272,7 +273,7 @@ async def test_an_erase_request_clears_every_store_and_each_service_confirms(
     engine = database.make_engine(postgres.url, schema_name=postgres.schema_name)
 
     def remaining() -> tuple[int, int, int]:
-        with database.transaction(engine) as session:
+        with database.transaction(engine, IngestWork) as session:
             return (
                 len(
                     session.exec(

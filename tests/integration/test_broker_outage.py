@@ -15,6 +15,7 @@ from services.embedded import _QuietServer
 from services.ingest.main import create_app
 from services.ingest.models import IngestPerson
 from services.ingest.settings import IngestSettings
+from services.ingest.unit_of_work import IngestWork
 from shared import database
 from shared.client import publish
 from shared.embedded_broker import EmbeddedBroker, free_port
@@ -43,7 +44,7 @@ async def test_ingest_waits_for_the_broker_and_recovers_after_it_hangs(tmp_path)
 
         async def stored() -> int:
             def count() -> int:
-                with database.transaction(engine) as session:
+                with database.transaction(engine, IngestWork) as session:
                     return len(
                         session.exec(
                             select(IngestPerson).where(IngestPerson.owner_id == owner)

@@ -72,12 +72,15 @@ async def test_a_refused_record_is_dead_lettered_with_no_personal_data_and_the_r
     from shared.messages import ContactUpserted, wrap
     from shared.service import ServiceRuntime
     from shared.settings import SpringboardSettings
+    from shared.unit_of_work import UnitOfWork
 
     if not postgres.url:
         pytest.skip("needs PostgreSQL")
-    runtime = ServiceRuntime("test", SpringboardSettings(data_dir=tmp_path, database=postgres), ())
-    runtime.open_database()
-    with runtime.engine.begin() as connection:
+    runtime = ServiceRuntime(
+        "test", SpringboardSettings(data_dir=tmp_path, database=postgres), (), UnitOfWork
+    )
+    runtime.database.open()
+    with runtime.database.engine.begin() as connection:
         connection.execute(text("CREATE TABLE IF NOT EXISTS names (name text PRIMARY KEY)"))
     secret = "Anna Berg " + os.urandom(4000).hex()
 
@@ -93,7 +96,9 @@ async def test_a_refused_record_is_dead_lettered_with_no_personal_data_and_the_r
             )
         return [each.envelope.correlation_id for each in batch]
 
-    applied, rejected = await runtime.apply_batch([item("ann"), item(secret), item("bo")], apply)
+    applied, rejected = await runtime.database.apply_batch(
+        [item("ann"), item(secret), item("bo")], apply
+    )
     assert applied == ["ann", "bo"]
     [letter] = rejected
     assert (

@@ -17,6 +17,7 @@ from services.embedded import EmbeddedSystem
 from services.ingest import importer
 from services.ingest.importer import ImportKind, Summary
 from services.ingest.models import IngestMeeting, IngestPerson
+from services.ingest.unit_of_work import IngestWork
 from shared import database, topics
 from shared.broker import MAX_MESSAGE_BYTES
 from shared.client import publish
@@ -51,7 +52,7 @@ def ingest_db(postgres: DatabaseSettings):
 
 async def rows(engine, table, owner: str) -> list:
     def query() -> list:
-        with database.transaction(engine) as session:
+        with database.transaction(engine, IngestWork) as session:
             return list(session.exec(select(table).where(table.owner_id == owner)).all())
 
     return await asyncio.to_thread(query)

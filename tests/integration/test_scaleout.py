@@ -14,6 +14,7 @@ import uvicorn
 from services.embedded import _QuietServer
 from services.ingest import canonical
 from services.ingest.models import TABLES as INGEST_TABLES
+from services.ingest.unit_of_work import IngestWork
 from services.recommender.main import create_app
 from services.recommender.settings import RecommenderSettings
 from shared import database, topics
@@ -34,7 +35,7 @@ def network_updates(owner_id: str, seed: int) -> list[tuple[str, object]]:
     engine = database.make_engine("sqlite://")
     database.create_tables(engine, INGEST_TABLES)
     out: list[tuple[str, object]] = []
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         for _topic, envelope in generate(owner_id=owner_id, seed=seed, scale=0.1).messages:
             for change in canonical.apply(
                 session, owner_id=owner_id, source=envelope.source, data=envelope.data

@@ -18,6 +18,7 @@ from shared import database
 from shared.messages.inputs import MeetingRecorded
 from shared.service import ServiceRuntime
 from shared.settings import DatabaseSettings
+from shared.unit_of_work import UnitOfWork
 
 pytestmark = pytest.mark.integration
 
@@ -35,8 +36,8 @@ def scheduler(postgres: DatabaseSettings, tmp_path: Path) -> Scheduler:
     if not postgres.url:
         pytest.skip("needs PostgreSQL: SQLite cannot store a year-10000 time")
     settings = RecommenderSettings(data_dir=tmp_path, database=postgres, debounce_seconds=0)
-    runtime = ServiceRuntime("recommender", settings, TABLES)
-    runtime.open_database()
+    runtime = ServiceRuntime("recommender", settings, TABLES, UnitOfWork)
+    runtime.database.open()
     runtime.publisher = Published()  # type: ignore[assignment]
     return Scheduler(runtime, settings)
 
@@ -61,7 +62,7 @@ def _seed(engine: Any, owner_id: str, occurred_at: str) -> None:
 
 
 async def test_an_unreadable_row_stops_only_its_own_owner(scheduler: Scheduler) -> None:
-    engine = scheduler.runtime.engine
+    engine = scheduler.runtime.database.engine
     try:
         await _one_round(scheduler, engine)
     finally:  # the schema is the session's: leave no poisoned row for other tests

@@ -10,6 +10,7 @@ import pytest
 from services.ingest.main import StoredReplays
 from services.ingest.models import TABLES
 from services.ingest.settings import IngestSettings
+from services.ingest.unit_of_work import IngestWork
 from services.ingest.webhooks import WebhookEndpoint
 from shared.service import ServiceRuntime
 from shared.settings import DatabaseSettings
@@ -21,8 +22,8 @@ pytestmark = pytest.mark.integration
 def endpoint(postgres: DatabaseSettings, tmp_path) -> WebhookEndpoint:
     """A freshly started ingest's endpoint (a new runtime: nothing kept in memory)."""
     settings = IngestSettings(data_dir=tmp_path, database=postgres)
-    runtime = ServiceRuntime("ingest", settings, TABLES)
-    runtime.open_database()
+    runtime = ServiceRuntime("ingest", settings, TABLES, IngestWork)
+    runtime.database.open()
     return WebhookEndpoint(
         FakePublisher(),
         secret=SECRET,

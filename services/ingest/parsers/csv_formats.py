@@ -382,6 +382,10 @@ def parse(
             yield row
             return
         if _is_footer(row):
+            footer = next(cell.strip() for cell in row if cell.strip())
+            yield Problem(
+                line, f"a report's footer, not a contact: {footer[:60]!r}", "skipped", "footer"
+            )
             continue
         yield from _row(row, columns, fmt, line, source_name, len(header))
 

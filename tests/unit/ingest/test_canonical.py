@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from services.ingest import canonical, normalise
 from services.ingest.models import TABLES, IngestPerson
+from services.ingest.unit_of_work import IngestWork
 from shared import database
 from shared.messages.inputs import (
     AttendanceRecorded,
@@ -29,7 +30,7 @@ def engine():
 
 
 def apply(engine, owner: str, data, source: str = "test") -> list:
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         return canonical.apply(session, owner_id=owner, source=source, data=data)
 
 
@@ -84,7 +85,7 @@ def test_replaying_an_input_yields_the_same_changes_and_no_new_rows(engine) -> N
     first = apply(engine, "o1", data)
     second = apply(engine, "o1", data)
     assert first == second
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         assert len(session.exec(select(IngestPerson)).all()) == 2
 
 
@@ -146,7 +147,7 @@ def test_company_names_lose_their_legal_suffix(raw: str, clean: str | None) -> N
 
 def apply_batch(engine, owner: str, batch: list, *, looked_up: bool) -> list:
     """A batch in one transaction, as ingest applies it, with or without the look-up."""
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         if looked_up:
             canonical.look_up_people(session, [(owner, "test", data) for data in batch])
         return [

@@ -13,6 +13,7 @@ from sqlmodel import select
 from services.ingest import canonical, merges
 from services.ingest.identity import NAMESPACE, e164, stable_id
 from services.ingest.models import TABLES, IngestMerge, IngestPerson
+from services.ingest.unit_of_work import IngestWork
 from shared import database
 from shared.messages.inputs import (
     AttendanceRecorded,
@@ -29,7 +30,7 @@ from shared.messages.network import AttendanceChanged, PersonChanged, PersonEras
 def engine():
     engine = database.make_engine("sqlite://")
     database.create_tables(engine, TABLES)
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         canonical.apply(
             session,
             owner_id="o1",
@@ -40,12 +41,12 @@ def engine():
 
 
 def apply(engine, data, owner: str = "o1", source: str = "test") -> list:
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         return canonical.apply(session, owner_id=owner, source=source, data=data)
 
 
 def people(engine, owner: str = "o1") -> list[IngestPerson]:
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         return [
             p
             for p in session.exec(select(IngestPerson).where(IngestPerson.owner_id == owner))
@@ -108,7 +109,7 @@ def test_a_linkedin_connection_without_email_joins_the_person_by_name_and_compan
     )
     [anna] = people(engine)
     assert anna.title == "CFO"
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         [link] = session.exec(select(IngestMerge)).all()
     assert "name" in link.reason
     assert link.kept_id == anna.person_id
@@ -150,7 +151,7 @@ def test_a_record_naming_two_known_people_merges_them_and_the_merge_can_be_undon
     assert moved
     assert moved[0].person_id == first.person_id
     assert len(people(engine)) == 1
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         [merge] = session.exec(select(IngestMerge)).all()
         assert "anna@home.example" in merge.reason
     undone = apply(engine, UndoMerge(merge_id=merge.merge_id))
@@ -221,7 +222,7 @@ def test_a_close_but_different_name_at_the_same_company_stays_its_own_person(eng
         ),
     )
     assert sorted(p.full_name for p in people(engine)) == ["Anna Jansson", "Anna Johansson"]
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         assert session.exec(select(IngestMerge)).all() == []
 
 
@@ -248,7 +249,7 @@ def test_identities_never_cross_owners(engine) -> None:
     )
     assert len(people(engine, "o1")) == 1
     assert len(people(engine, "o2")) == 1
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         assert session.exec(select(IngestMerge)).all() == []
         assert (
             merges.same_person_by_name(
@@ -271,7 +272,7 @@ def test_within_one_batch_an_attendee_seen_again_still_takes_what_changed_in_bet
 ) -> None:
     """A batch resolves an attendee named again with the same facts only once; what happened
     to the person in between (a CRM rename, a new address of the owner's) still counts."""
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         for data in (
             meeting("m1", "Anna"),
             ContactUpserted(external_id="a", full_name="Anna Berg", emails=["anna@x.example"]),
@@ -283,7 +284,7 @@ def test_within_one_batch_an_attendee_seen_again_still_takes_what_changed_in_bet
             canonical.apply(session, owner_id="o1", source="test", data=data)
     (anna,) = people(engine)
     assert anna.full_name == "Anna"
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         bo = session.exec(select(IngestPerson).where(IngestPerson.full_name == "Bo")).one()
     assert bo.is_self
 
@@ -314,11 +315,11 @@ def test_erasing_a_merged_person_leaves_no_merge_to_undo_them_from(engine) -> No
             emails=["anna@work.example", "anna@home.example"],
         ),
     )
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         [merge] = session.exec(select(IngestMerge)).all()
     erased = apply(engine, ErasePerson(email="anna@home.example"))
     assert [type(c).__name__ for c in erased] == ["PersonErased"]
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         assert session.exec(select(IngestMerge)).all() == []  # names and addresses gone too
     assert apply(engine, UndoMerge(merge_id=merge.merge_id)) == []  # nothing to bring back
     assert people(engine) == []

@@ -16,6 +16,7 @@ from services.ingest import canonical, import_command
 from services.ingest.models import TABLES, IngestPerson
 from services.ingest.parsers import csv_formats, ics, vcard
 from services.ingest.parsers.common import Parsed, Problem
+from services.ingest.unit_of_work import IngestWork
 from shared import database, topics
 from shared.messages.inputs import MeetingRecorded
 
@@ -252,9 +253,9 @@ def test_people_known_by_name_only_become_one_person_per_name() -> None:
     ]
     for item in (first, second):
         assert isinstance(item.data, MeetingRecorded)
-        with database.transaction(engine) as session:
+        with database.transaction(engine, IngestWork) as session:
             canonical.apply(session, owner_id="o1", source="ics", data=item.data)
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         names = [p.full_name for p in session.exec(select(IngestPerson))]
     assert names == ["Ana Silva"]
 
@@ -339,7 +340,9 @@ SALESFORCE_REPORT_WITH_FOOTER = (
 def test_salesforce_report_footers_are_not_contacts() -> None:
     items = csv_items(SALESFORCE_REPORT_WITH_FOOTER)
     assert [c.data.full_name for c in parsed(items)] == ["Ola Ström", "Eva Lund"]
-    assert not [i for i in items if isinstance(i, Problem)]
+    problems = [i for i in items if isinstance(i, Problem)]
+    assert problems, "the footer lines are reported, as skipped"
+    assert {(p.severity, p.kind) for p in problems} == {("skipped", "footer")}
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from services.ingest.addresses import not_a_person
 from services.ingest.models import TABLES, IngestPerson
 from services.ingest.parsers import ics
 from services.ingest.parsers.common import Parsed, Problem
+from services.ingest.unit_of_work import IngestWork
 from shared import database, topics
 from shared.messages.inputs import Attendee, MeetingRecorded
 from tests.real_files import real_files
@@ -204,7 +205,7 @@ def test_ingest_makes_no_person_of_a_system_address_from_any_source() -> None:
             Attendee(email="unknownorganizer@calendar.google.com"),
         ],
     )
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         canonical.apply(session, owner_id="o1", source="webhook", data=meeting)
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         assert [p.full_name for p in session.exec(select(IngestPerson))] == ["Ann"]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.ingest import canonical
+from services.ingest.unit_of_work import IngestWork
 from services.offline import evaluate, replay
 from services.recommender.metrics import ndcg_at, paired_difference, precision_at, recall_at
 from shared.messages import encode, wrap
@@ -160,7 +161,7 @@ def test_attendance_after_the_cutoff_is_not_known_as_attendance_at_the_cutoff() 
     from services.recommender import store
     from shared import database
 
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         snapshot = store.load_snapshot(session, owner_id="o1", now=CUTOFF)
     statuses = {s for people in snapshot.attendance.values() for s in people.values()}
     assert statuses <= {"registered"}

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from services.ingest.unit_of_work import IngestWork
 from services.recommender import artefacts, backtest, train
 from services.recommender.pipeline import LearnedRanker, PriorRanker, build_pipeline
 from services.recommender.prior import PRIOR_VERSION, WeightedPrior
@@ -260,12 +261,13 @@ async def test_the_recommender_retrains_in_service_and_serves_what_it_promoted(t
     from shared import database
     from shared.sample_network import generate
     from shared.service import ServiceRuntime
+    from shared.unit_of_work import UnitOfWork
 
     settings = RecommenderSettings(data_dir=tmp_path)
-    runtime = ServiceRuntime("recommender", settings, TABLES)
-    engine = runtime.open_database()
+    runtime = ServiceRuntime("recommender", settings, TABLES, UnitOfWork)
+    engine = runtime.database.open()
     database.create_tables(engine, INGEST_TABLES)
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         for _topic, envelope in generate(now=datetime.now(UTC)).messages:
             project(session, owner_id=envelope.owner_id, source=envelope.source, data=envelope.data)
     scheduler = Scheduler(runtime, settings)

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.ingest.models import TABLES as INGEST_TABLES
+from services.ingest.unit_of_work import IngestWork
 from services.offline.replay import project
 from services.recommender import network_map, store
 from services.recommender.models import TABLES as REC_TABLES
@@ -40,7 +41,7 @@ def test_no_owner_sees_another_owners_people_or_events(worlds) -> None:
     engine = database.make_engine("sqlite://")
     database.create_tables(engine, INGEST_TABLES + REC_TABLES)
     owners = [f"owner{i}" for i in range(len(worlds))]
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         for owner, (contacts, meetings, favours, registered) in zip(owners, worlds, strict=True):
             me = f"{owner}@home.example"
             inputs = [GoalsSet(full_name=owner, emails=[me], home_city="Stockholm")]
@@ -80,7 +81,7 @@ def test_no_owner_sees_another_owners_people_or_events(worlds) -> None:
             inputs += [AttendanceRecorded(event_external_id="ev", email=e) for e in registered]
             for data in inputs:
                 project(session, owner_id=owner, source="test", data=data)
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         snapshots = {o: store.load_snapshot(session, owner_id=o, now=NOW) for o in owners}
     for owner, snapshot in snapshots.items():
         own_ids = set(snapshot.people) | set(snapshot.events)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from services.ingest.models import TABLES as INGEST_TABLES
+from services.ingest.unit_of_work import IngestWork
 from services.offline.replay import project
 from services.recommender import store
 from services.recommender.models import TABLES
@@ -20,6 +21,7 @@ from shared import database
 from shared.messages import ContactUpserted, Envelope
 from shared.sample_network import generate
 from shared.service import ServiceRuntime
+from shared.unit_of_work import UnitOfWork
 
 DEBOUNCE = 1.5  # long enough for the preparation to finish inside it on a busy machine
 OWNER = "maria"
@@ -41,15 +43,15 @@ def system(tmp_path: Path) -> tuple[Scheduler, Published, list[float]]:
     """A scheduler on a store holding one owner's sample network; it acts for every owner
     (no consumer group), and notes when each list is scored."""
     settings = RecommenderSettings(data_dir=tmp_path, debounce_seconds=DEBOUNCE)
-    runtime = ServiceRuntime("recommender", settings, TABLES)
-    engine = runtime.open_database()
+    runtime = ServiceRuntime("recommender", settings, TABLES, UnitOfWork)
+    engine = runtime.database.open()
     database.create_tables(engine, INGEST_TABLES)
-    with database.transaction(engine) as session:
+    with database.transaction(engine, IngestWork) as session:
         for _topic, envelope in generate(owner_id=OWNER, now=datetime.now(UTC)).messages:
             project(session, owner_id=OWNER, source=envelope.source, data=envelope.data)
     published = Published()
     runtime.publisher = published  # type: ignore[assignment]
-    runtime.owned_keys = lambda _topic, keys: list(keys)  # type: ignore[method-assign]
+    runtime.partitions.owned_keys = lambda _topic, keys: list(keys)  # type: ignore[method-assign]
     subject = Scheduler(runtime, settings)
     scored: list[float] = []
     recommend = subject._recommend
@@ -69,7 +71,7 @@ def changed(subject: Scheduler) -> float:
     def mark(session: Any) -> None:
         store.mark_changed(session, inputs={OWNER: (now, "input-1")}, at=now)
 
-    asyncio.run(subject.runtime.in_transaction(mark))
+    asyncio.run(subject.runtime.database.in_transaction(mark))
     subject.wake([OWNER])
     return time.monotonic() + DEBOUNCE
 
@@ -98,7 +100,7 @@ def test_a_settling_owners_list_is_scored_in_the_wait_and_published_when_they_se
     assert envelope.owner_id == OWNER
     assert envelope.data.items
     assert envelope.correlation_id == "input-1"
-    subject.runtime.engine.dispose()
+    subject.runtime.database.engine.dispose()
 
 
 def test_a_change_after_the_list_was_prepared_is_scored_again_with_it(tmp_path: Path) -> None:
@@ -119,10 +121,11 @@ def test_a_change_after_the_list_was_prepared_is_scored_again_with_it(tmp_path: 
             now = datetime.now(UTC)
             store.mark_changed(session, inputs={OWNER: (now, "input-2")}, at=now)
 
-        await subject.runtime.in_transaction(add)
+        with database.transaction(subject.runtime.database.engine, IngestWork) as session:
+            add(session)
 
     asyncio.run(running(subject, DEBOUNCE * 2.5, change_after_preparing))
     assert len(scored) == 2  # prepared again for the newer change
     [(_, envelope)] = published.lists  # the stale list was never published
     assert envelope.correlation_id == "input-1"  # the oldest input not yet in a list
-    subject.runtime.engine.dispose()
+    subject.runtime.database.engine.dispose()

@@ -10,13 +10,14 @@ from services.recommender.models import TABLES
 from services.recommender.scheduler import Scheduler
 from services.recommender.settings import RecommenderSettings
 from shared.service import ServiceRuntime
+from shared.unit_of_work import UnitOfWork
 
 
 def scheduler(tmp_path: Path, debounce: float, scan: float = 30.0) -> Scheduler:
     settings = RecommenderSettings(
         data_dir=tmp_path, debounce_seconds=debounce, scan_interval_seconds=scan
     )
-    return Scheduler(ServiceRuntime("recommender", settings, TABLES), settings)
+    return Scheduler(ServiceRuntime("recommender", settings, TABLES, UnitOfWork), settings)
 
 
 class Looks:
@@ -107,7 +108,7 @@ def test_an_erased_owners_state_goes_once_their_empty_list_is_published(tmp_path
     from shared.messages.network import OwnerErased
 
     subject = scheduler(tmp_path, debounce=0)
-    subject.runtime.open_database()
+    subject.runtime.database.open()
     sent: list = []
 
     class Published:
@@ -115,12 +116,12 @@ def test_an_erased_owners_state_goes_once_their_empty_list_is_published(tmp_path
             sent.extend(envelope for _, envelope in messages)
 
     subject.runtime.publisher = Published()  # type: ignore[assignment]
-    with database.transaction(subject.runtime.engine) as session:
+    with database.transaction(subject.runtime.database.engine) as session:
         store.mark_changed(
             session, inputs={"gone": (datetime.now(UTC), None)}, at=datetime.now(UTC)
         )
         store.apply_changes(session, [("gone", OwnerErased())])
     asyncio.run(subject.score_owners(["gone"]))
     assert [(e.owner_id, e.data.items) for e in sent] == [("gone", [])]
-    with database.transaction(subject.runtime.engine) as session:
+    with database.transaction(subject.runtime.database.engine) as session:
         assert session.get(RecOwnerState, "gone") is None

@@ -13,6 +13,7 @@ from faststream.kafka.subscriber import usecase
 from shared.broker import Decoded, Rejected
 from shared.service import ServiceRuntime
 from shared.settings import KafkaSettings, SpringboardSettings
+from shared.unit_of_work import UnitOfWork
 
 
 def record(partition: int, offset: int) -> ConsumerRecord[Any, Any]:
@@ -51,9 +52,9 @@ async def test_a_service_subscriber_polls_again_at_once_after_an_empty_poll(
     sleeps: list[float],
 ) -> None:
     settings = SpringboardSettings(kafka=KafkaSettings(batch_timeout_ms=40, batch_max_records=7))
-    runtime = ServiceRuntime("poll", settings, [])
+    runtime = ServiceRuntime("poll", settings, [], UnitOfWork)
     router = runtime.router()
-    runtime.consume(router, "t", title="t", process=nothing)
+    runtime.consumer.subscribe(router, "t", title="t", process=nothing)
     runtime.broker.include_router(router)
     (subscriber,) = runtime.broker.subscribers
     first, second, third = record(0, 5), record(0, 6), record(1, 2)

@@ -11,8 +11,9 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from services.recommender.models import RecInteraction, RecOwnerState
-from shared import database
+from shared import database, upserts
 from shared.settings import DatabaseSettings
+from shared.upserts import upsert
 from tests.conftest import unique
 
 AT = datetime(2026, 3, 12, 9, tzinfo=UTC)
@@ -52,10 +53,10 @@ def table_rows(engine, table) -> list:
 def write(engine, copy_from: int, monkeypatch, steps) -> list[dict]:
     """Run ``steps`` (upsert calls) in one transaction with the COPY threshold at
     ``copy_from`` rows, and return what the table holds."""
-    monkeypatch.setattr(database, "COPY_FROM_ROWS", copy_from)
+    monkeypatch.setattr(upserts, "COPY_FROM_ROWS", copy_from)
     with database.transaction(engine) as session:
         for table, rows, update in steps:
-            database.upsert(session, table, rows, keys=KEYS, update=update)
+            upsert(session, table, rows, keys=KEYS, update=update)
     written = sorted(table_rows(engine, RecInteraction), key=lambda r: r["interaction_id"])
     with database.transaction(engine) as session:
         session.execute(RecInteraction.__table__.delete())  # type: ignore[attr-defined]
@@ -82,10 +83,10 @@ def test_copy_writes_what_executing_the_rows_in_order_writes(engine, monkeypatch
 
 def test_upsert_later_keeps_the_first_row_when_existing_rows_stay(engine) -> None:
     with database.transaction(engine) as session:
-        database.upsert_later(session, RecInteraction, [meeting(1, "anna")], keys=KEYS, update=[])
-        database.upsert_later(session, RecInteraction, [meeting(1, "bo")], keys=KEYS, update=[])
-        database.upsert_later(session, RecInteraction, [meeting(2, "anna")], keys=KEYS)
-        database.upsert_later(session, RecInteraction, [meeting(2, "bo")], keys=KEYS)
+        session.upsert_later(RecInteraction, [meeting(1, "anna")], keys=KEYS, update=[])
+        session.upsert_later(RecInteraction, [meeting(1, "bo")], keys=KEYS, update=[])
+        session.upsert_later(RecInteraction, [meeting(2, "anna")], keys=KEYS)
+        session.upsert_later(RecInteraction, [meeting(2, "bo")], keys=KEYS)
     written = {r["interaction_id"]: r["person_ids"] for r in table_rows(engine, RecInteraction)}
     assert written == {"i1": ["anna"], "i2": ["bo"]}
 
@@ -99,18 +100,18 @@ def row_versions(engine) -> dict[str, str]:
 
 @pytest.mark.parametrize("copy_from", [1, 10**6], ids=["copy", "executemany"])
 def test_a_row_sent_again_unchanged_is_not_rewritten(engine, monkeypatch, copy_from) -> None:
-    monkeypatch.setattr(database, "COPY_FROM_ROWS", copy_from)
+    monkeypatch.setattr(upserts, "COPY_FROM_ROWS", copy_from)
     first = [meeting(i, "anna", "bo") for i in range(4)]
     first[3]["organizer_id"] = None
     with database.transaction(engine) as session:
-        database.upsert(session, RecInteraction, first, keys=KEYS)
+        upsert(session, RecInteraction, first, keys=KEYS)
     before = row_versions(engine)
     again = [dict(row) for row in first]
     again[1]["person_ids"] = ["anna", "cy"]  # a JSON column changed
     again[2]["cancelled"] = True  # a plain one
     again[3]["organizer_id"] = "bo"  # NULL to a value
     with database.transaction(engine) as session:
-        database.upsert(session, RecInteraction, again, keys=KEYS)
+        upsert(session, RecInteraction, again, keys=KEYS)
     after = row_versions(engine)
     assert after["i0"] == before["i0"]  # the same row: no new version
     assert all(after[i] != before[i] for i in ("i1", "i2", "i3"))
@@ -123,19 +124,19 @@ def test_a_row_sent_again_unchanged_is_not_rewritten(engine, monkeypatch, copy_f
 def test_a_staging_table_undone_by_a_rollback_is_made_again(engine, monkeypatch) -> None:
     """The staging table is created once per connection; a rolled-back transaction takes
     its creation with it, and the next upsert on that connection must not count on it."""
-    monkeypatch.setattr(database, "COPY_FROM_ROWS", 1)
+    monkeypatch.setattr(upserts, "COPY_FROM_ROWS", 1)
     engine.pool.dispose()  # one fresh connection from here on
 
     def fail_after_the_first_upsert() -> None:
         with database.transaction(engine) as session:
-            database.upsert(session, RecInteraction, [meeting(1, "anna")], keys=KEYS)
+            upsert(session, RecInteraction, [meeting(1, "anna")], keys=KEYS)
             raise RuntimeError("the batch failed after its first upsert")
 
     with pytest.raises(RuntimeError, match="after its first upsert"):
         fail_after_the_first_upsert()
     for index in (2, 3):  # created again, then reused
         with database.transaction(engine) as session:
-            database.upsert(session, RecInteraction, [meeting(index, "bo")], keys=KEYS)
+            upsert(session, RecInteraction, [meeting(index, "bo")], keys=KEYS)
     with Session(engine) as session:
         temporary = session.execute(
             text(
