@@ -38,10 +38,10 @@ from sqlmodel import SQLModel
 from bench import report
 from bench.pipeline import sample_inputs
 from bench.processes import POSTGRES, drop_schema
-from services.ingest import handlers as ingest_handlers
+from services.ingest import main as ingest_main
 from services.ingest.models import TABLES as INGEST_TABLES
 from services.ingest.unit_of_work import IngestWork
-from services.recommender import handlers as recommender_handlers
+from services.recommender import main as recommender_main
 from services.recommender.models import TABLES as RECOMMENDER_TABLES
 from shared import topics
 from shared.broker import Rejected, decode_records
@@ -168,8 +168,8 @@ def measure(quick: bool) -> dict[str, Any]:
         ingest = runtime_for("ingest", INGEST_TABLES, schema, IngestWork)
         recommender = runtime_for("recommender", RECOMMENDER_TABLES, schema, UnitOfWork)
         runtimes += [ingest, recommender]
-        ingest_handlers.build_router(ingest)
-        recommender_handlers.build_router(recommender)
+        ingest_main.router(ingest)
+        recommender_main.router(recommender, on_applied=lambda _owners: None)
         tune_garbage_collector()
         for run in ("", "replay_"):
             made = Recorded()

@@ -15,6 +15,7 @@ from typing import Any
 from services.ingest.main import create_app as create_ingest
 from services.notifier.main import create_app as create_notifier
 from services.recommender.main import create_app as create_recommender
+from shared import contract
 
 OUT = Path(__file__).resolve().parent.parent / "infra" / "asyncapi"
 FACTORIES: dict[str, Callable[[], Any]] = {
@@ -28,7 +29,9 @@ def documents() -> dict[str, dict[str, Any]]:
     out = {}
     for name, factory in FACTORIES.items():
         app = factory()
-        out[name] = json.loads(app.schema.to_specification().to_json())
+        out[name] = contract.with_payloads(
+            json.loads(app.schema.to_specification().to_json()), name
+        )
     return out
 
 

@@ -1,24 +1,32 @@
-"""The ingest service: validates, normalises and resolves raw input into network updates."""
+"""The ingest service: validates, normalises and resolves raw input into network updates.
+
+Read down: ``handlers`` (the Kafka handler), ``publishing`` and ``canonical`` (the rules:
+what an input changes, and what goes out), ``store`` and ``unit_of_work`` (persistence);
+``webhooks`` is the HTTP way in, ``importer`` and ``parsers`` the files'.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from faststream.asgi import AsgiFastStream
+from faststream.kafka import KafkaRouter
 from sqlmodel import col, delete
 
-from services.ingest.handlers import build_router
+from services.ingest.handlers import Ingest, IngestMetrics, on_inputs
 from services.ingest.models import TABLES, IngestWebhookReplay
 from services.ingest.settings import IngestSettings
 from services.ingest.unit_of_work import IngestWork
 from services.ingest.webhooks import DEFAULT_KEY, WebhookEndpoint, WebhookKey
+from shared.contract import CONSUMES, declare_publishers
 from shared.service import ServiceRuntime
 
 
 def create_app(settings: IngestSettings | None = None) -> AsgiFastStream:
     settings = settings or IngestSettings()
     runtime = ServiceRuntime("ingest", settings, TABLES, IngestWork)
-    runtime.broker.include_router(build_router(runtime))
+    runtime.broker.include_router(router(runtime))
     keys = {
         name: WebhookKey(key.secret.get_secret_value(), tuple(key.owners))
         for name, key in settings.webhook_keys.items()
@@ -35,6 +43,17 @@ def create_app(settings: IngestSettings | None = None) -> AsgiFastStream:
         replays=StoredReplays(runtime, settings.webhook_tolerance_seconds),
     )
     return runtime.asgi_app(asgi_routes=[("/webhooks/crm", webhooks)])
+
+
+def router(runtime: ServiceRuntime[IngestWork]) -> KafkaRouter:
+    """Ingest's subscription and what it publishes (declared for the AsyncAPI document)."""
+    router = runtime.router()
+    ingest = Ingest(runtime, IngestMetrics(runtime.registry))
+    runtime.consumer.subscribe(
+        router, *CONSUMES["ingest"], title="ingest-inputs", process=partial(on_inputs, ingest)
+    )
+    declare_publishers(router, "ingest")
+    return router
 
 
 class StoredReplays:

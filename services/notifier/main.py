@@ -1,18 +1,26 @@
-"""The notifier service: budgets, de-duplicates, publishes and delivers suggestions."""
+"""The notifier service: budgets, de-duplicates, publishes and delivers suggestions.
+
+Read down: ``handlers`` (the Kafka handler), ``choosing`` and ``budget`` (the rules),
+``store`` (persistence); ``dispatcher`` and ``delivery`` deliver by webhook and e-mail,
+``feedback_links`` takes the owner's one-click answers.
+"""
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from functools import partial
 
 from faststream.asgi import AsgiFastStream
+from faststream.kafka import KafkaRouter
 
 from services.notifier import store
 from services.notifier.dispatcher import Dispatcher
 from services.notifier.feedback_links import FeedbackLinks, RedactTokens
-from services.notifier.handlers import build_router
+from services.notifier.handlers import Notifier, NotifierMetrics, on_recommendations
 from services.notifier.models import TABLES
 from services.notifier.settings import NotifierSettings
+from shared.contract import CONSUMES, declare_publishers
 from shared.service import ServiceRuntime
 from shared.unit_of_work import UnitOfWork
 
@@ -20,7 +28,7 @@ from shared.unit_of_work import UnitOfWork
 def create_app(settings: NotifierSettings | None = None) -> AsgiFastStream:
     settings = settings or NotifierSettings()
     runtime = ServiceRuntime("notifier", settings, TABLES, UnitOfWork)
-    runtime.broker.include_router(build_router(runtime, settings))
+    runtime.broker.include_router(router(runtime, settings))
     dispatcher = Dispatcher(runtime, settings)
     secret = settings.link_secret.get_secret_value() if settings.link_secret else None
 
@@ -48,3 +56,18 @@ def create_app(settings: NotifierSettings | None = None) -> AsgiFastStream:
         access.addFilter(RedactTokens())
     links = FeedbackLinks(runtime.publisher, secret, used=used, remember=remember)
     return runtime.asgi_app(after_startup=[start_dispatcher], asgi_routes=[("/feedback", links)])
+
+
+def router(runtime: ServiceRuntime[UnitOfWork], settings: NotifierSettings) -> KafkaRouter:
+    """The notifier's subscription and what it publishes (declared for the AsyncAPI
+    document)."""
+    router = runtime.router()
+    notifier = Notifier(runtime, settings, NotifierMetrics(runtime.registry))
+    runtime.consumer.subscribe(
+        router,
+        *CONSUMES["notifier"],
+        title="notifier-recommendations",
+        process=partial(on_recommendations, notifier),
+    )
+    declare_publishers(router, "notifier")
+    return router

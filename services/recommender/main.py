@@ -1,14 +1,25 @@
-"""The recommender service: projects the network, scores candidates, publishes ranked lists."""
+"""The recommender service: projects the network, scores candidates, publishes ranked lists.
+
+Read down: ``handlers`` (the Kafka handler) and ``projecting``; ``scheduler`` scores
+owners whose network changed, with ``scoring`` (candidates, features, the ranker) and
+``ranking``; ``retraining`` learns a model from outcomes and promotes it only when it
+wins; ``store`` and ``snapshot`` are persistence and the view an owner is scored on.
+"""
 
 from __future__ import annotations
 
-from faststream.asgi import AsgiFastStream
+from collections.abc import Callable
+from functools import partial
 
-from services.recommender.handlers import build_router
+from faststream.asgi import AsgiFastStream
+from faststream.kafka import KafkaRouter
+
+from services.recommender.handlers import Recommender, on_updates, updates_counter
 from services.recommender.models import TABLES
 from services.recommender.retraining import Retrainer
 from services.recommender.scheduler import Scheduler
 from services.recommender.settings import RecommenderSettings
+from shared.contract import CONSUMES, declare_publishers
 from shared.service import ServiceRuntime
 from shared.unit_of_work import UnitOfWork
 
@@ -17,7 +28,7 @@ def create_app(settings: RecommenderSettings | None = None) -> AsgiFastStream:
     settings = settings or RecommenderSettings()
     runtime = ServiceRuntime("recommender", settings, TABLES, UnitOfWork)
     scheduler = Scheduler(runtime, settings)
-    runtime.broker.include_router(build_router(runtime, on_applied=scheduler.wake))
+    runtime.broker.include_router(router(runtime, on_applied=scheduler.wake))
     retrainer = Retrainer(runtime, settings, scheduler)
 
     async def start_scheduler() -> None:
@@ -25,3 +36,20 @@ def create_app(settings: RecommenderSettings | None = None) -> AsgiFastStream:
         runtime.spawn(retrainer.run_forever())
 
     return runtime.asgi_app(after_startup=[start_scheduler])
+
+
+def router(
+    runtime: ServiceRuntime[UnitOfWork], on_applied: Callable[[list[str]], None]
+) -> KafkaRouter:
+    """The recommender's subscription and what it publishes (declared for the AsyncAPI
+    document)."""
+    router = runtime.router()
+    recommender = Recommender(runtime, updates_counter(runtime.registry), on_applied)
+    runtime.consumer.subscribe(
+        router,
+        *CONSUMES["recommender"],
+        title="recommender-updates",
+        process=partial(on_updates, recommender),
+    )
+    declare_publishers(router, "recommender")
+    return router

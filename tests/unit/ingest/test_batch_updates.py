@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from aiokafka.structs import ConsumerRecord
 
-from services.ingest.handlers import once_per_person, packed
+from services.ingest.publishing import once_per_person, packed
 from shared import topics
 from shared.broker import Decoded
 from shared.messages import ContactUpserted, wrap

@@ -141,7 +141,7 @@ async def test_without_a_secret_the_endpoint_is_off() -> None:
 
 
 def test_the_source_label_takes_values_from_a_known_set_only() -> None:
-    from services.ingest.handlers import source_kind
+    from services.ingest.publishing import source_kind
 
     assert source_kind("import:ics") == "import"
     assert source_kind("crm:hubspot") == "crm"

@@ -207,7 +207,7 @@ def test_tokens_never_reach_the_access_log() -> None:
 
 
 def test_deliveries_are_due_per_channel_preference() -> None:
-    from services.notifier.handlers import deliveries_for
+    from services.notifier.choosing import deliveries_for
     from services.notifier.models import NotifySuggestion
 
     row = NotifySuggestion(

@@ -1,0 +1,119 @@
+"""The notifier's rules: which of a ranked list to tell the owner, and when.
+
+A weekly budget per owner, no suggestion twice, a cool-down per person or event, and a
+delivery per channel the owner set up, due when they want to hear. Chosen suggestions
+are written first (an outbox): ``handlers`` publishes them after the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from services.notifier import budget, store
+from services.notifier.dispatcher import due_at_for
+from services.notifier.models import NotifyDelivery, NotifyPreferences, NotifySuggestion
+from services.notifier.settings import NotifierSettings
+from shared.broker import Decoded
+from shared.clock import as_utc
+from shared.messages import PreferencesSet, RecommendationsMade, SuggestionMade
+from shared.messages.network import OwnerErased, PersonErased
+from shared.unit_of_work import UnitOfWork
+
+
+def apply_batch(work: UnitOfWork, batch: list[Decoded], *, settings: NotifierSettings) -> list[str]:
+    """Erase, save preferences or choose from a ranked list, by what each message is; the
+    owners of the batch."""
+    now = datetime.now(UTC)
+    for item in batch:
+        envelope = item.envelope
+        if isinstance(envelope.data, PersonErased | OwnerErased):
+            store.erase(work, owner_id=envelope.owner_id, change=envelope.data)
+        elif isinstance(envelope.data, PreferencesSet):
+            store.save_preferences(work, owner_id=envelope.owner_id, prefs=envelope.data)
+        else:
+            choose_for_owner(
+                work,
+                owner_id=envelope.owner_id,
+                made=envelope.data,
+                settings=settings,
+                now=now,
+                correlation_id=envelope.correlation_id,
+            )
+    return [item.envelope.owner_id for item in batch]
+
+
+def choose_for_owner(
+    work: UnitOfWork,
+    *,
+    owner_id: str,
+    made: RecommendationsMade,
+    settings: NotifierSettings,
+    now: datetime,
+    correlation_id: str | None = None,
+) -> list[NotifySuggestion]:
+    horizon = now - timedelta(days=max(settings.cooldown_days, 7.0))
+    recent = store.chosen_since(work, owner_id=owner_id, since=horizon)
+    week = now - timedelta(days=7)
+    cooldown = now - timedelta(days=settings.cooldown_days)
+    used = sum(1 for r in recent if as_utc(r.chosen_at) >= week)
+    prefs = store.preferences(work, owner_id=owner_id)
+    weekly = prefs.weekly_budget if prefs and prefs.weekly_budget is not None else None
+    picked = budget.choose(
+        made.items,
+        remaining=(weekly if weekly is not None else settings.weekly_budget) - used,
+        already_chosen=store.known_ids(
+            work, owner_id=owner_id, ids=[i.suggestion_id for i in made.items]
+        ),
+        cooling_subjects=[r.subject_id for r in recent if as_utc(r.chosen_at) >= cooldown],
+    )
+    rows = []
+    for position, item in enumerate(picked, start=used + 1):
+        suggestion = SuggestionMade(
+            suggestion_id=item.suggestion_id,
+            kind=item.kind,
+            headline=budget.headline(item),
+            subject_id=item.subject_id,
+            subject_name=item.subject_name,
+            introducer_name=item.introducer_name,
+            score=item.score,
+            rank=position,
+            reasons=item.reasons,
+            model_version=made.model_version,
+        )
+        rows.append(
+            NotifySuggestion(
+                suggestion_id=item.suggestion_id,
+                owner_id=owner_id,
+                kind=item.kind.value,
+                subject_id=item.subject_id,
+                introducer_id=item.introducer_id,
+                rank=position,
+                payload=suggestion.model_dump(mode="json"),
+                input_at=made.oldest_input_at,
+                correlation_id=correlation_id,
+                chosen_at=now,
+            )
+        )
+    store.save_chosen(work, rows=rows)
+    if prefs is not None:
+        store.save_deliveries(work, rows=deliveries_for(rows, prefs, now))
+    return rows
+
+
+def deliveries_for(
+    rows: Sequence[NotifySuggestion], prefs: NotifyPreferences, now: datetime
+) -> list[NotifyDelivery]:
+    """One delivery per suggestion and configured channel, due when the owner wants it."""
+    channels = [c for c, on in (("webhook", prefs.webhook_url), ("email", prefs.email)) if on]
+    return [
+        NotifyDelivery(
+            delivery_id=f"{channel}:{row.suggestion_id}",
+            suggestion_id=row.suggestion_id,
+            owner_id=row.owner_id,
+            channel=channel,
+            due_at=due_at_for(channel, now, prefs),
+        )
+        for row in rows
+        for channel in channels
+    ]
