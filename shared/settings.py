@@ -30,13 +30,17 @@ class SaslMechanism(StrEnum):
 
 class KafkaSettings(BaseModel):
     bootstrap_servers: str = Field("127.0.0.1:9092", description="Comma-separated host:port list.")
-    security_protocol: SecurityProtocol = SecurityProtocol.PLAINTEXT
-    sasl_mechanism: SaslMechanism | None = None
-    sasl_username: str | None = None
-    sasl_password: SecretStr | None = None
-    ssl_cafile: Path | None = None
-    ssl_certfile: Path | None = None
-    ssl_keyfile: Path | None = None
+    security_protocol: SecurityProtocol = Field(
+        SecurityProtocol.PLAINTEXT, description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."
+    )
+    sasl_mechanism: SaslMechanism | None = Field(
+        None, description="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (with SASL_*)."
+    )
+    sasl_username: str | None = Field(None, description="SASL user name.")
+    sasl_password: SecretStr | None = Field(None, description="SASL password.")
+    ssl_cafile: Path | None = Field(None, description="CA bundle that signed the brokers.")
+    ssl_certfile: Path | None = Field(None, description="Client certificate (mutual TLS).")
+    ssl_keyfile: Path | None = Field(None, description="Client certificate's key.")
     topic_prefix: str = Field(
         "", description="Prepended to every topic and consumer group; isolates test runs."
     )
@@ -104,7 +108,7 @@ class DatabaseSettings(BaseModel):
     schema_name: str | None = Field(
         None, description="PostgreSQL schema to use (search_path); isolates test runs."
     )
-    echo: bool = False
+    echo: bool = Field(False, description="Log every SQL statement (debugging).")
 
 
 class SpringboardSettings(BaseSettings):
@@ -128,8 +132,10 @@ class SpringboardSettings(BaseSettings):
     def _empty_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value() else None
 
-    http_host: str = "127.0.0.1"
-    http_port: int = Field(8000, ge=0, le=65535)
+    http_host: str = Field(
+        "127.0.0.1", description="Address of health, readiness, metrics and webhooks."
+    )
+    http_port: int = Field(8000, ge=0, le=65535, description="Port of the same.")
     http_head_timeout_seconds: float = Field(
         10.0, gt=0, description="A request's head must arrive within this (slow clients)."
     )
@@ -139,7 +145,7 @@ class SpringboardSettings(BaseSettings):
     http_max_connections: int = Field(
         200, ge=1, description="Concurrent connections a service takes; beyond: 503."
     )
-    log_level: str = "INFO"
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
     log_format: Literal["text", "json"] = Field("text", description="json: one object a line.")
 
     def database_url(self, service: str) -> str:

@@ -26,7 +26,9 @@ class WebhookKeySettings(BaseModel):
 
 
 class IngestSettings(SpringboardSettings):
-    http_port: int = 8001
+    http_port: int = Field(
+        8001, ge=0, le=65535, description="Port of health, readiness and metrics."
+    )
     webhook_secret: SecretStr | None = Field(
         None,
         description="Secret of the webhook key 'default' (at least 32 characters); unset "

@@ -6,7 +6,9 @@ from shared.settings import SpringboardSettings
 
 
 class NotifierSettings(SpringboardSettings):
-    http_port: int = 8003
+    http_port: int = Field(
+        8003, ge=0, le=65535, description="Port of health, readiness and metrics."
+    )
     weekly_budget: int = Field(5, ge=0, description="Suggestions per owner per rolling week.")
     cooldown_days: float = Field(
         30.0, ge=0, description="Days before the same person or event may be suggested again."
@@ -19,18 +21,26 @@ class NotifierSettings(SpringboardSettings):
         None, description="Signs feedback links; unset: digests carry no links."
     )
     smtp_host: str | None = Field(None, description="SMTP server; unset: no e-mail is sent.")
-    smtp_port: int = 587
-    smtp_starttls: bool = True
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_sender: str = "Springboard <suggestions@springboard.invalid>"
+    smtp_port: int = Field(587, description="SMTP port.")
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection to TLS.")
+    smtp_username: str | None = Field(None, description="SMTP login; unset: none.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_sender: str = Field(
+        "Springboard <suggestions@springboard.invalid>", description="From: of digests."
+    )
     delivery_max_attempts: int = Field(6, ge=1, description="Tries before a delivery is dead.")
-    backoff_base_seconds: float = Field(1.0, gt=0)
-    backoff_max_seconds: float = Field(300.0, gt=0)
+    backoff_base_seconds: float = Field(
+        1.0, gt=0, description="First retry of a failed delivery; doubles each time."
+    )
+    backoff_max_seconds: float = Field(300.0, gt=0, description="Longest wait between tries.")
     breaker_threshold: int = Field(5, ge=1, description="Failures in a row that open a circuit.")
-    breaker_cooldown_seconds: float = Field(30.0, gt=0)
-    dispatch_interval_seconds: float = Field(0.5, gt=0)
-    webhook_timeout_seconds: float = Field(10.0, gt=0)
+    breaker_cooldown_seconds: float = Field(
+        30.0, gt=0, description="An open circuit tries its endpoint again after this."
+    )
+    dispatch_interval_seconds: float = Field(
+        0.5, gt=0, description="How often due deliveries are looked for."
+    )
+    webhook_timeout_seconds: float = Field(10.0, gt=0, description="A webhook call's time limit.")
     allow_private_webhooks: bool = Field(
         False,
         description="Deliver to webhook URLs on loopback, private, link-local or other "

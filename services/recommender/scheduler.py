@@ -7,7 +7,7 @@ import heapq
 import logging
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -18,7 +18,7 @@ from services.recommender.models import RecOwnerState
 from services.recommender.scoring import rankers, recommend
 from services.recommender.settings import RecommenderSettings
 from shared import topics
-from shared.clock import as_utc
+from shared.clock import Clock, SystemClock, as_utc
 from shared.messages import RecommendationsMade, wrap
 from shared.messages.recommendations import SuggestionKind
 from shared.service import ServiceRuntime
@@ -37,7 +37,13 @@ so the scoring falls inside the wait instead of after it."""
 
 
 class Scheduler:
-    def __init__(self, runtime: ServiceRuntime[UnitOfWork], settings: RecommenderSettings) -> None:
+    def __init__(
+        self,
+        runtime: ServiceRuntime[UnitOfWork],
+        settings: RecommenderSettings,
+        clock: Clock | None = None,
+    ) -> None:
+        self.clock = clock or SystemClock()
         self.runtime = runtime
         self.settings = settings
         self._correlation: dict[str, str | None] = {}
@@ -190,7 +196,7 @@ class Scheduler:
                 if state is None or state.changed_at is None:
                     continue
                 changed = as_utc(state.changed_at)
-                settled = max(changed + debounce, datetime.now(UTC))  # a late look: now
+                settled = max(changed + debounce, self.clock.now())  # a late look: now
                 made = self._alone(session, owner_id, self._recommend, settled)
                 if made is not None:
                     out[owner_id] = (changed, made)
@@ -203,7 +209,7 @@ class Scheduler:
     async def score_owners(self, owner_ids: list[str]) -> list[RecommendationsMade]:
         """Score owners, publish their ranked lists, then mark them scored: one transaction
         to score them all, one wait for the broker, one transaction to mark them."""
-        scored_at = datetime.now(UTC)
+        scored_at = self.clock.now()
 
         def score_all(session: UnitOfWork) -> dict[str, RecommendationsMade]:
             scored = {}
@@ -250,7 +256,7 @@ class Scheduler:
 
     async def run_once(self) -> int:
         """Score every owner that is due; returns how many were scored."""
-        now = datetime.now(UTC)
+        now = self.clock.now()
         due = await self.runtime.database.in_transaction(
             lambda s: store.owners_due(
                 s,
@@ -278,7 +284,7 @@ class Scheduler:
 
     def wake(self, owner_ids: Sequence[str]) -> None:
         """Updates of these owners were applied: each is due once the debounce has passed."""
-        settles = time.monotonic() + self.settings.debounce_seconds
+        settles = self.clock.monotonic() + self.settings.debounce_seconds
         prepare = settles - self.settings.debounce_seconds * (1 - PREPARED_AFTER)
         for owner_id in owner_ids:
             self._settles_at[owner_id] = settles
@@ -332,7 +338,7 @@ class Scheduler:
         """After a batch was applied: an owner has settled, or owners were deferred while
         updates were queued. Otherwise nothing can be due, so the database is not asked
         (a busy consumer applies a batch every few milliseconds)."""
-        settled = self._settled(time.monotonic())
+        settled = self._settled(self.clock.monotonic())
         return settled or self._deferred or self.settings.debounce_seconds <= 0
 
     def _until_next_look(self) -> float:
@@ -342,28 +348,26 @@ class Scheduler:
         moments = [m for m in (self._next_settling(), self._next_prepare_at()) if m is not None]
         if not moments:
             return wait
-        return max(0.0, min(wait, min(moments) - time.monotonic()))
+        return max(0.0, min(wait, min(moments) - self.clock.monotonic()))
 
     async def _next_look(self) -> bool:
         """Until the scan is due, an owner settles, or an applied batch makes a look worth it
         (True); or until an owner is quiet enough to prepare a list for (False: no look)."""
         while True:
-            try:
-                await asyncio.wait_for(self._woken.wait(), self._until_next_look())
-            except TimeoutError:
-                now = time.monotonic()
+            if not await self.clock.wait(self._woken, self._until_next_look()):
+                now = self.clock.monotonic()
                 return self._settled(now) or not self._quiet(now)
             self._woken.clear()
             if self._worth_a_look():
                 return True
-            if self._quiet(time.monotonic()):
+            if self._quiet(self.clock.monotonic()):
                 return False
 
     async def run_forever(self) -> None:
         look = True
         while True:
             self._woken.clear()  # a wake-up while scoring is kept for the next round
-            looked_at = time.monotonic()
+            looked_at = self.clock.monotonic()
             try:
                 if self.settings.debounce_seconds > 0:
                     await self.prepare_quiet(looked_at)
@@ -373,7 +377,7 @@ class Scheduler:
                 raise
             except Exception:
                 logger.exception("re-scoring failed; trying again")
-                await asyncio.sleep(1.0)
+                await self.clock.sleep(1.0)
             if look:
                 self._forget_settled(looked_at)
             if self.settings.debounce_seconds > 0:

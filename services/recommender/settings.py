@@ -9,7 +9,9 @@ from shared.settings import SpringboardSettings
 
 
 class RecommenderSettings(SpringboardSettings):
-    http_port: int = 8002
+    http_port: int = Field(
+        8002, ge=0, le=65535, description="Port of health, readiness and metrics."
+    )
     debounce_seconds: float = Field(
         3.0,
         ge=0,
@@ -27,7 +29,9 @@ class RecommenderSettings(SpringboardSettings):
         gt=0,
         description="Re-score every owner at least this often: time alone makes a contact overdue.",
     )
-    scan_interval_seconds: float = Field(0.25, gt=0)
+    scan_interval_seconds: float = Field(
+        0.25, gt=0, description="Longest the scheduler waits before looking for due owners."
+    )
     per_kind: int = Field(10, ge=1, description="Candidates kept per kind in each ranked list.")
     model_dir: Path | None = Field(
         None, description="Model store (default: <data_dir>/models); promoted models serve."
