@@ -29,11 +29,18 @@ from statistics import mean
 from typing import Any
 
 from services.offline.replay import Truth, read, replay_at, snapshots_at
-from services.recommender import artefacts, backtest, baselines, ranking, scoring, train
+from services.recommender import (
+    artefacts,
+    baselines,
+    feature_matrix,
+    ranking,
+    scoring,
+    train,
+)
 from services.recommender import store as rec_store
 from services.recommender.candidates import Candidate, all_candidates
-from services.recommender.metrics import ndcg_at, paired_difference, precision_at, recall_at
 from services.recommender.pipeline import Ranker
+from services.recommender.ranking_quality import ndcg_at, paired_difference, precision_at, recall_at
 from services.recommender.snapshot import DEFAULT_HORIZON
 from shared import database
 from shared.messages.recommendations import SuggestionKind
@@ -114,7 +121,7 @@ def evaluate(
                     # Every ranking of these candidates scores 0: nothing to compare.
                     scores.left_out[kind.value].append(owner)
                     continue
-                matrix = backtest.matrix(found)
+                matrix = feature_matrix.matrix(found)
                 serving = (models or {}).get(kind)
                 prior = scoring.prior_ranker(kind).score(matrix).tolist()
                 # The prior always, also where it is the model: every ranker then ranks the

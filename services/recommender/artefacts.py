@@ -21,7 +21,7 @@ import numpy as np
 import sklearn
 import skops.io as sio
 
-from services.recommender.backtest import feature_names
+from services.recommender.feature_matrix import feature_names
 from services.recommender.pipeline import LearnedRanker
 from shared.messages.recommendations import SuggestionKind
 

@@ -11,7 +11,7 @@ from shared.messages.recommendations import SuggestionKind
 
 MAX_REASONS = 3
 MIN_CONTRIBUTION = 0.02
-MIN_PUSH = 0.005
+MIN_EFFECT = 0.005
 """A learned model's feature must raise the score by at least this much to be a reason."""
 
 
@@ -130,14 +130,14 @@ PHRASES: dict[SuggestionKind, Callable[[Candidate, Snapshot, str], str]] = {
 
 
 def reasons(
-    candidate: Candidate, snapshot: Snapshot, pushes: dict[str, float] | None = None
+    candidate: Candidate, snapshot: Snapshot, effects: dict[str, float] | None = None
 ) -> list[str]:
     """One to three reasons from the features that contributed most to the score: the
-    prior's weighted features, or, for a learned model, what raised its score (``pushes``,
-    from ``drivers.pushes``; features that lowered it are never given as reasons)."""
+    prior's weighted features, or, for a learned model, what raised its score (``effects``,
+    from ``feature_effects.effects``; features that lowered it are never given as reasons)."""
     shares = contributions(candidate.kind, candidate.features)
-    if pushes is not None and any(v >= MIN_PUSH for v in pushes.values()):
-        shares = {name: value for name, value in pushes.items() if value >= MIN_PUSH}
+    if effects is not None and any(v >= MIN_EFFECT for v in effects.values()):
+        shares = {name: value for name, value in effects.items() if value >= MIN_EFFECT}
     ranked = sorted(shares, key=lambda name: -shares[name])
     phrase = PHRASES[candidate.kind]
     out: list[str] = []

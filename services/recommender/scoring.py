@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 
-from services.recommender import backtest, drivers, explain, ranking
 from services.recommender import candidates as cand
+from services.recommender import explain, feature_effects, feature_matrix, ranking
 from services.recommender.pipeline import PriorRanker, Ranker
 from services.recommender.snapshot import Snapshot
 from shared.messages.recommendations import RankedItem, RecommendationsMade, SuggestionKind
@@ -36,7 +36,7 @@ def recommend(
         said = ranking.worth_saying(generated, snapshot)
         if not said:
             continue
-        every = backtest.matrix(said)
+        every = feature_matrix.matrix(said)
         keep = prior_ranker(kind).score(every) >= ranking.MIN_SCORE
         found = [c for c, kept in zip(said, keep, strict=True) if kept]
         if not found:
@@ -50,8 +50,12 @@ def recommend(
             why: list[dict[str, float] | None] = [None] * len(ranked)
         else:
             row = {id(c): i for i, c in enumerate(found)}
-            why = list(drivers.pushes(kind, serving[kind], matrix, [row[id(c)] for c, _ in ranked]))
-        for rank, ((candidate, score), pushes) in enumerate(zip(ranked, why, strict=True), 1):
+            why = list(
+                feature_effects.effects(
+                    kind, serving[kind], matrix, [row[id(c)] for c, _ in ranked]
+                )
+            )
+        for rank, ((candidate, score), effects) in enumerate(zip(ranked, why, strict=True), 1):
             items.append(
                 RankedItem(
                     suggestion_id=candidate.suggestion_id(snapshot.owner_id),
@@ -62,7 +66,7 @@ def recommend(
                     introducer_name=candidate.introducer_name,
                     score=round(min(max(float(score), 0.0), 1.0), 4),
                     rank=rank,
-                    reasons=explain.reasons(candidate, snapshot, pushes),
+                    reasons=explain.reasons(candidate, snapshot, effects),
                 )
             )
     versions = sorted({r.version for r in serving.values()})

@@ -10,7 +10,7 @@ import pytest
 from services.ingest import canonical
 from services.ingest.unit_of_work import IngestWork
 from services.offline import evaluate, replay
-from services.recommender.metrics import ndcg_at, paired_difference, precision_at, recall_at
+from services.recommender.ranking_quality import ndcg_at, paired_difference, precision_at, recall_at
 from shared.messages import encode, wrap
 from shared.messages.inputs import (
     AttendanceRecorded,

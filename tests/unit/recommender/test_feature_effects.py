@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from services.recommender import backtest, drivers, explain
+from services.recommender import explain, feature_effects, feature_matrix
 from services.recommender.candidates import all_candidates
 from services.recommender.pipeline import LearnedRanker, build_pipeline
 from services.recommender.scoring import recommend
@@ -13,8 +13,8 @@ from tests.unit.recommender.test_scoring import SNAPSHOT
 
 KIND = SuggestionKind.RECONNECT
 FOUND = all_candidates(SNAPSHOT)[KIND]
-MATRIX = backtest.matrix(FOUND)
-NAMES = backtest.feature_names(KIND)
+MATRIX = feature_matrix.matrix(FOUND)
+NAMES = feature_matrix.feature_names(KIND)
 
 
 def model_that_only_values(feature: str) -> LearnedRanker:
@@ -29,17 +29,19 @@ def model_that_only_values(feature: str) -> LearnedRanker:
 def test_the_feature_a_model_learned_is_what_pushed_its_best_items_up() -> None:
     model = model_that_only_values("is_customer")
     best = int(np.argmax(model.score(MATRIX)))
-    [push] = drivers.pushes(KIND, model, MATRIX, [best])
+    [push] = feature_effects.effects(KIND, model, MATRIX, [best])
     assert max(push, key=push.__getitem__) == "is_customer"
     assert push["is_customer"] > 0
 
 
 def test_raw_facts_are_grouped_under_the_feature_they_describe() -> None:
     model = model_that_only_values("log_meetings")
-    [push] = drivers.pushes(KIND, model, MATRIX, [int(np.argmax(model.score(MATRIX)))])
+    [push] = feature_effects.effects(KIND, model, MATRIX, [int(np.argmax(model.score(MATRIX)))])
     assert "log_meetings" not in push
     assert push["tie_strength"] > 0
-    assert set(push) <= set(backtest.feature_names(KIND)) | set(drivers.DESCRIBES.values())
+    assert set(push) <= set(feature_matrix.feature_names(KIND)) | set(
+        feature_effects.DESCRIBES.values()
+    )
 
 
 def test_served_by_a_learned_model_reasons_follow_the_model_not_the_prior() -> None:

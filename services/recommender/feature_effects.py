@@ -1,7 +1,7 @@
 """What drove a learned model's score: each feature's effect, measured on the model itself.
 
 For each suggestion, every feature in turn is set to its mean over the owner's candidates
-of that kind and the item is scored again; the drop in score is that feature's push
+of that kind and the item is scored again; the drop in score is that feature's effect
 (occlusion, which works for any model, trees or linear). The raw facts a learned model
 sees are grouped under the feature they describe, so a reason can be phrased.
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from services.recommender import backtest
+from services.recommender import feature_matrix
 from services.recommender.pipeline import Ranker
 from shared.messages.recommendations import SuggestionKind
 
@@ -37,13 +37,13 @@ DESCRIBES = {
 """Extra model inputs -> the feature (and so the phrase) they belong to."""
 
 
-def pushes(
+def effects(
     kind: SuggestionKind, ranker: Ranker, matrix: np.ndarray, rows: Sequence[int]
 ) -> list[dict[str, float]]:
     """For each of ``rows``: feature -> how much it raised the score (negative: lowered)."""
     if not len(rows):
         return []
-    names = backtest.feature_names(kind)
+    names = feature_matrix.feature_names(kind)
     reference = matrix.mean(axis=0)
     picked = matrix[list(rows)]
     base = ranker.score(picked)
