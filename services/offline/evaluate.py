@@ -109,7 +109,7 @@ def evaluate(
             snapshot = rec_store.load_snapshot(session, owner_id=owner, now=cutoff, horizon=horizon)
             if not snapshot.self_ids:
                 scores.unrecognised.add(owner)
-            contacts = {c.id for c in snapshot.contacts()}
+            contacts = {c.person_id for c in snapshot.contacts()}
             for kind, found in all_candidates(snapshot).items():
                 relevant = relevant_for(kind, truth.get(owner, Truth()), contacts)
                 ids = {c.subject_id for c in found}

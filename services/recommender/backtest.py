@@ -63,7 +63,7 @@ def outcomes(snapshot: Snapshot, start: datetime, end: datetime) -> dict[Suggest
     own = snapshot.self_ids
     met = {p for i in snapshot.interactions if start < i.at <= end for p in i.person_ids} - own
     contacts_then = {p for i in snapshot.interactions if i.at <= start for p in i.person_ids}
-    contacts_then |= {p.id for p in _people_as_of(snapshot, start).values() if p.is_contact}
+    contacts_then |= {p.person_id for p in _people_as_of(snapshot, start).values() if p.is_contact}
     attended = {
         e
         for e, people in snapshot.attendance.items()

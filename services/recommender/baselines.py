@@ -54,7 +54,7 @@ def _neighbours(snapshot: Snapshot) -> dict[str, set[str]]:
     by_company: dict[str, set[str]] = {}
     for person in snapshot.people.values():
         if person.company:
-            by_company.setdefault(person.company.casefold(), set()).add(person.id)
+            by_company.setdefault(person.company.casefold(), set()).add(person.person_id)
     graph = {pid: set(others) for pid, others in together.items()}
     for members in by_company.values():
         for pid in members:
@@ -64,13 +64,13 @@ def _neighbours(snapshot: Snapshot) -> dict[str, set[str]]:
 
 def _common_neighbours(snapshot: Snapshot, found: list[Candidate]) -> list[float]:
     graph = _neighbours(snapshot)
-    contacts = {c.id for c in snapshot.contacts()}
+    contacts = {c.person_id for c in snapshot.contacts()}
     return [float(len(graph.get(c.subject_id, set()) & contacts)) for c in found]
 
 
 def _adamic_adar(snapshot: Snapshot, found: list[Candidate]) -> list[float]:
     graph = _neighbours(snapshot)
-    contacts = {c.id for c in snapshot.contacts()}
+    contacts = {c.person_id for c in snapshot.contacts()}
     return [
         sum(
             1.0 / math.log(max(len(graph.get(m, ())), 2))

@@ -42,12 +42,12 @@ def reconnect(snapshot: Snapshot) -> list[Candidate]:
         if result is None:
             continue
         features, context = result
-        last = f.past_meetings(snapshot, person.id)[-1]
+        last = f.past_meetings(snapshot, person.person_id)[-1]
         out.append(
             Candidate(
                 SuggestionKind.RECONNECT,
-                person.id,
-                person.name,
+                person.person_id,
+                person.full_name,
                 features,
                 context,
                 company=person.company,
@@ -70,13 +70,13 @@ def introduction(snapshot: Snapshot) -> list[Candidate]:
         out.append(
             Candidate(
                 SuggestionKind.INTRODUCTION,
-                person.id,
-                person.name,
+                person.person_id,
+                person.full_name,
                 features,
                 context,
                 company=person.company,
-                introducer_id=introducer.id,
-                introducer_name=introducer.name,
+                introducer_id=introducer.person_id,
+                introducer_name=introducer.full_name,
             )
         )
     return out
@@ -116,14 +116,14 @@ def give_back(snapshot: Snapshot) -> list[Candidate]:
         kinds = Counter(
             x.kind
             for x in snapshot.favours
-            if x.person_id == person.id and x.direction == "received"
+            if x.person_id == person.person_id and x.direction == "received"
         )
         context = {**context, **{f"kind:{k}": float(n) for k, n in kinds.items()}}
         out.append(
             Candidate(
                 SuggestionKind.GIVE_BACK,
-                person.id,
-                person.name,
+                person.person_id,
+                person.full_name,
                 features,
                 context,
                 company=person.company,

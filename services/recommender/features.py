@@ -208,12 +208,12 @@ def reconnect_features(
 ) -> tuple[dict[str, float], dict[str, float]] | None:
     """Features of meeting a known contact again, or None with no past meeting or one
     already planned."""
-    times = past_meetings(snapshot, person.id)
+    times = past_meetings(snapshot, person.person_id)
     if not times:
         return None
-    if any(i.at > snapshot.now for i in snapshot.interactions_with(person.id)):
+    if any(i.at > snapshot.now for i in snapshot.interactions_with(person.person_id)):
         return None
-    past = contact_ages(snapshot, person.id)  # oldest first
+    past = contact_ages(snapshot, person.person_id)  # oldest first
     silence = past[-1]
     chance, alive = meeting_chance_of(past)
     gap = usual_gap_of(past)
@@ -272,12 +272,12 @@ class Links:
 
     @classmethod
     def of(cls, snapshot: Snapshot) -> Links:
-        contacts = {c.id: c for c in snapshot.contacts()}
+        contacts = {c.person_id: c for c in snapshot.contacts()}
         past = {pid: contact_ages(snapshot, pid) for pid in contacts}
         by_company: dict[str, set[str]] = defaultdict(set)
         for contact in contacts.values():
             if contact.company:
-                by_company[contact.company.casefold()].add(contact.id)
+                by_company[contact.company.casefold()].add(contact.person_id)
         events_of: dict[str, list[tuple[str, float]]] = defaultdict(list)
         contacts_at: dict[str, list[str]] = {}
         for event_id in snapshot.attendance:
@@ -306,10 +306,10 @@ class Links:
         if person.company:
             for contact_id in self.by_company.get(person.company.casefold(), ()):
                 strength[contact_id] += 1.0
-        for event_id, weight in self.events_of.get(person.id, ()):
+        for event_id, weight in self.events_of.get(person.person_id, ()):
             for contact_id in self.contacts_at[event_id]:
                 strength[contact_id] += weight
-        strength.pop(person.id, None)
+        strength.pop(person.person_id, None)
         return dict(strength)
 
 
@@ -355,7 +355,7 @@ def companions(snapshot: Snapshot) -> dict[str, int]:
 
 def contact_ties(snapshot: Snapshot) -> dict[str, float]:
     """Contact id -> tie strength as of ``snapshot.now``."""
-    return {p.id: tie_strength(snapshot, p.id) for p in snapshot.contacts()}
+    return {p.person_id: tie_strength(snapshot, p.person_id) for p in snapshot.contacts()}
 
 
 def event_features(
@@ -377,9 +377,9 @@ def event_features(
     wanted_topics = _folded([*goals.interests, *goals.industries])
     topic_hits = len(_folded(event.topics) & wanted_topics)
     # The people the owner usually goes along with: each shared past event counts.
-    together = sum(went_with.get(p.id, 0) for p in people if not p.is_self)
+    together = sum(went_with.get(p.person_id, 0) for p in people if not p.is_self)
     # Friends count for more than acquaintances: each contact weighs by their tie.
-    closeness = sum(ties.get(p.id, 0.0) for p in contacts)
+    closeness = sum(ties.get(p.person_id, 0.0) for p in contacts)
     features = {
         "contacts_registered": saturate(len(contacts), 3.0),
         "close_contacts_registered": saturate(closeness, 1.5),
@@ -403,7 +403,7 @@ def give_back_features(
     recent = [
         f
         for f in snapshot.favours
-        if f.person_id == person.id and 0 <= horizons(snapshot, f.at, snapshot.now) <= FAVOUR_WINDOW
+        if f.person_id == person.person_id and 0 <= horizons(snapshot, f.at, snapshot.now) <= FAVOUR_WINDOW
     ]
     received = [f for f in recent if f.direction == "received"]
     given = [f for f in recent if f.direction == "given"]
@@ -414,7 +414,7 @@ def give_back_features(
     features = {
         "balance": saturate(balance, 1.5),
         "recency": 0.5 ** (horizons(snapshot, last, snapshot.now) / FAVOUR_HALF_LIFE),
-        "tie_strength": tie_strength(snapshot, person.id),
+        "tie_strength": tie_strength(snapshot, person.person_id),
     }
     return features, {
         "received": float(len(received)),

@@ -37,7 +37,7 @@ def build(snapshot: Snapshot) -> NetworkMap:
     contacts = snapshot.contacts()
     result = NetworkMap(snapshot.owner_id, len(contacts))
     for person in contacts:
-        strength = f.tie_strength(snapshot, person.id)
+        strength = f.tie_strength(snapshot, person.person_id)
         result.industries[person.industry or "unknown"] += 1
         result.functions[person.function or "unknown"] += 1
         result.seniority[person.seniority or "unknown"] += 1

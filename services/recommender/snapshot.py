@@ -12,8 +12,8 @@ DEFAULT_HORIZON = timedelta(days=30)
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    id: str
-    name: str
+    person_id: str
+    full_name: str
     company: str | None = None
     function: str | None = None
     seniority: str | None = None
@@ -89,7 +89,7 @@ class Snapshot:
 
     @property
     def self_ids(self) -> frozenset[str]:
-        return frozenset(p.id for p in self.people.values() if p.is_self)
+        return frozenset(p.person_id for p in self.people.values() if p.is_self)
 
     def interactions_with(self, person_id: str) -> list[Interaction]:
         """Interactions with this person, oldest first, past and planned."""

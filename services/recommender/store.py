@@ -336,8 +336,8 @@ def load_snapshot(
     # Plain rows, not ORM objects: building an object per row cost more than the query.
     people = {
         r.person_id: Person(
-            id=r.person_id,
-            name=r.full_name,
+            person_id=r.person_id,
+            full_name=r.full_name,
             company=r.company,
             function=r.function,
             seniority=r.seniority,

@@ -47,7 +47,7 @@ def test_raw_facts_are_grouped_under_the_feature_they_describe() -> None:
 def test_served_by_a_learned_model_reasons_follow_the_model_not_the_prior() -> None:
     model = model_that_only_values("is_customer")
     made = recommend(SNAPSHOT, per_kind=10, max_per_company=2, models={KIND: model})
-    customers = {p.id for p in SNAPSHOT.people.values() if p.is_customer}
+    customers = {p.person_id for p in SNAPSHOT.people.values() if p.is_customer}
     top = next(i for i in made.items if i.kind is KIND)
     assert top.subject_id in customers
     assert top.reasons[0].startswith("A customer")

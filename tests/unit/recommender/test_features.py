@@ -34,7 +34,7 @@ def snapshot(
     return Snapshot(
         owner_id="o",
         now=NOW,
-        people={p.id: p for p in [ME, *people]},
+        people={p.person_id: p for p in [ME, *people]},
         interactions=list(interactions),
         events={e.id: e for e in events},
         attendance=attendance or {},

@@ -23,7 +23,7 @@ def snapshot() -> Snapshot:
     return Snapshot(
         owner_id="o",
         now=NOW,
-        people={p.id: p for p in people},
+        people={p.person_id: p for p in people},
         interactions=meetings,
         events={},
         attendance={},

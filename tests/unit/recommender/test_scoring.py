@@ -35,7 +35,7 @@ def test_ranks_follow_scores_within_a_kind_and_diversity_caps_companies() -> Non
         items = [i for i in made.items if i.kind == kind]
         assert [i.rank for i in items] == list(range(1, len(items) + 1))
         assert [i.score for i in items] == sorted((i.score for i in items), reverse=True)
-    people = {p.id: p for p in SNAPSHOT.people.values()}
+    people = {p.person_id: p for p in SNAPSHOT.people.values()}
     for kind in ("reconnect", "introduction"):
         companies = [people[i.subject_id].company for i in made.items if i.kind.value == kind]
         assert all(companies.count(c) <= 2 for c in set(companies) if c)
