@@ -30,8 +30,8 @@ from sqlmodel import SQLModel
 from shared import health
 from shared.broker import Publisher, ensure_topics, make_broker
 from shared.consumer import MAX_BACKOFF_SECONDS, BatchConsumer
+from shared.database import ServiceDatabase
 from shared.partitions import Partitions
-from shared.service_database import ServiceDatabase
 from shared.settings import SpringboardSettings
 from shared.unit_of_work import UnitOfWork
 

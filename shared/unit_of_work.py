@@ -14,8 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
-from shared.copy_upsert import keep_one_per_key
-from shared.upserts import upsert
+from shared.upserts import keep_one_per_key, upsert
 
 QueueKey = tuple[type[SQLModel], tuple[str, ...], tuple[str, ...] | None]
 

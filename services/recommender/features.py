@@ -403,7 +403,8 @@ def give_back_features(
     recent = [
         f
         for f in snapshot.favours
-        if f.person_id == person.person_id and 0 <= horizons(snapshot, f.at, snapshot.now) <= FAVOUR_WINDOW
+        if f.person_id == person.person_id
+        and 0 <= horizons(snapshot, f.at, snapshot.now) <= FAVOUR_WINDOW
     ]
     received = [f for f in recent if f.direction == "received"]
     given = [f for f in recent if f.direction == "given"]

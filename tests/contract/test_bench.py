@@ -133,3 +133,20 @@ def test_the_hostile_import_benchmark_refuses_each_hostile_file_and_imports_the_
     for case, result in figures.items():
         assert result["seconds"] > 0, case
         assert result["rss_mb"] > 0, case
+
+
+def test_the_meeting_trace_follows_one_meeting_to_a_published_suggestion() -> None:
+    from bench.trace_meeting import measure
+
+    figures = measure()
+    assert figures["suggestions"] >= 1
+    files = set(figures["file_list"])
+    for step in (
+        "services/ingest/parsers/ics.py",
+        "services/ingest/publishing.py",
+        "services/recommender/projecting.py",
+        "services/recommender/scoring.py",
+        "services/notifier/choosing.py",
+    ):
+        assert step in files, step
+    assert figures["crossings_shared_services"] > 0

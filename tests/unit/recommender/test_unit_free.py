@@ -119,7 +119,9 @@ def histories(draw: st.DrawFn) -> Snapshot:
     ]
     minutes = st.integers(1, 2 * 365 * 24 * 60)
     interactions = [
-        Interaction(f"m{p.person_id}{k}", NOW - timedelta(minutes=m), frozenset({"me", p.person_id}))
+        Interaction(
+            f"m{p.person_id}{k}", NOW - timedelta(minutes=m), frozenset({"me", p.person_id})
+        )
         for p in contacts
         for k, m in enumerate(draw(st.lists(minutes, min_size=1, max_size=12)))
     ]
@@ -127,7 +129,9 @@ def histories(draw: st.DrawFn) -> Snapshot:
     for k in range(draw(st.integers(0, 4))):
         when = NOW + timedelta(minutes=draw(st.integers(-400 * 24 * 60, 120 * 24 * 60)))
         events[f"e{k}"] = Event(f"e{k}", f"Event {k}", when)
-        people = draw(st.lists(st.sampled_from([p.person_id for p in contacts + strangers]), max_size=6))
+        people = draw(
+            st.lists(st.sampled_from([p.person_id for p in contacts + strangers]), max_size=6)
+        )
         attendance[f"e{k}"] = dict.fromkeys(people, "registered")
     favours = [
         Favour(

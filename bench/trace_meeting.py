@@ -1,0 +1,246 @@
+"""Follow one calendar meeting from ``springboard import ics`` to a suggestion, in one
+process, and count the project files its calls pass through.
+
+``python -m bench.trace_meeting [--json]``. The meeting is parsed and published as the
+import command does (its producer recorded instead of sent), then handed to ingest's
+handler, the recommender's handler and scheduler, and the notifier's handler, each on its
+own SQLite store; what one publishes is what the next consumes. Every call into a file of
+``shared/`` or ``services/`` is profiled, in the event loop's thread and the database
+threads: the files it reaches, and the calls that cross between ``shared/`` and
+``services/``. The owner's goals are set up first and not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from aiokafka.structs import ConsumerRecord
+from prometheus_client import CollectorRegistry
+
+from services.ingest import importer
+from services.ingest import main as ingest_main
+from services.ingest.importer import ImportKind, Summary
+from services.ingest.models import TABLES as INGEST_TABLES
+from services.ingest.unit_of_work import IngestWork
+from services.notifier import main as notifier_main
+from services.notifier.models import TABLES as NOTIFIER_TABLES
+from services.notifier.settings import NotifierSettings
+from services.recommender import main as recommender_main
+from services.recommender.models import TABLES as RECOMMENDER_TABLES
+from services.recommender.scheduler import Scheduler
+from services.recommender.settings import RecommenderSettings
+from shared import topics
+from shared.broker import decode_records
+from shared.consumer import BatchConsumer, Process
+from shared.messages import Envelope, GoalsSet, encode, wrap
+from shared.service import ServiceRuntime
+from shared.settings import SpringboardSettings
+from shared.unit_of_work import UnitOfWork
+
+ROOT = Path(__file__).resolve().parent.parent
+OWNER, ME, ANNA = "maria", "maria@example.com", "anna@nordbank.example"
+MEETING = f"""BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//trace//EN\r
+BEGIN:VEVENT\r
+UID:lunch-1\r
+DTSTART:20261101T110000Z\r
+DTEND:20261101T120000Z\r
+SUMMARY:Lunch with Anna\r
+ORGANIZER:mailto:{ME}\r
+ATTENDEE;CN=Maria Lindqvist:mailto:{ME}\r
+ATTENDEE;CN=Anna Berg:mailto:{ANNA}\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+class Kept(BatchConsumer):
+    """The handler, kept to be called directly rather than subscribed."""
+
+    process: Process
+
+    def subscribe(self, router: Any, *topic_names: str, title: str, process: Process) -> None:  # noqa: ARG002
+        self.process = process
+
+
+class Recorded:
+    """Stands in for a publisher or the import command's producer."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Envelope[Any]]] = []
+        self.confirmed = 0
+
+    async def publish_all(self, messages: Iterable[tuple[str, Envelope[Any]]]) -> int:
+        before = len(self.sent)
+        self.sent += list(messages)
+        return len(self.sent) - before
+
+    async def send(self, topic: str, envelope: Envelope[Any]) -> None:
+        self.sent.append((topic, envelope))
+        self.confirmed += 1
+
+    async def __aenter__(self) -> Recorded:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+    def on(self, *wanted: str) -> list[tuple[str, Envelope[Any]]]:
+        return [(t, e) for t, e in self.sent if t in wanted]
+
+
+def runtime(
+    name: str, settings: SpringboardSettings, tables: Any, unit: type[UnitOfWork]
+) -> ServiceRuntime[Any]:
+    service: ServiceRuntime[Any] = ServiceRuntime(name, settings, tables, unit)
+    service.consumer = Kept(name, settings.kafka, service.publisher, CollectorRegistry())
+    service.publisher = Recorded()  # type: ignore[assignment]
+    service.database.open()
+    return service
+
+
+def records(messages: list[tuple[str, Envelope[Any]]]) -> list[ConsumerRecord[Any, Any]]:
+    now_ms = int(time.time() * 1000)
+    out = []
+    for offset, (topic, envelope) in enumerate(messages):
+        key, value = envelope.owner_id.encode(), encode(envelope)
+        out.append(
+            ConsumerRecord(topic, 0, offset, now_ms, 0, key, value, None, len(key), len(value), [])
+        )
+    return out
+
+
+async def consume(service: ServiceRuntime[Any], messages: list[tuple[str, Envelope[Any]]]) -> None:
+    good, bad = decode_records(records(messages), prefix="", service=service.name)
+    assert not bad, bad[0].dead_letter.data.reason
+    assert isinstance(service.consumer, Kept)
+    assert not await service.consumer.process(good)
+
+
+class Calls:
+    """The project files that calls reach, and the calls between shared/ and services/."""
+
+    def __init__(self) -> None:
+        self.files: set[str] = set()
+        self.crossings = 0
+        self.calls = 0
+
+    def __call__(self, frame: FrameType, event: str, _arg: Any) -> None:
+        if event != "call":
+            return
+        callee = self._project(frame.f_code.co_filename)
+        if callee is None:
+            return
+        self.calls += 1
+        self.files.add(callee)
+        caller = frame.f_back and self._project(frame.f_back.f_code.co_filename)
+        if caller and caller.split("/", 1)[0] != callee.split("/", 1)[0]:
+            self.crossings += 1
+
+    @staticmethod
+    def _project(filename: str) -> str | None:
+        path = Path(filename)
+        if not path.is_relative_to(ROOT):
+            return None
+        relative = path.relative_to(ROOT).as_posix()
+        return relative if relative.startswith(("shared/", "services/")) else None
+
+
+async def flow(
+    ingest: ServiceRuntime[Any],
+    recommender: ServiceRuntime[Any],
+    notifier: ServiceRuntime[Any],
+    scheduler: Scheduler,
+    calendar: bytes,
+) -> int:
+    producer = Recorded()
+    importer.Producer = lambda _kafka: producer  # type: ignore[assignment,return-value,attr-defined]
+    items = importer.parse(ImportKind.ics, [calendar])
+    await importer.run(
+        items,
+        owner_id=OWNER,
+        source="import:ics",
+        summary=Summary(source="lunch.ics", dry_run=False),
+        kafka=ingest.settings.kafka,
+    )
+    await consume(ingest, producer.sent)
+    updates = ingest.publisher.on(topics.NETWORK_UPDATES)  # type: ignore[attr-defined]
+    await consume(recommender, updates)
+    await scheduler.score_owners([OWNER])
+    ranked = recommender.publisher.on(topics.RECOMMENDATIONS)  # type: ignore[attr-defined]
+    await consume(notifier, ranked)
+    return len(notifier.publisher.on(topics.SUGGESTIONS))  # type: ignore[attr-defined]
+
+
+def measure() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        home = Path(folder)
+        ingest = runtime("ingest", SpringboardSettings(data_dir=home), INGEST_TABLES, IngestWork)
+        settings = RecommenderSettings(data_dir=home)
+        recommender = runtime("recommender", settings, RECOMMENDER_TABLES, UnitOfWork)
+        notifier_settings = NotifierSettings(data_dir=home)
+        notifier = runtime("notifier", notifier_settings, NOTIFIER_TABLES, UnitOfWork)
+        ingest_main.router(ingest)
+        recommender_main.router(recommender, on_applied=lambda _owners: None)
+        notifier_main.router(notifier, notifier_settings)
+        scheduler = Scheduler(recommender, settings)
+        scheduler.runtime.partitions.owned_keys = lambda _t, keys: list(keys)  # type: ignore[method-assign,assignment]
+        goals = GoalsSet(full_name="Maria Lindqvist", emails=[ME], country="SE")
+        setup = [(topics.GOALS, wrap(goals, owner_id=OWNER, source="cli"))]
+        asyncio.run(consume(ingest, setup))  # not counted
+        asyncio.run(consume(recommender, ingest.publisher.on(topics.NETWORK_UPDATES)))  # type: ignore[attr-defined]
+        for service in (ingest, recommender, notifier):
+            service.publisher.sent.clear()  # type: ignore[attr-defined]
+        calendar = MEETING.encode()
+        calls = Calls()
+        threading.setprofile(calls)  # the database threads of the loop below are new
+        sys.setprofile(calls)
+        try:
+            suggestions = asyncio.run(flow(ingest, recommender, notifier, scheduler, calendar))
+        finally:
+            sys.setprofile(None)
+            threading.setprofile(None)
+        for service in (ingest, recommender, notifier):
+            service.database.close()
+    folders = sorted({"/".join(f.split("/")[:2]) for f in calls.files})
+    return {
+        "suggestions": suggestions,
+        "files": len(calls.files),
+        "crossings_shared_services": calls.crossings,
+        "calls": calls.calls,
+        "folders": folders,
+        "file_list": sorted(calls.files),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true")
+    arguments = parser.parse_args(argv)
+    figures = measure()
+    if arguments.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        print(
+            f"{figures['files']} files, {figures['crossings_shared_services']} calls between "
+            f"shared/ and services/, {figures['calls']} calls; "
+            f"{figures['suggestions']} suggestion(s) published"
+        )
+        for name in figures["file_list"]:
+            print(f"  {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
