@@ -23,6 +23,7 @@ from shared.sample_network import generate
 from shared.secret_box import seal
 from shared.settings import DatabaseSettings, SpringboardSettings
 from tests.conftest import unique
+from tests.outage_helpers import preferences_stored
 from tests.receivers import WebhookReceiver, serving, smtp_server
 
 pytestmark = pytest.mark.integration
@@ -108,7 +109,8 @@ async def world(kafka_bootstrap: str, postgres: DatabaseSettings, tmp_path_facto
                     ),
                 ],
             )
-            await asyncio.sleep(2)  # preferences first, as in life
+            stored = SpringboardSettings(data_dir=system.data_dir, database=postgres)
+            await preferences_stored(stored, [happy, unlucky])  # preferences first, as in life
             await publish(system.kafka, generate(owner_id=happy, seed=3).messages)
             await publish(system.kafka, generate(owner_id=unlucky, seed=4, scale=0.4).messages)
             async with SuggestionReader(system.kafka) as reader:

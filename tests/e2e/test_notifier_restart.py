@@ -24,6 +24,7 @@ from shared.messages.recommendations import RankedItem, RecommendationsMade, Sug
 from shared.secret_box import seal
 from shared.settings import DatabaseSettings, KafkaSettings, SpringboardSettings
 from tests.conftest import unique
+from tests.outage_helpers import preferences_stored
 from tests.receivers import WebhookReceiver, serving
 
 pytestmark = pytest.mark.integration
@@ -114,7 +115,9 @@ async def test_every_suggestion_is_delivered_once_after_a_kill_and_restart(
                     )
                 ],
             )
-            await asyncio.sleep(1.5)
+            await preferences_stored(
+                SpringboardSettings(data_dir=tmp_path, database=postgres), [owner]
+            )
             await publish(
                 kafka,
                 [

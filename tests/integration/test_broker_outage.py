@@ -31,9 +31,10 @@ async def test_ingest_waits_for_the_broker_and_recovers_after_it_hangs(tmp_path)
     with EmbeddedBroker() as broker:
         kafka = KafkaSettings(bootstrap_servers=broker.bootstrap_servers, topic_prefix="hung.")
         settings = IngestSettings(kafka=kafka, data_dir=tmp_path, http_port=free_port())
+        app = create_app(settings)
         server = _QuietServer(
             uvicorn.Config(
-                create_app(settings),
+                app,
                 host="127.0.0.1",
                 port=settings.http_port,
                 log_level="critical",
@@ -67,7 +68,13 @@ async def test_ingest_waits_for_the_broker_and_recovers_after_it_hangs(tmp_path)
                     except httpx.HTTPError:
                         return 0
 
-                await asyncio.sleep(4)
+                runtime = app.springboard_runtime
+
+                async def waiting_for_the_broker() -> bool:
+                    return runtime.database.is_open  # start-up's step before the broker
+
+                await eventually(waiting_for_the_broker, 30)
+                assert not task.done()
                 assert not server.started  # waiting for the broker, not crashed
                 broker.resume()
                 await eventually(lambda: equals(ready_status(), 200))

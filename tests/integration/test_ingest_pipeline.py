@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -22,7 +23,7 @@ from shared import database, topics
 from shared.broker import MAX_MESSAGE_BYTES
 from shared.client import publish
 from shared.messages import encode, wrap
-from shared.messages.inputs import ContactUpserted
+from shared.messages.inputs import Attendee, ContactUpserted, MeetingRecorded
 from shared.settings import DatabaseSettings
 from shared.signing import sign
 from tests.conftest import unique
@@ -135,11 +136,40 @@ async def test_real_vcard_and_calendar_files_import_and_a_second_import_changes_
     again = await import_file(system, ImportKind.vcard, vcf, owner)
     await import_file(system, ImportKind.ics, ics, owner)
     assert again.published == 3
-    await asyncio.sleep(3)
-    assert sorted(
-        p.person_id for p in await settle(ingest_db, IngestPerson, owner, at_least=6)
-    ) == sorted(p.person_id for p in people)
-    assert len(await rows(ingest_db, IngestMeeting, owner)) == len(meetings)
+    # A marker on each topic, after the second import: once both are stored, everything
+    # before them on their topics (one partition per owner) has been applied.
+    marker = "marker@x.example"
+    await publish(
+        system.kafka,
+        [
+            (
+                topics.CONTACTS,
+                wrap(
+                    ContactUpserted(external_id="marker", full_name="Marker", emails=[marker]),
+                    owner_id=owner,
+                    source="test",
+                ),
+            ),
+            (
+                topics.MEETINGS,
+                wrap(
+                    MeetingRecorded(
+                        external_id="marker",
+                        starts_at=datetime(2026, 1, 1, tzinfo=UTC),
+                        attendees=[Attendee(email=marker)],
+                    ),
+                    owner_id=owner,
+                    source="test",
+                ),
+            ),
+        ],
+    )
+    after = await settle(ingest_db, IngestMeeting, owner, at_least=len(meetings) + 1)
+    assert len(after) == len(meetings) + 1  # the marker's only
+    now = await settle(ingest_db, IngestPerson, owner, at_least=len(people) + 1)
+    assert sorted(p.person_id for p in now if p.full_name != "Marker") == sorted(
+        p.person_id for p in people
+    )
 
 
 async def test_a_malformed_record_near_the_size_limit_is_dead_lettered_whole_and_ingest_goes_on(

@@ -22,7 +22,7 @@ from shared.client import publish
 from shared.embedded_broker import free_port
 from shared.settings import DatabaseSettings, KafkaSettings
 from tests.conftest import unique
-from tests.outage_helpers import at_least, contacts, equals, eventually
+from tests.outage_helpers import at_least, contacts, equals, eventually, logged
 
 pytestmark = pytest.mark.integration
 
@@ -108,9 +108,14 @@ async def test_ingest_waits_for_postgres_and_recovers_from_an_outage(
             except httpx.HTTPError:
                 return 0
 
-        task = asyncio.create_task(server.serve())  # PostgreSQL refuses: start-up waits
+        with logged("database not reachable") as retries:
+            task = asyncio.create_task(server.serve())  # PostgreSQL refuses: start-up waits
+
+            async def retried_twice() -> bool:
+                return retries.count >= 2
+
+            await eventually(retried_twice, 30)
         try:
-            await asyncio.sleep(3)
             assert not task.done()
             assert not server.started
             await proxy.accept()

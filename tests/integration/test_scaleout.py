@@ -20,6 +20,7 @@ from services.recommender.settings import RecommenderSettings
 from shared import database, topics
 from shared.broker import ensure_topics
 from shared.client import SuggestionReader, publish
+from shared.contract import CONSUMES
 from shared.embedded_broker import free_port
 from shared.messages import wrap
 from shared.messages.network import NetworkChanges
@@ -55,6 +56,22 @@ async def ready(port: int) -> None:
     raise TimeoutError("recommender not ready")
 
 
+async def group_settled(ports: list[int], partitions: int) -> None:
+    """Until the instances hold every partition between them, each some: the rebalance
+    after the second one joined is over."""
+    async with httpx.AsyncClient(timeout=2) as client:
+        for _ in range(600):
+            held = []
+            for port in ports:
+                with contextlib.suppress(httpx.HTTPError, ValueError):
+                    state = (await client.get(f"http://127.0.0.1:{port}/ready")).json()
+                    held.append(state["assigned_partitions"])
+            if len(held) == len(ports) and min(held) > 0 and sum(held) == partitions:
+                return
+            await asyncio.sleep(0.1)
+    raise TimeoutError("the consumer group did not settle")
+
+
 async def test_two_instances_score_each_owner_once(
     kafka_bootstrap: str, postgres: DatabaseSettings, tmp_path
 ) -> None:
@@ -79,7 +96,8 @@ async def test_two_instances_score_each_owner_once(
     try:
         for port in ports:
             await ready(port)
-        await asyncio.sleep(3)  # the group settles with both members
+        consumed = len(CONSUMES["recommender"])
+        await group_settled(ports, consumed * kafka.partitions)
         owners = [unique("owner-") for _ in range(8)]
         updates = [u for i, owner in enumerate(owners) for u in network_updates(owner, i)]
         async with SuggestionReader(kafka, topics.RECOMMENDATIONS) as reader:
