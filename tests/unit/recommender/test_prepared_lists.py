@@ -76,11 +76,15 @@ def changed(subject: Scheduler) -> float:
     return time.monotonic() + DEBOUNCE
 
 
-async def running(subject: Scheduler, seconds: float, meanwhile: Any = None) -> None:
+async def running(subject: Scheduler, published: Published, meanwhile: Any = None) -> None:
+    """Run the scheduler until it published a list (its look, when the owner settled, is
+    then over), at most four debounce windows."""
     task = asyncio.create_task(subject.run_forever())
     if meanwhile is not None:
         await meanwhile()
-    await asyncio.sleep(seconds)
+    deadline = time.monotonic() + DEBOUNCE * 4
+    while not published.lists and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
@@ -91,7 +95,7 @@ def test_a_settling_owners_list_is_scored_in_the_wait_and_published_when_they_se
 ) -> None:
     subject, published, scored = system(tmp_path)
     settles = changed(subject)
-    asyncio.run(running(subject, DEBOUNCE * 2))
+    asyncio.run(running(subject, published))
     assert len(scored) == 1  # once, not again at the look
     assert scored[0] < settles  # inside the wait
     assert scored[0] >= settles - DEBOUNCE * (1 - PREPARED_AFTER) - 0.01
@@ -124,7 +128,7 @@ def test_a_change_after_the_list_was_prepared_is_scored_again_with_it(tmp_path: 
         with database.transaction(subject.runtime.database.engine, IngestWork) as session:
             add(session)
 
-    asyncio.run(running(subject, DEBOUNCE * 2.5, change_after_preparing))
+    asyncio.run(running(subject, published, change_after_preparing))
     assert len(scored) == 2  # prepared again for the newer change
     [(_, envelope)] = published.lists  # the stale list was never published
     assert envelope.correlation_id == "input-1"  # the oldest input not yet in a list
