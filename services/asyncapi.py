@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from services.generated import write_or_check
 from services.ingest.main import create_app as create_ingest
 from services.notifier.main import create_app as create_notifier
 from services.recommender.main import create_app as create_recommender
@@ -40,22 +41,8 @@ def render(document: dict[str, Any]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    check = "--check" in argv
-    stale = []
-    OUT.mkdir(parents=True, exist_ok=True)
-    for name, document in documents().items():
-        path = OUT / f"{name}.json"
-        text = render(document)
-        if check:
-            if not path.exists() or path.read_text() != text:
-                stale.append(path.name)
-        else:
-            path.write_text(text)
-            print(f"wrote {path}")
-    if stale:
-        print(f"out of date (run make asyncapi): {', '.join(stale)}", file=sys.stderr)
-        return 1
-    return 0
+    files = {OUT / f"{name}.json": render(document) for name, document in documents().items()}
+    return write_or_check(files, argv, "make asyncapi")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from services.generated import write_or_check
 from services.ingest.settings import IngestSettings
 from services.notifier.settings import NotifierSettings
 from services.recommender.settings import RecommenderSettings
@@ -90,18 +91,8 @@ def rendered(text: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    current = DOC.read_text()
-    wanted = rendered(current)
-    if "--check" in argv:
-        if wanted != current:
-            print(
-                f"{DOC.name} is out of date: run python -m services.configuration", file=sys.stderr
-            )
-            return 1
-        return 0
-    DOC.write_text(wanted)
-    print(f"wrote {DOC}")
-    return 0
+    files = {DOC: rendered(DOC.read_text())}
+    return write_or_check(files, argv, "python -m services.configuration")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from services.generated import write_or_check
+
 HERE = Path(__file__).resolve().parent
 DATASOURCE = {"type": "prometheus", "uid": "prometheus"}
 SERVICES = ("ingest", "recommender", "notifier")
@@ -354,21 +356,10 @@ def render(document: dict[str, Any]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    out = HERE / "dashboards"
-    out.mkdir(exist_ok=True)
-    stale = []
-    for name, build in DASHBOARDS.items():
-        path = out / f"{name}.json"
-        text = render(build())
-        if "--check" in argv:
-            if not path.exists() or path.read_text() != text:
-                stale.append(path.name)
-        else:
-            path.write_text(text)
-    if stale:
-        print(f"out of date: {', '.join(stale)}", file=sys.stderr)
-        return 1
-    return 0
+    files = {
+        HERE / "dashboards" / f"{name}.json": render(build()) for name, build in DASHBOARDS.items()
+    }
+    return write_or_check(files, argv, "python infra/grafana/generate.py")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,13 @@ from rapidfuzz import fuzz
 
 from services.ingest import normalise, store
 from services.ingest.identity import stable_id
-from services.ingest.models import IngestMeeting, IngestMerge, IngestPerson, IngestPersonKey
+from services.ingest.models import (
+    IngestFavour,
+    IngestMeeting,
+    IngestMerge,
+    IngestPerson,
+    IngestPersonKey,
+)
 from services.ingest.unit_of_work import IngestWork
 from shared.clock import as_utc
 from shared.messages.network import (
@@ -119,17 +125,7 @@ def merge(
         )
     for favour in store.favours_of(session, owner_id=owner_id, person_id=merged.person_id):
         moved["favours"].append(favour.favour_id)
-        favour.person_id = kept.person_id
-        session.add(favour)
-        changes.append(
-            FavourChanged(
-                favour_id=favour.favour_id,
-                person_id=kept.person_id,
-                direction=favour.direction,
-                kind=favour.kind,
-                occurred_at=as_utc(favour.occurred_at),
-            )
-        )
+        changes.append(_move_favour(session, favour, to=kept.person_id))
     for meeting in store.meetings_with(session, owner_id=owner_id, person_id=merged.person_id):
         moved["meetings"][meeting.interaction_id] = [list(meeting.person_ids), meeting.organizer_id]
         meeting.person_ids = list(
@@ -227,17 +223,7 @@ def undo(session: IngestWork, *, owner_id: str, merge_id: str) -> list[Any]:
     for favour_id in record.moved["favours"]:
         for favour in store.favours_of(session, owner_id=owner_id, person_id=record.kept_id):
             if favour.favour_id == favour_id:
-                favour.person_id = restored.person_id
-                session.add(favour)
-                changes.append(
-                    FavourChanged(
-                        favour_id=favour.favour_id,
-                        person_id=restored.person_id,
-                        direction=favour.direction,
-                        kind=favour.kind,
-                        occurred_at=as_utc(favour.occurred_at),
-                    )
-                )
+                changes.append(_move_favour(session, favour, to=restored.person_id))
     session.write_pending()  # meetings queued in this transaction are read back below
     for interaction_id, (person_ids, organizer_id) in record.moved["meetings"].items():
         meeting = session.get(IngestMeeting, interaction_id)
@@ -254,3 +240,16 @@ def undo(session: IngestWork, *, owner_id: str, merge_id: str) -> list[Any]:
     kept = store.get_person(session, person_id=record.kept_id)
     people = [restored] + ([kept] if kept is not None else [])
     return [*(person_changed(p) for p in people), *changes]
+
+
+def _move_favour(session: IngestWork, favour: IngestFavour, *, to: str) -> FavourChanged:
+    """The favour now done for or by ``to``, and the change that says so."""
+    favour.person_id = to
+    session.add(favour)
+    return FavourChanged(
+        favour_id=favour.favour_id,
+        person_id=to,
+        direction=favour.direction,
+        kind=favour.kind,
+        occurred_at=as_utc(favour.occurred_at),
+    )
