@@ -9,7 +9,7 @@ itself); ``with_payloads`` writes each consumed channel's real schema into the d
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from faststream.kafka import KafkaRouter
@@ -17,6 +17,10 @@ from pydantic import TypeAdapter
 
 from shared import topics
 from shared.messages import TOPIC_PAYLOADS, DeadLettered, Envelope
+
+if TYPE_CHECKING:
+    from shared.consumer import Process
+    from shared.service import ServiceRuntime
 
 CONSUMES: dict[str, tuple[str, ...]] = {
     "ingest": topics.INPUTS,
@@ -50,6 +54,15 @@ def payload_of(topic: str) -> Any:
         return Envelope[DeadLettered]
     payload = TOPIC_PAYLOADS[topic]
     return Envelope[payload]  # type: ignore[valid-type]
+
+
+def subscribed(runtime: ServiceRuntime[Any], title: str, process: Process) -> KafkaRouter:
+    """A router with ``process`` subscribed to what the runtime's service consumes, and
+    what it publishes declared (for the AsyncAPI document)."""
+    router = runtime.router()
+    runtime.consumer.subscribe(router, *CONSUMES[runtime.name], title=title, process=process)
+    declare_publishers(router, runtime.name)
+    return router
 
 
 def declare_publishers(router: KafkaRouter, service: str) -> None:

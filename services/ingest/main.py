@@ -19,7 +19,7 @@ from services.ingest.models import TABLES, IngestWebhookReplay
 from services.ingest.settings import IngestSettings
 from services.ingest.unit_of_work import IngestWork
 from services.ingest.webhooks import DEFAULT_KEY, WebhookEndpoint, WebhookKey
-from shared.contract import CONSUMES, declare_publishers
+from shared.contract import subscribed
 from shared.service import ServiceRuntime
 
 
@@ -46,14 +46,8 @@ def create_app(settings: IngestSettings | None = None) -> AsgiFastStream:
 
 
 def router(runtime: ServiceRuntime[IngestWork]) -> KafkaRouter:
-    """Ingest's subscription and what it publishes (declared for the AsyncAPI document)."""
-    router = runtime.router()
     ingest = Ingest(runtime, IngestMetrics(runtime.registry))
-    runtime.consumer.subscribe(
-        router, *CONSUMES["ingest"], title="ingest-inputs", process=partial(on_inputs, ingest)
-    )
-    declare_publishers(router, "ingest")
-    return router
+    return subscribed(runtime, "ingest-inputs", partial(on_inputs, ingest))
 
 
 class StoredReplays:

@@ -20,7 +20,7 @@ from services.notifier.feedback_links import FeedbackLinks, RedactTokens
 from services.notifier.handlers import Notifier, NotifierMetrics, on_recommendations
 from services.notifier.models import TABLES
 from services.notifier.settings import NotifierSettings
-from shared.contract import CONSUMES, declare_publishers
+from shared.contract import subscribed
 from shared.service import ServiceRuntime
 from shared.unit_of_work import UnitOfWork
 
@@ -59,15 +59,5 @@ def create_app(settings: NotifierSettings | None = None) -> AsgiFastStream:
 
 
 def router(runtime: ServiceRuntime[UnitOfWork], settings: NotifierSettings) -> KafkaRouter:
-    """The notifier's subscription and what it publishes (declared for the AsyncAPI
-    document)."""
-    router = runtime.router()
     notifier = Notifier(runtime, settings, NotifierMetrics(runtime.registry))
-    runtime.consumer.subscribe(
-        router,
-        *CONSUMES["notifier"],
-        title="notifier-recommendations",
-        process=partial(on_recommendations, notifier),
-    )
-    declare_publishers(router, "notifier")
-    return router
+    return subscribed(runtime, "notifier-recommendations", partial(on_recommendations, notifier))

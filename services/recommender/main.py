@@ -19,7 +19,7 @@ from services.recommender.models import TABLES
 from services.recommender.retraining import Retrainer
 from services.recommender.scheduler import Scheduler
 from services.recommender.settings import RecommenderSettings
-from shared.contract import CONSUMES, declare_publishers
+from shared.contract import subscribed
 from shared.service import ServiceRuntime
 from shared.unit_of_work import UnitOfWork
 
@@ -41,15 +41,5 @@ def create_app(settings: RecommenderSettings | None = None) -> AsgiFastStream:
 def router(
     runtime: ServiceRuntime[UnitOfWork], on_applied: Callable[[list[str]], None]
 ) -> KafkaRouter:
-    """The recommender's subscription and what it publishes (declared for the AsyncAPI
-    document)."""
-    router = runtime.router()
     recommender = Recommender(runtime, updates_counter(runtime.registry), on_applied)
-    runtime.consumer.subscribe(
-        router,
-        *CONSUMES["recommender"],
-        title="recommender-updates",
-        process=partial(on_updates, recommender),
-    )
-    declare_publishers(router, "recommender")
-    return router
+    return subscribed(runtime, "recommender-updates", partial(on_updates, recommender))
