@@ -5,20 +5,25 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint bench asyncapi clean
+.PHONY: help install lock demo test test-fast lint bench asyncapi clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml bench/data-requirements.txt
+$(STAMP): pyproject.toml requirements/dev.txt bench/data-requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements/dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r bench/data-requirements.txt
 	@touch $(STAMP)
 
 install: $(STAMP)  ## Create .venv and install Springboard with its tools
+
+lock: $(STAMP)  ## Pin every dependency with hashes (requirements/) from pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links --output-file requirements/runtime.txt pyproject.toml
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links --extra dev --output-file requirements/dev.txt pyproject.toml
 
 demo: $(STAMP)  ## Run the whole system on the embedded broker and print the first suggestions
 	$(BIN)/springboard demo

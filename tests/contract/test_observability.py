@@ -87,4 +87,4 @@ def test_provisioning_points_grafana_at_prometheus_and_the_dashboards() -> None:
     datasource = yaml.safe_load((GRAFANA / "provisioning/datasources/prometheus.yml").read_text())
     assert datasource["datasources"][0]["uid"] == "prometheus"
     provider = yaml.safe_load((GRAFANA / "provisioning/dashboards/springboard.yml").read_text())
-    assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
+    assert provider["providers"][0]["options"]["path"] == "/etc/grafana/dashboards"
