@@ -150,3 +150,14 @@ def test_the_meeting_trace_follows_one_meeting_to_a_published_suggestion() -> No
     ):
         assert step in files, step
     assert figures["crossings_shared_services"] > 0
+
+
+def test_the_per_owner_costs_are_measured_and_carried_to_a_million_owners() -> None:
+    figures = quick_run("bench.per_owner")
+    per_owner = figures["per_owner"]
+    for key in ("inputs", "ingest_cpu_s", "recommender_cpu_s", "score_cpu_s", "bytes"):
+        assert per_owner[key] > 0, key
+    assert figures["rows_per_owner"]["ingest_person"] > 0
+    assert set(figures["at"]) == {"10,000", "100,000", "1,000,000"}
+    million = figures["at"]["1,000,000"]["postgres_gb"]
+    assert million == pytest.approx(per_owner["bytes"] * 1e6 / 1e9, rel=0.01)

@@ -167,3 +167,10 @@ def test_the_lock_files_hold_every_pin_of_the_project() -> None:
         assert lock.get(name) == version, f"{name}: pyproject {version}, lock {lock.get(name)}"
     hashed = (ROOT / "requirements/runtime.txt").read_text()
     assert hashed.count("--hash=sha256:") >= len(runtime)
+
+
+def test_the_wheel_ships_services_and_shared_only() -> None:
+    import tomllib
+
+    found = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert found["packages"]["find"]["include"] == ["shared*", "services*"]

@@ -282,4 +282,8 @@ async def test_the_recommender_retrains_in_service_and_serves_what_it_promoted(t
     for kind, version in promoted.items():
         assert scheduler.models[kind].version == version
     assert (tmp_path / "models" / "reconnect" / "CURRENT").exists()
+    # A restart (a new process on the same data directory, as compose's volume keeps it)
+    # serves what was promoted.
+    restarted = Scheduler(ServiceRuntime("recommender", settings, TABLES, UnitOfWork), settings)
+    assert {k: m.version for k, m in restarted.models.items()} == promoted
     engine.dispose()
