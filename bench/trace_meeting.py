@@ -165,15 +165,19 @@ async def flow(
     calendar: bytes,
 ) -> int:
     producer = Recorded()
+    real = importer.Producer  # type: ignore[attr-defined]
     importer.Producer = lambda _kafka: producer  # type: ignore[assignment,return-value,attr-defined]
-    items = importer.parse(ImportKind.ics, [calendar])
-    await importer.run(
-        items,
-        owner_id=OWNER,
-        source="import:ics",
-        summary=Summary(source="lunch.ics", dry_run=False),
-        kafka=ingest.settings.kafka,
-    )
+    try:
+        items = importer.parse(ImportKind.ics, [calendar])
+        await importer.run(
+            items,
+            owner_id=OWNER,
+            source="import:ics",
+            summary=Summary(source="lunch.ics", dry_run=False),
+            kafka=ingest.settings.kafka,
+        )
+    finally:
+        importer.Producer = real  # type: ignore[attr-defined]
     await consume(ingest, producer.sent)
     updates = ingest.publisher.on(topics.NETWORK_UPDATES)  # type: ignore[attr-defined]
     await consume(recommender, updates)

@@ -150,6 +150,10 @@ def test_the_meeting_trace_follows_one_meeting_to_a_published_suggestion() -> No
     ):
         assert step in files, step
     assert figures["crossings_shared_services"] > 0
+    from services.ingest import importer
+    from shared.client import Producer
+
+    assert importer.Producer is Producer  # the trace's stand-in producer does not stay
 
 
 def test_the_per_owner_costs_are_measured_and_carried_to_a_million_owners() -> None:
