@@ -48,6 +48,53 @@ def run(service: ServiceName) -> None:
 
 
 @app.command()
+def sync(
+    kind: str = typer.Argument(..., help="caldav (calendars) or carddav (address books)."),
+    url: str = typer.Argument(
+        ..., help="The server's account or principal URL, or one collection's."
+    ),
+    owner: str = typer.Option(..., "--owner", help="Whose network."),
+    username: str | None = typer.Option(None, "--username", help="The account's user name."),
+    password_env: str | None = typer.Option(
+        None,
+        "--password-env",
+        help="Environment variable with the password (default SPRINGBOARD_DAV_PASSWORD).",
+    ),
+    password_file: Path | None = typer.Option(
+        None, "--password-file", help="File with the password."
+    ),
+    calendar: list[str] = typer.Option(
+        [], "--calendar", "--addressbook", help="Only this collection, by name (repeatable)."
+    ),
+    watch: float | None = typer.Option(None, "--watch", help="Sync again every N seconds."),
+    timezone: str = typer.Option("Europe/Stockholm", help="Zone for floating and all-day times."),
+    json_output: bool = typer.Option(False, "--json", help="Print one JSON line per sync."),
+) -> None:
+    """Keep calendars (CalDAV) or address books (CardDAV) in step: the first sync takes
+    everything, later ones only what changed; changes and deletions flow through.
+
+    Exit codes: 0 synced; 1 the server refused the credentials or a sync failed; 2 the
+    command could not run. Use an app password, given by environment variable or file.
+    """
+    from services.ingest.sync_command import main
+
+    raise typer.Exit(
+        main(
+            kind=kind,
+            url=url,
+            owner=owner,
+            username=username,
+            password_env=password_env,
+            password_file=password_file,
+            names=calendar,
+            watch=watch,
+            timezone=timezone,
+            as_json=json_output,
+        )
+    )
+
+
+@app.command()
 def demo(
     json_output: bool = typer.Option(
         False, "--json", help="Print the suggestions as one JSON array."

@@ -225,6 +225,8 @@ def _contact_keys(
 def apply_contact(
     session: IngestWork, owner_id: str, source: str, data: inputs.ContactUpserted
 ) -> list[Change]:
+    if data.removed:
+        return _remove_contact(session, owner_id, source, data)
     changes: list[Change] = []
     introducer_id = None
     if data.introduced_by_email:
@@ -251,6 +253,24 @@ def apply_contact(
     )
     changes.append(describe(session, person))
     return changes
+
+
+def _remove_contact(
+    session: IngestWork, owner_id: str, source: str, data: inputs.ContactUpserted
+) -> list[Change]:
+    """The person this address-book entry was is no longer a contact; everything else about
+    them (meetings, favours, other keys) stays. Nothing if no one had it."""
+    ids, _ = store.find_person_ids(
+        session, owner_id=owner_id, keys=_contact_keys(session, owner_id, source, data)
+    )
+    person = store.get_person(session, person_id=ids[0]) if ids else None
+    if person is None or person.is_self or not person.is_contact:
+        return []
+    person.is_contact = False
+    session.add(person)
+    session.described.pop(person.person_id, None)
+    session.resolved_addresses.clear()  # they held this person as a contact
+    return [describe(session, person)]
 
 
 def apply_meeting(

@@ -125,7 +125,36 @@ class IngestWebhookReplay(SQLModel, table=True):
     signed_at: datetime = Field(sa_column=_aware())
 
 
+class IngestSyncCollection(SQLModel, table=True):
+    """A calendar or address book an owner syncs over CalDAV or CardDAV: the server's sync
+    token and collection tag as of the last sync that went through."""
+
+    __tablename__ = "ingest_sync_collection"
+
+    owner_id: str = Field(primary_key=True)
+    url: str = Field(primary_key=True)
+    kind: str
+    sync_token: str | None = None
+    ctag: str | None = None
+    synced_at: datetime = Field(sa_column=_aware())
+
+
+class IngestSyncItem(SQLModel, table=True):
+    """One member of a synced collection: its ETag, and what it was published as (each
+    external id with what withdrawing it takes: a meeting's start, a contact's name)."""
+
+    __tablename__ = "ingest_sync_item"
+
+    owner_id: str = Field(primary_key=True)
+    collection_url: str = Field(primary_key=True)
+    href: str = Field(primary_key=True)
+    etag: str
+    published: dict[str, Any] = Field(sa_column=Column(JSON))
+
+
 TABLES: tuple[type[SQLModel], ...] = (
+    IngestSyncCollection,
+    IngestSyncItem,
     IngestWebhookReplay,
     IngestOwner,
     IngestPerson,

@@ -64,6 +64,12 @@ class ContactUpserted(Message):
     connected_on: Day | None = Field(
         None, description="When the owner connected with this contact.", examples=["2021-03-15"]
     )
+    removed: bool = Field(
+        False,
+        description="The address book no longer holds this contact: the person stays in the "
+        "owner's history (meetings, favours) but is no longer a contact.",
+        examples=[False],
+    )
 
 
 class ResponseStatus(StrEnum):

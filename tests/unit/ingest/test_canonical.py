@@ -222,3 +222,24 @@ def test_looking_up_a_batch_at_once_changes_nothing_but_the_queries(engine) -> N
     # Input by input: one query per new address (three at the event, anna, new, bo) and one
     # for the contact. Looked up: one for the batch. Both: the merge moving the keys.
     assert (len(queries[False]), len(queries[True])) == (7 + 1, 1 + 1)
+
+
+def test_a_contact_removed_from_the_address_book_is_no_longer_one_and_keeps_their_history(
+    engine,
+) -> None:
+    card = ContactUpserted(external_id="uid-1", full_name="Anna Berg", emails=["anna@x.example"])
+    [anna] = apply(engine, "o1", card, source="import:vcard")
+    assert anna.is_contact
+    met = apply(engine, "o1", meeting("anna@x.example", "me@example.com"))
+    [interaction] = [c for c in met if isinstance(c, InteractionRecorded)]
+    gone = card.model_copy(update={"removed": True})
+    [removed] = apply(engine, "o1", gone, source="import:vcard")
+    assert removed.person_id == anna.person_id
+    assert not removed.is_contact
+    with database.transaction(engine, IngestWork) as session:
+        person = session.get(IngestPerson, anna.person_id)
+        assert person is not None
+        assert not person.is_contact
+    assert anna.person_id in interaction.person_ids  # the meeting is still theirs
+    assert apply(engine, "o1", gone, source="import:vcard") == []  # nothing more to do
+    assert apply(engine, "o2", gone, source="import:vcard") == []  # no one had it
