@@ -19,6 +19,7 @@ only in the ``Authorization`` header, never into an error or a log.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -115,6 +116,8 @@ class DavClient:
     ) -> None:
         auth = httpx.BasicAuth(username, password or "") if username else None
         self.url = url
+        self.requests: Counter[str] = Counter()
+        """Requests made, by what they asked: ``PROPFIND``, ``sync-collection``, ``multiget``."""
         self._http = httpx.Client(
             auth=auth, timeout=timeout, follow_redirects=True, transport=transport
         )
@@ -131,6 +134,7 @@ class DavClient:
     # -- requests --------------------------------------------------------------
 
     def _request(self, method: str, url: str, body: bytes, depth: str) -> Element:
+        self.requests[method if method != "REPORT" else _report_kind(body)] += 1
         try:
             response = self._http.request(
                 method,
@@ -267,6 +271,10 @@ class DavClient:
                 if status == 200 and data:
                     out[href] = ((found.findtext(_tag(DAV, "getetag")) or "").strip(), data)
         return out
+
+
+def _report_kind(body: bytes) -> str:
+    return "sync-collection" if b"sync-collection" in body else "multiget"
 
 
 def _status(line: str | None) -> int | None:

@@ -54,6 +54,8 @@ class CollectionReport:
     removed: int = 0
     published: int = 0
     problems: list[str] = field(default_factory=list)
+    requests: dict[str, int] = field(default_factory=dict)
+    """What the sync asked the server for this collection (discovery not included)."""
 
 
 @dataclass
@@ -156,6 +158,24 @@ def plan_collection(
     zone: str = "Europe/Stockholm",
 ) -> Plan:
     report = CollectionReport(name=collection.name, first=state is None)
+    before = client.requests.copy()
+    try:
+        return _plan(client, kind, collection, owner_id, state, items, report, me, zone)
+    finally:
+        report.requests = dict(client.requests - before)
+
+
+def _plan(
+    client: DavClient,
+    kind: Kind,
+    collection: Collection,
+    owner_id: str,
+    state: IngestSyncCollection | None,
+    items: dict[str, IngestSyncItem],
+    report: CollectionReport,
+    me: Sequence[str],
+    zone: str,
+) -> Plan:
     changes = changes_since(client, collection, state, items, report)
     plan = Plan(report=report, token=changes.token, ctag=collection.ctag)
     fresh = [h for h, e in changes.changed.items() if h not in items or items[h].etag != e]

@@ -165,3 +165,11 @@ def test_the_per_owner_costs_are_measured_and_carried_to_a_million_owners() -> N
     assert set(figures["at"]) == {"10,000", "100,000", "1,000,000"}
     million = figures["at"]["1,000,000"]["postgres_gb"]
     assert million == pytest.approx(per_owner["bytes"] * 1e6 / 1e9, rel=0.01)
+
+
+def test_the_sync_benchmark_syncs_a_calendar_whole_then_reads_only_the_report() -> None:
+    figures = quick_run("bench.dav_sync")
+    assert figures["first_published"] == figures["events"]
+    assert figures["first_requests"]["multiget"] >= 1
+    assert figures["no_change_published"] == 0
+    assert figures["no_change_requests"] == {"sync-collection": 1}

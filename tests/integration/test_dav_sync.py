@@ -146,6 +146,7 @@ async def test_a_calendar_syncs_whole_then_only_what_changed_and_deletions_withd
     again = await asyncio.to_thread(sync, system, postgres, Kind.caldav, server.url, owner)
     assert again.unchanged
     assert again.published == 0
+    assert again.requests == {"sync-collection": 1}  # the sync report only: nothing fetched
 
     # Moved on the server, and another one deleted there.
     server.put(calendar, "lunch.ics", meeting("lunch-1", "20261112T120000Z"), "text/calendar")
