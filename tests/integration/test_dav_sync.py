@@ -261,3 +261,46 @@ def test_a_wrong_password_gives_one_line_and_exit_1(
     assert len(result.stderr.strip().splitlines()) == 1
     assert "not-the-password" not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_without_sync_collection_the_collection_tag_and_etags_find_the_changes(
+    server: Radicale,
+) -> None:
+    """As a server without RFC 6578 is synced: the collection seen with no sync token."""
+    from dataclasses import replace
+
+    from services.ingest.dav import DavClient
+    from services.ingest.models import TABLES
+    from services.ingest.sync import SyncState, plan_collection
+
+    calendar = server.make_calendar(unique("plain-"))
+    for n in range(3):
+        server.put(
+            calendar, f"p{n}.ics", meeting(f"p-{n}", f"2026110{n + 1}T090000Z"), "text/calendar"
+        )
+    engine = database.make_engine("sqlite://")
+    database.create_tables(engine, TABLES)
+    state = SyncState(engine)
+
+    def plan() -> Any:
+        with DavClient(calendar, username=USER, password=PASSWORD) as client:
+            [found] = client.collections(Kind.caldav)
+            stored, items = state.load("o", found.url)
+            made = plan_collection(
+                client, Kind.caldav, replace(found, sync_token=None), "o", stored, items
+            )
+            state.save("o", Kind.caldav, found.url, made)
+            return made
+
+    first = plan()
+    assert (first.report.changed, first.report.requests.get("sync-collection")) == (3, None)
+    unchanged = plan()
+    assert unchanged.report.unchanged
+    assert unchanged.report.requests == {}  # the collection tag said so: not even a listing
+    server.put(calendar, "p1.ics", meeting("p-1", "20261115T090000Z"), "text/calendar")
+    assert server.delete(calendar, "p2.ics") in (200, 204)
+    changed = plan()
+    assert (changed.report.changed, changed.report.removed) == (1, 1)
+    assert changed.report.requests == {"PROPFIND": 1, "multiget": 1}
+    kinds = sorted((e.data.external_id, e.data.cancelled) for _, e in changed.outgoing)
+    assert kinds == [("p-1", False), ("p-2", True)]
