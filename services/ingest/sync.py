@@ -158,37 +158,38 @@ def plan_collection(
     zone: str = "Europe/Stockholm",
 ) -> Plan:
     report = CollectionReport(name=collection.name, first=state is None)
-    before = client.requests.copy()
-    try:
-        return _plan(client, kind, collection, owner_id, state, items, report, me, zone)
-    finally:
-        report.requests = dict(client.requests - before)
+    requests_before = client.requests.copy()
+    changes = changes_since(client, collection, state, items, report)
+    plan = Plan(report=report, token=changes.token, ctag=collection.ctag)
+    fresh = {h: e for h, e in changes.changed.items() if h not in items or items[h].etag != e}
+    removed = [h for h in changes.removed if h in items]
+    report.unchanged = not fresh and not removed
+    if not report.unchanged:
+        source = SOURCE[kind]
+        for href in removed:  # withdrawals first: a contact's new card may name the same person
+            plan.outgoing += _withdrawn(kind, owner_id, source, href, items[href].published)
+        plan.removed = removed
+        report.removed = len(removed)
+        _add_changed(client, kind, collection, owner_id, plan, fresh, items, me, zone)
+    report.requests = dict(client.requests - requests_before)
+    return plan
 
 
-def _plan(
+def _add_changed(
     client: DavClient,
     kind: Kind,
     collection: Collection,
     owner_id: str,
-    state: IngestSyncCollection | None,
+    plan: Plan,
+    fresh: dict[str, str],
     items: dict[str, IngestSyncItem],
-    report: CollectionReport,
     me: Sequence[str],
     zone: str,
-) -> Plan:
-    changes = changes_since(client, collection, state, items, report)
-    plan = Plan(report=report, token=changes.token, ctag=collection.ctag)
-    fresh = [h for h, e in changes.changed.items() if h not in items or items[h].etag != e]
-    removed = [h for h in changes.removed if h in items]
-    report.unchanged = not fresh and not removed
-    if report.unchanged:
-        return plan
-    source = SOURCE[kind]
-    for href in removed:  # withdrawals first: a contact's new card may name the same person
-        plan.outgoing += _withdrawn(kind, owner_id, source, href, items[href].published)
-    plan.removed = removed
-    report.removed = len(removed)
-    fetched = client.fetch(collection, kind, fresh)
+) -> None:
+    """Fetch the changed members; what they hold goes out, and what they held no longer
+    is withdrawn."""
+    report, source = plan.report, SOURCE[kind]
+    fetched = client.fetch(collection, kind, list(fresh))
     now = datetime.now(UTC)
     found: dict[str, list[str]] = {}  # a problem -> the members it was found in
     for href in fresh:
@@ -196,7 +197,7 @@ def _plan(
             report.problems.append(f"{_name(href)}: the server did not send it")
             continue
         etag, text = fetched[href]
-        etag = etag or changes.changed[href]
+        etag = etag or fresh[href]
         made, published, problems = _member(kind, owner_id, source, etag, text, now, me, zone)
         for problem in problems:
             found.setdefault(problem, []).append(_name(href))
@@ -209,7 +210,6 @@ def _plan(
         f"{names[0]}: {p}" if len(names) == 1 else f"{p} ({len(names)} members)"
         for p, names in found.items()
     ]
-    return plan
 
 
 def _member(
