@@ -2,7 +2,8 @@
 
 Read down: ``handlers`` (the Kafka handler), ``publishing`` and ``canonical`` (the rules:
 what an input changes, and what goes out), ``store`` and ``unit_of_work`` (persistence);
-``webhooks`` is the HTTP way in, ``importer`` and ``parsers`` the files'.
+``webhooks`` is the HTTP way in, ``importer`` and ``parsers`` the files', ``sync`` and
+``dav`` the CalDAV and CardDAV servers'.
 """
 
 from __future__ import annotations
