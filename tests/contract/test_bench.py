@@ -173,3 +173,9 @@ def test_the_sync_benchmark_syncs_a_calendar_whole_then_reads_only_the_report() 
     assert figures["first_requests"]["multiget"] >= 1
     assert figures["no_change_published"] == 0
     assert figures["no_change_requests"] == {"sync-collection": 1}
+
+
+def test_the_latency_benchmark_runs_alone() -> None:
+    figures = quick_run("bench.latency")
+    assert figures["latency_owners"] == 10
+    assert 0 < figures["latency_ms_p50"] <= figures["latency_ms_p99"] <= figures["latency_ms_max"]
