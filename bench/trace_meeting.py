@@ -18,15 +18,14 @@ import json
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from aiokafka.structs import ConsumerRecord
 from prometheus_client import CollectorRegistry
 
+from bench.batch_path import KeptConsumer, as_records
 from services.ingest import importer
 from services.ingest import main as ingest_main
 from services.ingest.importer import ImportKind, Summary
@@ -41,7 +40,6 @@ from services.recommender.scheduler import Scheduler
 from services.recommender.settings import RecommenderSettings
 from shared import topics
 from shared.broker import decode_records
-from shared.consumer import BatchConsumer, Process
 from shared.messages import Envelope, GoalsSet, encode, wrap
 from shared.service import ServiceRuntime
 from shared.settings import SpringboardSettings
@@ -63,15 +61,6 @@ ATTENDEE;CN=Anna Berg:mailto:{ANNA}\r
 END:VEVENT\r
 END:VCALENDAR\r
 """
-
-
-class Kept(BatchConsumer):
-    """The handler, kept to be called directly rather than subscribed."""
-
-    process: Process
-
-    def subscribe(self, router: Any, *topic_names: str, title: str, process: Process) -> None:  # noqa: ARG002
-        self.process = process
 
 
 class Recorded:
@@ -104,27 +93,17 @@ def runtime(
     name: str, settings: SpringboardSettings, tables: Any, unit: type[UnitOfWork]
 ) -> ServiceRuntime[Any]:
     service: ServiceRuntime[Any] = ServiceRuntime(name, settings, tables, unit)
-    service.consumer = Kept(name, settings.kafka, service.publisher, CollectorRegistry())
+    service.consumer = KeptConsumer(name, settings.kafka, service.publisher, CollectorRegistry())
     service.publisher = Recorded()  # type: ignore[assignment]
     service.database.open()
     return service
 
 
-def records(messages: list[tuple[str, Envelope[Any]]]) -> list[ConsumerRecord[Any, Any]]:
-    now_ms = int(time.time() * 1000)
-    out = []
-    for offset, (topic, envelope) in enumerate(messages):
-        key, value = envelope.owner_id.encode(), encode(envelope)
-        out.append(
-            ConsumerRecord(topic, 0, offset, now_ms, 0, key, value, None, len(key), len(value), [])
-        )
-    return out
-
-
 async def consume(service: ServiceRuntime[Any], messages: list[tuple[str, Envelope[Any]]]) -> None:
-    good, bad = decode_records(records(messages), prefix="", service=service.name)
+    records = as_records((t, e.owner_id.encode(), encode(e)) for t, e in messages)
+    good, bad = decode_records(records, prefix="", service=service.name)
     assert not bad, bad[0].dead_letter.data.reason
-    assert isinstance(service.consumer, Kept)
+    assert isinstance(service.consumer, KeptConsumer)
     assert not await service.consumer.process(good)
 
 

@@ -268,8 +268,7 @@ def _remove_contact(
         return []
     person.is_contact = False
     session.add(person)
-    session.described.pop(person.person_id, None)
-    session.resolved_addresses.clear()  # they held this person as a contact
+    session.described.pop(person.person_id, None)  # also voids their resolved addresses
     return [describe(session, person)]
 
 

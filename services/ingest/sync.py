@@ -110,14 +110,20 @@ class SyncState:
                         col(IngestSyncItem.href).in_(plan.removed),
                     )
                 )
-            for href, (etag, published) in plan.items.items():
-                item = session.get(IngestSyncItem, (owner_id, url, href))
-                if item is None:
-                    item = IngestSyncItem(
-                        owner_id=owner_id, collection_url=url, href=href, etag=etag, published={}
-                    )
-                item.etag, item.published = etag, published
-                session.add(item)
+            session.upsert_later(
+                IngestSyncItem,
+                [
+                    {
+                        "owner_id": owner_id,
+                        "collection_url": url,
+                        "href": href,
+                        "etag": etag,
+                        "published": published,
+                    }
+                    for href, (etag, published) in plan.items.items()
+                ],
+                keys=["owner_id", "collection_url", "href"],
+            )
 
 
 def changes_since(

@@ -68,10 +68,14 @@ def sync(system: Any, postgres: DatabaseSettings, kind: Kind, url: str, owner: s
     return report
 
 
+def ingest_engine(system: Any, postgres: DatabaseSettings) -> Any:
+    """Ingest's store, which the sync keeps its state in."""
+    url = settings_for(system, postgres).database_url("ingest")
+    return database.make_engine(url, schema_name=postgres.schema_name)
+
+
 def stored(postgres: DatabaseSettings, system: Any, table: Any, owner: str) -> list[Any]:
-    engine = database.make_engine(
-        settings_for(system, postgres).database_url("ingest"), schema_name=postgres.schema_name
-    )
+    engine = ingest_engine(system, postgres)
     try:
         with database.transaction(engine, IngestWork) as session:
             return list(session.exec(select(table).where(table.owner_id == owner)).all())
@@ -175,9 +179,7 @@ async def test_a_token_the_server_no_longer_knows_resyncs_whole_and_duplicates_n
         )
     first = await asyncio.to_thread(sync, system, postgres, Kind.caldav, calendar, owner)
     assert first.published == 5
-    engine = database.make_engine(
-        settings_for(system, postgres).database_url("ingest"), schema_name=postgres.schema_name
-    )
+    engine = ingest_engine(system, postgres)
     with database.transaction(engine) as session:
         state = session.get(IngestSyncCollection, (owner, calendar))
         assert state is not None
