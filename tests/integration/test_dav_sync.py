@@ -5,7 +5,6 @@ synced again; what reached the topics and ingest's store is checked."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from shared import database
 from shared.settings import DatabaseSettings, SpringboardSettings
 from tests.conftest import unique
 from tests.dav_server import PASSWORD, USER, Radicale
+from tests.outage_helpers import eventually
 from tests.real_files import real_files
 
 pytestmark = pytest.mark.integration
@@ -84,13 +84,9 @@ def stored(postgres: DatabaseSettings, system: Any, table: Any, owner: str) -> l
 
 
 async def until(check: Any, timeout: float = 60) -> Any:
-    """Until ``check()`` (run in a thread: it reads the store) is true; the event loop,
-    which runs the services, stays free meanwhile."""
-    deadline = time.monotonic() + timeout
-    while not (value := await asyncio.to_thread(check)):
-        assert time.monotonic() < deadline, f"timed out waiting for {check.__name__}"
-        await asyncio.sleep(0.25)
-    return value
+    """``eventually`` for a check that reads the store: run in a thread, so the event loop,
+    which runs the services, stays free."""
+    return await eventually(lambda: asyncio.to_thread(check), timeout)
 
 
 def split_calendar(path: Path) -> dict[str, str]:
