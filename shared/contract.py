@@ -25,15 +25,17 @@ if TYPE_CHECKING:
 CONSUMES: dict[str, tuple[str, ...]] = {
     "ingest": topics.INPUTS,
     "recommender": (topics.NETWORK_UPDATES, topics.FEEDBACK),
-    "notifier": (topics.RECOMMENDATIONS, topics.PREFERENCES, topics.ERASURES),
+    # Goals too: the owner's page shows them as they were set.
+    "notifier": (topics.RECOMMENDATIONS, topics.PREFERENCES, topics.GOALS, topics.ERASURES),
 }
 
 _OWN: dict[str, tuple[str, ...]] = {
     # Ingest's webhook endpoint puts what a CRM posts on the input topics.
     "ingest": (topics.NETWORK_UPDATES, topics.ERASURES, *topics.INPUTS),
     "recommender": (topics.RECOMMENDATIONS,),
-    # The notifier's one-click links put the owner's answer on the feedback topic.
-    "notifier": (topics.SUGGESTIONS, topics.FEEDBACK),
+    # The notifier's one-click links and the owner's page put the owner's answers, goals
+    # and preferences on the input topics.
+    "notifier": (topics.SUGGESTIONS, topics.FEEDBACK, topics.GOALS, topics.PREFERENCES),
 }
 
 PUBLISHES: dict[str, tuple[str, ...]] = {

@@ -9,11 +9,11 @@ The key is ``SPRINGBOARD_SECRETS_KEY`` (a Fernet key), or, on the embedded defau
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from shared.key_files import KeyUnavailable, key_in_data_dir
 from shared.settings import SpringboardSettings
 
 PREFIX = "sealed:v1:"
@@ -26,18 +26,12 @@ class SealError(ValueError):
 def _key(settings: SpringboardSettings) -> bytes:
     if settings.secrets_key is not None:
         return settings.secrets_key.get_secret_value().encode()
-    path = Path(settings.data_dir) / "secrets.key"
     try:
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(Fernet.generate_key())
-        return path.read_bytes().strip()
-    except OSError as error:  # a read-only data directory, as in a locked-down container
-        raise SealError(
-            f"no secrets key: set SPRINGBOARD_SECRETS_KEY ({path} cannot be made: {error.strerror})"
-        ) from None
+        return key_in_data_dir(
+            Path(settings.data_dir) / "secrets.key", Fernet.generate_key, "SPRINGBOARD_SECRETS_KEY"
+        )
+    except KeyUnavailable as error:
+        raise SealError(f"no secrets key: {error}") from None
 
 
 def seal(settings: SpringboardSettings, secret: str) -> str:

@@ -43,6 +43,22 @@ GC_THRESHOLDS = (50_000, 20, 20)
 """The garbage collector's generation thresholds in a running service (Python: 700, 10, 10)."""
 
 
+class PrefixedAsgi(AsgiFastStream):
+    """FastStream's ASGI app, which routes exact paths only, with whole subtrees too (the
+    owner's page under ``/me``)."""
+
+    prefixes: tuple[tuple[str, Any], ...] = ()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            for prefix, app in self.prefixes:
+                if path == prefix or path.startswith(prefix + "/"):
+                    await app(scope, receive, send)
+                    return
+        await super().__call__(scope, receive, send)
+
+
 def tune_garbage_collector() -> None:
     """Set the collector up as a running service has it, once start-up is done.
 
@@ -131,7 +147,10 @@ class ServiceRuntime(Generic[W]):
         on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
         after_startup: Sequence[Callable[[], Awaitable[None]]] = (),
         asgi_routes: Sequence[tuple[str, Any]] = (),
+        prefixed: Sequence[tuple[str, Any]] = (),
     ) -> AsgiFastStream:
+        """The service's HTTP app: health, readiness, metrics, the AsyncAPI documents, the
+        exact paths of ``asgi_routes``, and every path under each prefix of ``prefixed``."""
         runtime = self
 
         async def startup() -> None:
@@ -151,7 +170,7 @@ class ServiceRuntime(Generic[W]):
             await runtime.stop_background()
             runtime.database.close()
 
-        app = AsgiFastStream(
+        app = PrefixedAsgi(
             self.broker,
             asgi_routes=[
                 *health.routes(self),
@@ -170,5 +189,6 @@ class ServiceRuntime(Generic[W]):
             # The documents, read-only: FastStream's "try it out" would publish to the broker.
             asyncapi_path=AsyncAPIRoute("/docs", try_it_out_path=None),
         )
+        app.prefixes = tuple(prefixed)
         app.springboard_runtime = self  # type: ignore[attr-defined]  # for tests and tools
         return app

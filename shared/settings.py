@@ -127,7 +127,14 @@ class SpringboardSettings(BaseSettings):
         "or empty: a key file made in the data directory.",
     )
 
-    @field_validator("secrets_key")
+    link_secret: SecretStr | None = Field(
+        None,
+        description="Signs sign-in and feedback links, the owner's page sessions and the "
+        "services' calls to each other; unset or empty: a key file made in the data "
+        "directory (digests then carry no feedback links). Changing it ends every session.",
+    )
+
+    @field_validator("secrets_key", "link_secret")
     @classmethod
     def _empty_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value() else None

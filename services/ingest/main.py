@@ -19,8 +19,10 @@ from services.ingest.handlers import Ingest, IngestMetrics, on_inputs
 from services.ingest.models import TABLES, IngestWebhookReplay
 from services.ingest.settings import IngestSettings
 from services.ingest.unit_of_work import IngestWork
+from services.ingest.uploads import UploadEndpoint
 from services.ingest.webhooks import DEFAULT_KEY, WebhookEndpoint, WebhookKey
 from shared.contract import subscribed
+from shared.key_files import page_secret
 from shared.service import ServiceRuntime
 
 
@@ -43,7 +45,10 @@ def create_app(settings: IngestSettings | None = None) -> AsgiFastStream:
         tolerance_seconds=settings.webhook_tolerance_seconds,
         replays=StoredReplays(runtime, settings.webhook_tolerance_seconds),
     )
-    return runtime.asgi_app(asgi_routes=[("/webhooks/crm", webhooks)])
+    uploads = UploadEndpoint(
+        settings.kafka, page_secret(settings), max_bytes=settings.upload_max_bytes
+    )
+    return runtime.asgi_app(asgi_routes=[("/webhooks/crm", webhooks), ("/imports", uploads)])
 
 
 def router(runtime: ServiceRuntime[IngestWork]) -> KafkaRouter:

@@ -16,14 +16,14 @@ from services.notifier.models import NotifyDelivery, NotifyPreferences, NotifySu
 from services.notifier.settings import NotifierSettings
 from shared.broker import Decoded
 from shared.clock import as_utc
-from shared.messages import PreferencesSet, RecommendationsMade, SuggestionMade
+from shared.messages import GoalsSet, PreferencesSet, RecommendationsMade, SuggestionMade
 from shared.messages.network import OwnerErased, PersonErased
 from shared.unit_of_work import UnitOfWork
 
 
 def apply_batch(work: UnitOfWork, batch: list[Decoded], *, settings: NotifierSettings) -> list[str]:
-    """Erase, save preferences or choose from a ranked list, by what each message is; the
-    owners of the batch."""
+    """Erase, save preferences or goals, or keep the map and choose from a ranked list, by
+    what each message is; the owners of the batch."""
     now = datetime.now(UTC)
     for item in batch:
         envelope = item.envelope
@@ -31,7 +31,16 @@ def apply_batch(work: UnitOfWork, batch: list[Decoded], *, settings: NotifierSet
             store.erase(work, owner_id=envelope.owner_id, change=envelope.data)
         elif isinstance(envelope.data, PreferencesSet):
             store.save_preferences(work, owner_id=envelope.owner_id, prefs=envelope.data)
+        elif isinstance(envelope.data, GoalsSet):
+            store.save_goals(work, owner_id=envelope.owner_id, goals=envelope.data)
         else:
+            if envelope.data.network is not None:
+                store.save_network(
+                    work,
+                    owner_id=envelope.owner_id,
+                    network=envelope.data.network,
+                    at=as_utc(envelope.data.generated_at),
+                )
             choose_for_owner(
                 work,
                 owner_id=envelope.owner_id,

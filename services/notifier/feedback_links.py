@@ -16,6 +16,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
@@ -37,8 +38,19 @@ WORDS = {
 LABELS = {"accepted": "Accept", "dismissed": "Dismiss", "snoozed": "Snooze", "done": "Mark done"}
 MAX_FORM_BYTES = 4096
 
+
+
+@dataclass(frozen=True)
+class Link:
+    """What an answered link said."""
+
+    owner_id: str
+    suggestion_id: str
+    action: str
+
+
 Used = Callable[[str], Awaitable[bool]]
-Remember = Callable[[str, str, datetime], Awaitable[None]]
+Remember = Callable[[str, Link, datetime], Awaitable[None]]
 
 
 class RedactTokens(logging.Filter):
@@ -124,7 +136,8 @@ class FeedbackLinks:
             return 400, _text("This link is not valid.")
         await self.publisher.publish_all([(topics.FEEDBACK, envelope)])
         # Remembered once it is on Kafka: a failed publish leaves the link usable.
-        await self._remember(digest, link["o"], datetime.fromtimestamp(int(link["e"]), UTC))
+        answered = Link(owner_id=link["o"], suggestion_id=link["s"], action=link["a"])
+        await self._remember(digest, answered, datetime.fromtimestamp(int(link["e"]), UTC))
         return 200, _text(WORDS.get(link["a"], "Thanks!"))
 
     def _check(self, link: dict[str, str]) -> tuple[int, str] | None:
@@ -169,5 +182,5 @@ async def _never_used(_digest: str) -> bool:
     return False
 
 
-async def _forget(_digest: str, _owner_id: str, _expires_at: datetime) -> None:
+async def _forget(_digest: str, _link: Link, _expires_at: datetime) -> None:
     return None

@@ -2,7 +2,8 @@
 
 Read down: ``handlers`` (the Kafka handler), ``choosing`` and ``budget`` (the rules),
 ``store`` (persistence); ``dispatcher`` and ``delivery`` deliver by webhook and e-mail,
-``feedback_links`` takes the owner's one-click answers.
+``feedback_links`` takes the owner's one-click answers, and ``page`` is the owner's own
+page under ``/me/``.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from faststream.kafka import KafkaRouter
 
 from services.notifier import store
 from services.notifier.dispatcher import Dispatcher
-from services.notifier.feedback_links import FeedbackLinks, RedactTokens
+from services.notifier.feedback_links import FeedbackLinks, Link, RedactTokens
 from services.notifier.handlers import Notifier, NotifierMetrics, on_recommendations
 from services.notifier.models import TABLES
+from services.notifier.page.app import OwnerPage
 from services.notifier.settings import NotifierSettings
 from shared.contract import subscribed
+from shared.key_files import page_secret
 from shared.service import ServiceRuntime
 from shared.unit_of_work import UnitOfWork
 
@@ -31,6 +34,7 @@ def create_app(settings: NotifierSettings | None = None) -> AsgiFastStream:
     runtime.broker.include_router(router(runtime, settings))
     dispatcher = Dispatcher(runtime, settings)
     secret = settings.link_secret.get_secret_value() if settings.link_secret else None
+    page = OwnerPage(runtime, settings, page_secret(settings))
 
     async def start_dispatcher() -> None:
         runtime.spawn(dispatcher.run_forever())
@@ -40,22 +44,31 @@ def create_app(settings: NotifierSettings | None = None) -> AsgiFastStream:
             lambda s: store.link_used(s, token_digest=digest)
         )
 
-    async def remember(digest: str, owner_id: str, expires_at: datetime) -> None:
-        await runtime.database.in_transaction(
-            lambda s: store.use_link(
-                s,
-                token_digest=digest,
-                owner_id=owner_id,
-                expires_at=expires_at,
-                now=datetime.now(UTC),
+    async def remember(digest: str, link: Link, expires_at: datetime) -> None:
+        def used_link(session: UnitOfWork) -> None:
+            now = datetime.now(UTC)
+            store.use_link(
+                session, token_digest=digest, owner_id=link.owner_id, expires_at=expires_at, now=now
             )
-        )
+            store.save_answer(
+                session,
+                owner_id=link.owner_id,
+                suggestion_id=link.suggestion_id,
+                action=link.action,
+                at=now,
+            )
+
+        await runtime.database.in_transaction(used_link)
 
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactTokens) for f in access.filters):  # one per process
         access.addFilter(RedactTokens())
     links = FeedbackLinks(runtime.publisher, secret, used=used, remember=remember)
-    return runtime.asgi_app(after_startup=[start_dispatcher], asgi_routes=[("/feedback", links)])
+    return runtime.asgi_app(
+        after_startup=[start_dispatcher],
+        asgi_routes=[("/feedback", links)],
+        prefixed=[("/me", page.app())],
+    )
 
 
 def router(runtime: ServiceRuntime[UnitOfWork], settings: NotifierSettings) -> KafkaRouter:

@@ -81,9 +81,37 @@ class NotifyLinkUse(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), index=True))
 
 
+class NotifyAnswer(SQLModel, table=True):
+    """The owner's latest answer to a suggestion, from the page or a one-click link: the
+    page shows what is still open and what was taken up."""
+
+    __tablename__ = "notify_answer"
+
+    suggestion_id: str = Field(primary_key=True)
+    owner_id: str = Field(index=True)
+    action: str  # accepted | done | snoozed | dismissed
+    answered_at: datetime = Field(sa_column=Column(DateTime(timezone=True)))
+
+
+class NotifyOwner(SQLModel, table=True):
+    """What the owner's page shows besides suggestions: their goals as they last set them
+    (from the goals topic) and their network map (published with each ranked list)."""
+
+    __tablename__ = "notify_owner"
+
+    owner_id: str = Field(primary_key=True)
+    goals: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    network: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    network_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
 TABLES: tuple[type[SQLModel], ...] = (
     NotifySuggestion,
     NotifyPreferences,
     NotifyDelivery,
     NotifyLinkUse,
+    NotifyAnswer,
+    NotifyOwner,
 )

@@ -17,8 +17,17 @@ class NotifierSettings(SpringboardSettings):
     public_url: str = Field(
         "http://127.0.0.1:8003", description="Where one-click feedback links in e-mails point."
     )
-    link_secret: SecretStr | None = Field(
-        None, description="Signs feedback links; unset: digests carry no links."
+    ingest_url: str = Field(
+        "http://127.0.0.1:8001", description="Ingest's address, for the page's import box."
+    )
+    upload_max_bytes: int = Field(
+        20_000_000, gt=0, description="Largest file the page's import box takes."
+    )
+    sign_in_minutes: int = Field(
+        15, ge=1, le=1440, description="How long a sign-in link to the owner's page works."
+    )
+    session_hours: int = Field(
+        12, ge=1, le=720, description="How long a session on the owner's page lasts."
     )
     smtp_host: str | None = Field(None, description="SMTP server; unset: no e-mail is sent.")
     smtp_port: int = Field(587, description="SMTP port.")

@@ -9,13 +9,16 @@ from sqlalchemy import bindparam
 from sqlmodel import col, delete, or_, select
 
 from services.notifier.models import (
+    NotifyAnswer,
     NotifyDelivery,
     NotifyLinkUse,
+    NotifyOwner,
     NotifyPreferences,
     NotifySuggestion,
 )
-from shared.messages import PreferencesSet
+from shared.messages import GoalsSet, NetworkSummary, PreferencesSet
 from shared.messages.network import OwnerErased, PersonErased
+from shared.clock import as_utc
 from shared.unit_of_work import UnitOfWork
 from shared.upserts import upsert
 
@@ -101,8 +104,12 @@ def erase(session: UnitOfWork, *, owner_id: str, change: PersonErased | OwnerEra
         session.exec(delete(NotifyDelivery).where(col(NotifyDelivery.suggestion_id).in_(ids)))
     for row in doomed:
         session.delete(row)
+    if ids:
+        session.exec(delete(NotifyAnswer).where(col(NotifyAnswer.suggestion_id).in_(ids)))
     if isinstance(change, OwnerErased):
         session.exec(delete(NotifyDelivery).where(col(NotifyDelivery.owner_id) == owner_id))
+        session.exec(delete(NotifyAnswer).where(col(NotifyAnswer.owner_id) == owner_id))
+        session.exec(delete(NotifyOwner).where(col(NotifyOwner.owner_id) == owner_id))
         session.exec(delete(NotifyLinkUse).where(col(NotifyLinkUse.owner_id) == owner_id))
         preferences_row = session.get(NotifyPreferences, owner_id)
         if preferences_row is not None:
@@ -122,3 +129,38 @@ def use_link(
         session.add(
             NotifyLinkUse(token_digest=token_digest, owner_id=owner_id, expires_at=expires_at)
         )
+
+
+def save_goals(session: UnitOfWork, *, owner_id: str, goals: GoalsSet) -> None:
+    row = {"owner_id": owner_id, "goals": goals.model_dump(mode="json")}
+    upsert(session, NotifyOwner, [row], keys=["owner_id"], update=["goals"])
+
+
+def save_network(
+    session: UnitOfWork, *, owner_id: str, network: NetworkSummary, at: datetime
+) -> None:
+    """The map scored at ``at``, unless a newer one is already kept."""
+    row = session.get(NotifyOwner, owner_id)
+    if row is None:
+        row = NotifyOwner(owner_id=owner_id)
+    elif row.network_at is not None and as_utc(row.network_at) > at:
+        return
+    row.network = network.model_dump(mode="json")
+    row.network_at = at
+    session.add(row)
+
+
+def owner(session: UnitOfWork, *, owner_id: str) -> NotifyOwner | None:
+    return session.get(NotifyOwner, owner_id)
+
+
+def answers(session: UnitOfWork, *, owner_id: str) -> dict[str, NotifyAnswer]:
+    query = select(NotifyAnswer).where(NotifyAnswer.owner_id == owner_id)
+    return {row.suggestion_id: row for row in session.exec(query).all()}
+
+
+def save_answer(
+    session: UnitOfWork, *, owner_id: str, suggestion_id: str, action: str, at: datetime
+) -> None:
+    row = {"suggestion_id": suggestion_id, "owner_id": owner_id, "action": action, "answered_at": at}
+    upsert(session, NotifyAnswer, [row], keys=["suggestion_id"])

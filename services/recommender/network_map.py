@@ -9,6 +9,7 @@ from pathlib import Path
 
 from services.recommender import features as f
 from services.recommender.snapshot import Snapshot
+from shared.messages.recommendations import NetworkSummary
 from shared.settings import SpringboardSettings
 
 TIE_BANDS = (("strong", 0.6), ("good", 0.3), ("light", 0.0001), ("dormant", -1.0))
@@ -63,6 +64,29 @@ def build(snapshot: Snapshot) -> NetworkMap:
         result.targets[f"contacts in {industry}"] = result.industries.get(industry, 0)
     result.gaps = [f"{n} {label}" for label, n in result.targets.items() if n < 3]
     return result
+
+
+SHOWN = 12
+"""Values of each dimension a summary carries (the rest are few each, and only counted)."""
+
+
+def summary(network: NetworkMap) -> NetworkSummary:
+    """The map as published with each ranked list, for the owner's page."""
+
+    def top(counter: Counter[str]) -> dict[str, int]:
+        return {k[:200]: v for k, v in counter.most_common(SHOWN)}
+
+    return NetworkSummary(
+        contacts=network.contacts,
+        ties={name: network.ties.get(name, 0) for name, _ in TIE_BANDS},
+        industries=top(network.industries),
+        functions=top(network.functions),
+        seniority=top(network.seniority),
+        cities=top(network.cities),
+        strong_by_city=top(network.strong_by_city),
+        targets=dict(list(network.targets.items())[:50]),
+        gaps=network.gaps[:50],
+    )
 
 
 def render_text(network: NetworkMap) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from services.recommender import artefacts, store
+from services.recommender import artefacts, network_map, store
 from services.recommender.failures import OwnerFailures
 from services.recommender.models import RecOwnerState
 from services.recommender.scoring import rankers, recommend
@@ -134,8 +134,10 @@ class Scheduler:
             max_per_company=self.settings.max_per_company,
             models=self.models,
         )
+        # The map travels with the list: the owner's page reads it from the notifier's store.
+        network = network_map.summary(network_map.build(snapshot))
         self.latency.observe(time.perf_counter() - started)
-        return made
+        return made.model_copy(update={"network": network})
 
     def _score(self, session: UnitOfWork, owner_id: str, now: datetime) -> RecommendationsMade:
         """The owner's list: the one prepared for their latest change, or scored now."""

@@ -24,7 +24,7 @@ from shared.messages.inputs import (
     UndoMerge,
 )
 from shared.messages.network import ErasureChange, ErasureConfirmed, NetworkChanges
-from shared.messages.recommendations import RecommendationsMade, SuggestionMade
+from shared.messages.recommendations import NetworkSummary, RecommendationsMade, SuggestionMade
 
 TOPIC_PAYLOADS: dict[str, Any] = {
     topics.CONTACTS: ContactUpserted,
@@ -91,6 +91,7 @@ __all__ = [
     "GoalsSet",
     "MeetingRecorded",
     "Message",
+    "NetworkSummary",
     "PreferencesSet",
     "RecommendationsMade",
     "SuggestionMade",

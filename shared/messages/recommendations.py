@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field
 
@@ -42,6 +43,35 @@ class RankedItem(Message):
     )
 
 
+Counts = Annotated[dict[Name, Annotated[int, Field(ge=0)]], Field(max_length=50)]
+
+
+class NetworkSummary(Message):
+    """The owner's network in counts, set against their goals: the network map's data."""
+
+    contacts: int = Field(ge=0, description="People in the network.", examples=[142])
+    ties: Counts = Field(
+        description="Contacts by tie strength: strong, good, light, dormant.",
+        examples=[{"strong": 12, "good": 30, "light": 60, "dormant": 40}],
+    )
+    industries: Counts = Field(description="Most common industries.", examples=[{"fintech": 9}])
+    functions: Counts = Field(description="Most common functions.", examples=[{"CFO": 3}])
+    seniority: Counts = Field(description="Contacts by seniority.", examples=[{"senior": 20}])
+    cities: Counts = Field(description="Most common cities.", examples=[{"Stockholm": 40}])
+    strong_by_city: Counts = Field(
+        description="Where the strong ties are.", examples=[{"Stockholm": 7}]
+    )
+    targets: Counts = Field(
+        description="Each goal (a function in a city, an industry) and how many contacts fit.",
+        examples=[{"CFOs in Stockholm": 0}],
+    )
+    gaps: list[ShortText] = Field(
+        max_length=50,
+        description="Goals with fewer than three contacts, said plainly.",
+        examples=[["0 CFOs in Stockholm"]],
+    )
+
+
 class RecommendationsMade(Message):
     """The recommender's current ranked lists for one owner."""
 
@@ -57,6 +87,9 @@ class RecommendationsMade(Message):
         examples=["2026-11-28T08:59:58Z"],
     )
     items: list[RankedItem] = Field(max_length=1000, description="Ranked candidates of every kind.")
+    network: NetworkSummary | None = Field(
+        None, description="The owner's network map as it stood when these were scored."
+    )
 
 
 class SuggestionMade(Message):

@@ -134,7 +134,7 @@ class Answers:
     async def seen(self, digest: str) -> bool:
         return digest in self.used
 
-    async def remember(self, digest: str, owner_id: str, expires_at) -> None:  # noqa: ARG002
+    async def remember(self, digest: str, link, expires_at) -> None:  # noqa: ARG002
         self.used.add(digest)
 
 
