@@ -304,6 +304,23 @@ def erase(
     raise typer.Exit(oc.run(lambda: oc.erase(owner_id, person=person), as_json=json_output))
 
 
+@app.command("open")
+def open_page(
+    owner_id: str = typer.Option(..., "--owner", help="Whose page."),
+    by_email: bool = typer.Option(
+        False, "--email", help="E-mail the link to the owner's address instead (needs SMTP)."
+    ),
+    data_dir: Path | None = typer.Option(None, help="The data directory `up` runs on."),
+) -> None:
+    """A sign-in link to the owner's page: this week's suggestions, the network map, goals.
+
+    The link works once, for SPRINGBOARD_SIGN_IN_MINUTES (15). Exit codes: 0 printed or
+    sent, 1 it could not be sent, 2 a bad argument."""
+    from services import page_link
+
+    raise typer.Exit(page_link.main(owner_id, by_email=by_email, data_dir=data_dir))
+
+
 @app.command()
 def suggestions(
     owner_id: str = typer.Option(..., "--owner", help="Whose suggestions to show."),

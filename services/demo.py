@@ -15,6 +15,7 @@ from rich.table import Table
 
 from services.embedded import EmbeddedSystem
 from services.notifier.settings import NotifierSettings
+from services.page_link import sign_in_link
 from services.recommender import network_map as mapping
 from services.recommender.settings import RecommenderSettings
 from services.terminal import until_signalled
@@ -96,7 +97,19 @@ async def run_demo(
                 console.print(f"Broker: {kafka.bootstrap_servers}")
                 for service in system.services:
                     console.print(f"{service.name:<12} {service.url}/health  /ready  /metrics")
+                page = NotifierSettings(
+                    data_dir=system.data_dir,
+                    public_url=system.service("notifier").url,
+                )
+                console.print(
+                    f"{'your page':<12} {sign_in_link(page, network.owner_id)}  "
+                    f"(the sample owner's; works once, for {page.sign_in_minutes} minutes)",
+                    markup=False,
+                    soft_wrap=True,
+                )
                 console.print("Running; press Ctrl-C to stop.")
+            elif not as_json:
+                console.print("Run it with --keep-running to open the sample owner's page.")
                 await asyncio.Event().wait()
     return rows
 

@@ -22,8 +22,9 @@ from services.terminal import until_signalled
 from shared.embedded_broker import BrokerStartError, EmbeddedBroker
 from shared.settings import SpringboardSettings
 
-PORT_OFFSETS = {"ingest": 0, "recommender": 1, "notifier": 2}
-"""Service ports from ``http_port`` on (8000, 8001, 8002 by default)."""
+PORT_OFFSETS = {"ingest": 1, "recommender": 2, "notifier": 3}
+"""Service ports after ``http_port`` (8001, 8002, 8003 by default: each service's own
+default port, and the ports compose publishes)."""
 
 
 def _host_port(bootstrap: str) -> tuple[str, int]:
@@ -77,8 +78,13 @@ async def _serve(settings: SpringboardSettings, console: Console) -> None:
                 f"  CRM webhooks {system.service('ingest').url}/webhooks/crm", markup=False
             )
             console.print(
+                f"  your page    {system.service('notifier').url}/me/ — sign in with the link "
+                "`springboard open --owner ID` prints",
+                markup=False,
+            )
+            console.print(
                 "Next: springboard owner …, springboard import …, springboard suggestions "
-                "--owner ID. Ctrl-C stops.",
+                "--owner ID, springboard open --owner ID. Ctrl-C stops.",
                 markup=False,
             )
             await asyncio.Event().wait()

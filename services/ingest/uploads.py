@@ -37,7 +37,8 @@ def kind_of(filename: str) -> ImportKind | None:
 class UploadEndpoint:
     """A plain ASGI app (POST only), mounted at ``/imports`` on the ingest service."""
 
-    def __init__(self, kafka: KafkaSettings, secret: str | None, *, max_bytes: int) -> None:
+    def __init__(self, kafka: KafkaSettings | None, secret: str | None, *, max_bytes: int) -> None:
+        """``kafka``: where the items go; None counts them only (``importer.run``)."""
         self.kafka = kafka
         self.secret = secret
         self.max_bytes = max_bytes

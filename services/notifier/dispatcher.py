@@ -60,14 +60,7 @@ class Dispatcher:
             ["channel", "outcome"],
             registry=runtime.registry,
         )
-        self.smtp = email.SmtpConfig(
-            host=settings.smtp_host or "",
-            port=settings.smtp_port,
-            sender=settings.smtp_sender,
-            starttls=settings.smtp_starttls,
-            username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-        )
+        self.smtp = email.smtp_config(settings)
 
     def _due(
         self, session: UnitOfWork, now: datetime

@@ -14,6 +14,7 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
+from services.notifier.settings import NotifierSettings
 from shared.signing import link_token
 
 ACTIONS = (("accepted", "I'll do it"), ("dismissed", "Not for me"), ("snoozed", "Later"))
@@ -28,6 +29,17 @@ class SmtpConfig:
     username: str | None = None
     password: str | None = None
     timeout: float = 15.0
+
+
+def smtp_config(settings: NotifierSettings) -> SmtpConfig:
+    return SmtpConfig(
+        host=settings.smtp_host or "",
+        port=settings.smtp_port,
+        sender=settings.smtp_sender,
+        starttls=settings.smtp_starttls,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+    )
 
 
 LINK_DAYS = 14

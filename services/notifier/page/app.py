@@ -84,6 +84,7 @@ class OwnerPage:
         self.templates = Jinja2Templates(directory=HERE / "templates")
         self.templates.env.globals["kinds"] = view.KIND_LABELS
         self.templates.env.globals["action_words"] = view.ACTION_WORDS
+        self.templates.env.globals["singular"] = view.SINGULAR
         self.seconds = Histogram(
             "springboard_notifier_page_seconds",
             "Time to answer a request of the owner's page, by route.",

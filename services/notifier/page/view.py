@@ -26,6 +26,12 @@ ACTION_WORDS = {
     "snoozed": "Snoozed",
     "dismissed": "Dismissed",
 }
+SINGULAR = {
+    "contacts": "contact",
+    "meetings": "meeting",
+    "events": "event",
+    "attendance": "attendance",
+}
 TIE_WORDS = {
     "strong": "Strong ties",
     "good": "Good ties",
@@ -94,8 +100,13 @@ class Page:
         return [c for c in self.cards if not c.open]
 
 
-def chart(title: str, counts: dict[str, int], *, limit: int = 8, goals: bool = False) -> Chart:
-    items = list(counts.items()) if goals else sorted(counts.items(), key=lambda kv: -kv[1])
+def chart(
+    title: str, counts: dict[str, int], *, limit: int = 8, ordered: bool = False, goals: bool = False
+) -> Chart:
+    """Bars longest first, or in the given order (tie bands, goals as set)."""
+    items = list(counts.items())
+    if not (ordered or goals):
+        items.sort(key=lambda kv: -kv[1])
     items = items[:limit]
     top = max((n for _, n in items), default=0) or 1
     return Chart(title, [Bar(k, n, n / top, short=goals and n < 3) for k, n in items])
@@ -108,7 +119,7 @@ def network_view(network: dict[str, Any] | None, at: datetime | None) -> Network
     return NetworkView(
         contacts=int(network.get("contacts", 0)),
         charts=[
-            chart("Tie strength", ties, limit=4),
+            chart("Tie strength", ties, limit=4, ordered=True),
             chart("Industries", network.get("industries", {})),
             chart("Functions", network.get("functions", {})),
             chart("Cities", network.get("cities", {})),

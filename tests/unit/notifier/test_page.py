@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from bench.trace_meeting import consume, runtime
 from services.notifier import main as notifier_main
@@ -26,8 +26,10 @@ from shared.messages.recommendations import RankedItem, SuggestionKind
 from shared.service import ServiceRuntime
 from shared.unit_of_work import UnitOfWork
 
-# Starlette's test client asks for httpx2 from 1.x on; httpx still works for it here.
-pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+with warnings.catch_warnings():
+    # Starlette's test client asks for httpx2 from 1.x on; httpx still works for it here.
+    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
 
 SECRET = "a-link-secret-for-the-page-tests-0123456789"
 MARIA, OLOF = "maria", "olof"

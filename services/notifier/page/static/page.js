@@ -8,7 +8,7 @@ async function refresh(id, { waitFor } = {}) {
   const section = document.getElementById(id);
   if (!section) return;
   const before = section.dataset.networkAt || "";
-  for (let attempt = 0; attempt < 30; attempt++) {
+  for (let attempt = 0; attempt < 90; attempt++) {
     const answer = await fetch(`/me/${id}`, {
       headers: { "X-Requested-With": "fetch" },
       credentials: "same-origin",
@@ -36,7 +36,8 @@ document.addEventListener("submit", async (event) => {
   form.setAttribute("aria-busy", "true");
   for (const button of form.querySelectorAll("button")) button.disabled = true;
   try {
-    const answer = await fetch(form.action, {
+    // getAttribute: a control named "action" shadows form.action.
+    const answer = await fetch(form.getAttribute("action"), {
       method: "POST",
       body,
       headers: { "X-Requested-With": "fetch" },
