@@ -99,7 +99,9 @@ class EmbeddedSystem:
             if name == "notifier":  # its page links to itself and hands uploads to ingest
                 own = {"public_url": f"http://127.0.0.1:{settings.http_port}"}
                 own["ingest_url"] = self.service("ingest").url
-                settings = settings.model_copy(update={**own, **self.service_overrides.get(name, {})})
+                settings = settings.model_copy(
+                    update={**own, **self.service_overrides.get(name, {})}
+                )
             config = uvicorn.Config(
                 factory(settings),
                 host="127.0.0.1",

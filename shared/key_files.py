@@ -3,6 +3,7 @@ their owner only, so ``springboard up`` and every command run beside it share th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Callable
@@ -16,18 +17,24 @@ class KeyUnavailable(ValueError):
 
 
 def key_in_data_dir(path: Path, make: Callable[[], bytes], setting: str) -> bytes:
-    """The key in ``path``, made with ``make`` if there is none yet."""
+    """The key in ``path``, made with ``make`` if there is none yet. Services starting
+    together on one data directory agree: the key is written whole to a file of its own,
+    then linked into place, and whoever comes second reads the first one's."""
     try:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(make())
+            draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+            descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                with os.fdopen(descriptor, "wb") as handle:
+                    handle.write(make())
+                with contextlib.suppress(FileExistsError):
+                    os.link(draft, path)
+            finally:
+                draft.unlink(missing_ok=True)
         return path.read_bytes().strip()
     except OSError as error:  # a read-only data directory, as in a locked-down container
-        raise KeyUnavailable(
-            f"set {setting} ({path} cannot be made: {error.strerror})"
-        ) from None
+        raise KeyUnavailable(f"set {setting} ({path} cannot be made: {error.strerror})") from None
 
 
 def link_secret(settings: SpringboardSettings) -> str:

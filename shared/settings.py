@@ -134,6 +134,10 @@ class SpringboardSettings(BaseSettings):
         "directory (digests then carry no feedback links). Changing it ends every session.",
     )
 
+    upload_max_bytes: int = Field(
+        20_000_000, gt=0, description="Largest file the owner's page takes to import."
+    )
+
     @field_validator("secrets_key", "link_secret")
     @classmethod
     def _empty_is_unset(cls, value: SecretStr | None) -> SecretStr | None:

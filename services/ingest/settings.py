@@ -45,9 +45,6 @@ class IngestSettings(SpringboardSettings):
         '{"hubspot": {"secret": "…", "owners": ["maria.lindqvist"]}}.',
     )
     webhook_max_bytes: int = Field(1_000_000, gt=0, description="Largest webhook body accepted.")
-    upload_max_bytes: int = Field(
-        20_000_000, gt=0, description="Largest file the owner's page may hand over to import."
-    )
     webhook_tolerance_seconds: int = Field(
         300, gt=0, description="Replay window: how far a signed timestamp may be from now."
     )

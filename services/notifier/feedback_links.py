@@ -39,7 +39,6 @@ LABELS = {"accepted": "Accept", "dismissed": "Dismiss", "snoozed": "Snooze", "do
 MAX_FORM_BYTES = 4096
 
 
-
 @dataclass(frozen=True)
 class Link:
     """What an answered link said."""

@@ -15,13 +15,12 @@ class NotifierSettings(SpringboardSettings):
     )
 
     public_url: str = Field(
-        "http://127.0.0.1:8003", description="Where one-click feedback links in e-mails point."
+        "http://127.0.0.1:8003",
+        description="The notifier as the owner's browser reaches it: sign-in and feedback "
+        "links point here.",
     )
     ingest_url: str = Field(
         "http://127.0.0.1:8001", description="Ingest's address, for the page's import box."
-    )
-    upload_max_bytes: int = Field(
-        20_000_000, gt=0, description="Largest file the page's import box takes."
     )
     sign_in_minutes: int = Field(
         15, ge=1, le=1440, description="How long a sign-in link to the owner's page works."

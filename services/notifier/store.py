@@ -16,9 +16,9 @@ from services.notifier.models import (
     NotifyPreferences,
     NotifySuggestion,
 )
+from shared.clock import as_utc
 from shared.messages import GoalsSet, NetworkSummary, PreferencesSet
 from shared.messages.network import OwnerErased, PersonErased
-from shared.clock import as_utc
 from shared.unit_of_work import UnitOfWork
 from shared.upserts import upsert
 
@@ -162,5 +162,10 @@ def answers(session: UnitOfWork, *, owner_id: str) -> dict[str, NotifyAnswer]:
 def save_answer(
     session: UnitOfWork, *, owner_id: str, suggestion_id: str, action: str, at: datetime
 ) -> None:
-    row = {"suggestion_id": suggestion_id, "owner_id": owner_id, "action": action, "answered_at": at}
+    row = {
+        "suggestion_id": suggestion_id,
+        "owner_id": owner_id,
+        "action": action,
+        "answered_at": at,
+    }
     upsert(session, NotifyAnswer, [row], keys=["suggestion_id"])

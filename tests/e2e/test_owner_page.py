@@ -46,7 +46,10 @@ async def system(kafka_bootstrap: str, postgres: DatabaseSettings, tmp_path_fact
 async def owners(system: EmbeddedSystem) -> dict[str, Any]:
     """Two owners' sample networks, fed until each has this week's suggestions."""
     first, second = unique("anna-"), unique("bert-")
-    networks = {first: generate(owner_id=first, seed=11), second: generate(owner_id=second, seed=12)}
+    networks = {
+        first: generate(owner_id=first, seed=11),
+        second: generate(owner_id=second, seed=12),
+    }
     async with SuggestionReader(system.kafka) as reader:
         await publish(system.kafka, [m for n in networks.values() for m in n.messages])
         found = await reader.collect(owner_id=None, want=10, timeout=180, quiet=15)
@@ -69,7 +72,8 @@ def link(system: EmbeddedSystem, owner: str) -> str:
 async def signed_in(browser: Browser, system: EmbeddedSystem, owner: str, **context: Any) -> Page:
     page = await (await browser.new_context(**context)).new_page()
     answer = await page.goto(link(system, owner))
-    assert answer is not None and answer.ok
+    assert answer is not None
+    assert answer.ok
     assert page.url.endswith("/me/")
     return page
 
@@ -109,11 +113,13 @@ async def test_a_link_signs_in_and_shows_this_weeks_suggestions(system, owners, 
     await expect(page.locator("h1")).to_contain_text("Maria Lindqvist")
     cookies = await page.context.cookies()
     [session] = [c for c in cookies if c["name"] == "springboard_session"]
-    assert session["httpOnly"] and session["sameSite"] == "Lax"
+    assert session["httpOnly"]
+    assert session["sameSite"] == "Lax"
     # The link was used: opened again (say, from a forwarded mail), it signs no one in.
     other = await browser.new_page()
     refused = await other.goto(link(system, owners["a"]).replace("t=", "t=x"))
-    assert refused is not None and refused.status == 403
+    assert refused is not None
+    assert refused.status == 403
 
 
 async def test_accept_and_dismiss_reach_the_feedback_topic_and_the_next_list(
@@ -129,16 +135,16 @@ async def test_accept_and_dismiss_reach_the_feedback_topic_and_the_next_list(
     await expect(page.locator(f'.answered [data-suggestion="{accepted}"]')).to_have_attribute(
         "data-answer", "accepted"
     )
-    await page.locator(f'.card[data-suggestion="{dismissed}"]').get_by_role(
-        "button", name="Dismiss"
-    ).click()
+    await (
+        page.locator(f'.card[data-suggestion="{dismissed}"]')
+        .get_by_role("button", name="Dismiss")
+        .click()
+    )
     await expect(page.locator(f'.answered [data-suggestion="{dismissed}"]')).to_have_attribute(
         "data-answer", "dismissed"
     )
     assert await page.evaluate("window.notReloaded === true")  # swapped in place
-    feedback = await eventually(
-        lambda: _answers(system, owner, {accepted, dismissed}), timeout=30
-    )
+    feedback = await eventually(lambda: _answers(system, owner, {accepted, dismissed}), timeout=30)
     assert feedback == {accepted: "accepted", dismissed: "dismissed"}
     # The next ranked list is scored with the answers: the dismissed subject is left out.
     subject = next(
@@ -192,9 +198,7 @@ async def test_an_uploaded_vcard_is_counted(system, owners, browser) -> None:
     await page.locator("#f-file").set_input_files(vcard)
     await page.get_by_role("button", name="Import").click()
     await expect(page.locator("#import .summary")).to_contain_text("1 contact")
-    contacts = await eventually(
-        lambda: _contacts_named(system, owners["a"], "John"), timeout=30
-    )
+    contacts = await eventually(lambda: _contacts_named(system, owners["a"], "John"), timeout=30)
     assert contacts
 
 

@@ -9,7 +9,6 @@ place and waits for a map that is being redrawn. Every asset is served from here
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 import uuid
@@ -64,6 +63,7 @@ FORM_SLACK_BYTES = 64_000
 """Room for a multipart form's fields and boundaries around the uploaded file."""
 
 logger = logging.getLogger("springboard.notifier.page")
+
 
 class OwnerPage:
     def __init__(
@@ -134,7 +134,9 @@ class OwnerPage:
             return self._message(request, str(refused), 403)
         digest = token_digest(token)
         if await self._db(lambda s: store.link_used(s, token_digest=digest)):
-            return self._message(request, "This sign-in link was already used; ask for a new one.", 403)
+            return self._message(
+                request, "This sign-in link was already used; ask for a new one.", 403
+            )
         expires = datetime.now(UTC) + timedelta(seconds=sessions.sign_in_seconds)
         await self._db(
             lambda s: store.use_link(
@@ -295,7 +297,10 @@ class OwnerPage:
 
     def _origins(self, request: Request) -> set[str]:
         public = urlsplit(self.settings.public_url)
-        return {f"{request.url.scheme}://{request.url.netloc}", f"{public.scheme}://{public.netloc}"}
+        return {
+            f"{request.url.scheme}://{request.url.netloc}",
+            f"{public.scheme}://{public.netloc}",
+        }
 
     def _https(self, request: Request) -> bool:
         return request.url.scheme == "https" or self.settings.public_url.startswith("https://")
@@ -358,7 +363,7 @@ class OwnerPage:
         return self._message(request, error.detail, error.status_code)
 
     async def _failure(self, request: Request, error: Exception) -> Response:
-        logger.exception("owner's page: %s %s failed", request.method, request.url.path)
+        logger.error("owner's page: %s %s failed", request.method, request.url.path, exc_info=error)
         return self._message(
             request, "Something went wrong on our side; your data is safe. Try again.", 500
         )

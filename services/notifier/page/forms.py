@@ -162,6 +162,5 @@ def preferences_form(form: Mapping[str, str], kept: Mapping[str, Any] | None) ->
 def preferences_values(prefs: Mapping[str, Any] | None) -> dict[str, str]:
     prefs = prefs or {"cadence": "daily", "digest_hour": 8, "timezone": "Europe/Stockholm"}
     return {
-        name: "" if prefs.get(name) is None else str(prefs.get(name))
-        for name in PREFERENCES_FIELDS
+        name: "" if prefs.get(name) is None else str(prefs.get(name)) for name in PREFERENCES_FIELDS
     }

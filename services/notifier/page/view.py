@@ -101,7 +101,12 @@ class Page:
 
 
 def chart(
-    title: str, counts: dict[str, int], *, limit: int = 8, ordered: bool = False, goals: bool = False
+    title: str,
+    counts: dict[str, int],
+    *,
+    limit: int = 8,
+    ordered: bool = False,
+    goals: bool = False,
 ) -> Chart:
     """Bars longest first, or in the given order (tie bands, goals as set)."""
     items = list(counts.items())

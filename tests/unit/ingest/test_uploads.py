@@ -58,7 +58,9 @@ def test_a_bad_row_is_reported_by_line_while_the_rest_imports() -> None:
         ({"x-springboard-timestamp": str(int(time.time()) - 3600)}, 401),
     ],
 )
-def test_a_call_not_signed_for_this_owner_now_is_refused(change: dict[str, str], status: int) -> None:
+def test_a_call_not_signed_for_this_owner_now_is_refused(
+    change: dict[str, str], status: int
+) -> None:
     body = GMAIL.read_bytes()
     secret = change.pop("secret", SECRET)
     assert post(body, "a.vcf", secret=secret, **change).status_code == status
@@ -76,4 +78,6 @@ def test_what_is_not_a_calendar_address_book_or_csv_is_refused_in_one_line() -> 
 def test_a_file_over_the_limit_is_refused_before_it_is_read() -> None:
     body = b"x" * 2_000
     headers = signed_headers(SECRET, "maria", body, {"filename": "big.csv", "me": ""})
-    assert client(max_bytes=1_000).post("/imports", content=body, headers=headers).status_code == 413
+    assert (
+        client(max_bytes=1_000).post("/imports", content=body, headers=headers).status_code == 413
+    )

@@ -20,6 +20,7 @@ from services.notifier.models import TABLES
 from services.notifier.page.app import OwnerPage
 from services.notifier.page.sessions import COOKIE, Sessions, SignInRefused
 from services.notifier.settings import NotifierSettings
+from services.page_link import sign_in_link
 from shared import topics
 from shared.messages import GoalsSet, NetworkSummary, RecommendationsMade, wrap
 from shared.messages.recommendations import RankedItem, SuggestionKind
@@ -81,8 +82,16 @@ def notifier(tmp_path: Path) -> Iterator[tuple[ServiceRuntime[Any], NotifierSett
             service,
             [
                 (topics.GOALS, wrap(goals, owner_id=MARIA, source="cli")),
-                (topics.RECOMMENDATIONS, wrap(ranked(MARIA, ["Anna Berg", "Erik <b>Ek</b>"]), owner_id=MARIA, source="t")),
-                (topics.RECOMMENDATIONS, wrap(ranked(OLOF, ["Sara Secret"]), owner_id=OLOF, source="t")),
+                (
+                    topics.RECOMMENDATIONS,
+                    wrap(
+                        ranked(MARIA, ["Anna Berg", "Erik <b>Ek</b>"]), owner_id=MARIA, source="t"
+                    ),
+                ),
+                (
+                    topics.RECOMMENDATIONS,
+                    wrap(ranked(OLOF, ["Sara Secret"]), owner_id=OLOF, source="t"),
+                ),
             ],
         )
     )
@@ -95,7 +104,7 @@ def signed_in(notifier: tuple[ServiceRuntime[Any], NotifierSettings], owner: str
     service, settings = notifier
     page = OwnerPage(service, settings, SECRET)
     client = TestClient(page.app(), base_url="http://testserver")
-    link = page._sessions().sign_in_link(settings.public_url, owner)
+    link = sign_in_link(settings, owner)
     answer = client.get(link.removeprefix("http://testserver"), follow_redirects=False)
     assert answer.status_code == 303, answer.text
     return client
@@ -112,12 +121,15 @@ def test_a_sign_in_link_becomes_a_session_cookie_that_scripts_cannot_read(notifi
     service, settings = notifier
     page = OwnerPage(service, settings, SECRET)
     client = TestClient(page.app(), base_url="http://testserver")
-    link = page._sessions().sign_in_link(settings.public_url, MARIA)
+    link = sign_in_link(settings, MARIA)
     answer = client.get(link.removeprefix("http://testserver"), follow_redirects=False)
-    assert answer.status_code == 303 and answer.headers["location"] == "/me/"
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/me/"
     cookie = answer.headers["set-cookie"]
     assert cookie.startswith(f"{COOKIE}=")
-    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/me" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Path=/me" in cookie
     assert "Secure" not in cookie  # plain HTTP here; see the HTTPS test
     home = client.get("/me/")
     assert home.status_code == 200
@@ -132,7 +144,7 @@ def test_a_sign_in_link_works_once(notifier) -> None:
     service, settings = notifier
     page = OwnerPage(service, settings, SECRET)
     client = TestClient(page.app(), base_url="http://testserver")
-    path = page._sessions().sign_in_link(settings.public_url, MARIA).removeprefix("http://testserver")
+    path = sign_in_link(settings, MARIA).removeprefix("http://testserver")
     assert client.get(path, follow_redirects=False).status_code == 303
     again = TestClient(page.app(), base_url="http://testserver").get(path, follow_redirects=False)
     assert again.status_code == 403
@@ -144,12 +156,16 @@ def test_a_forged_or_expired_sign_in_token_is_refused() -> None:
     sessions = Sessions(SECRET, sign_in_seconds=-1, session_seconds=60)
     with pytest.raises(SignInRefused, match="expired"):
         sessions.owner_of_sign_in(sessions.sign_in_token(MARIA))
-    other = Sessions("another-secret-another-secret-another", sign_in_seconds=60, session_seconds=60)
+    other = Sessions(
+        "another-secret-another-secret-another", sign_in_seconds=60, session_seconds=60
+    )
     with pytest.raises(SignInRefused, match="not valid"):
         sessions.owner_of_sign_in(other.sign_in_token(MARIA))
     # A new link secret ends every session made with the old one.
     assert other.read(sessions.start(MARIA)) is None
-    assert Sessions(SECRET, sign_in_seconds=60, session_seconds=-1).read(sessions.start(MARIA)) is None
+    assert (
+        Sessions(SECRET, sign_in_seconds=60, session_seconds=-1).read(sessions.start(MARIA)) is None
+    )
 
 
 def test_on_https_the_session_cookie_is_secure(notifier) -> None:
@@ -157,8 +173,10 @@ def test_on_https_the_session_cookie_is_secure(notifier) -> None:
     settings = settings.model_copy(update={"public_url": "https://springboard.example.com"})
     page = OwnerPage(service, settings, SECRET)
     client = TestClient(page.app(), base_url="http://testserver")
-    path = page._sessions().sign_in_link(settings.public_url, MARIA).removeprefix(
-        "https://springboard.example.com"
+    path = (
+        page._sessions()
+        .sign_in_link(settings.public_url, MARIA)
+        .removeprefix("https://springboard.example.com")
     )
     assert "Secure" in client.get(path, follow_redirects=False).headers["set-cookie"]
 
@@ -198,10 +216,16 @@ def test_accepting_publishes_feedback_and_the_list_shows_the_answer(notifier) ->
     assert 'data-answer="accepted"' in answer.text
     [(topic, sent)] = service.publisher.sent
     assert topic == topics.FEEDBACK
-    assert (sent.owner_id, sent.data.suggestion_id, sent.data.action) == (MARIA, "maria-s0", "accepted")
+    assert (sent.owner_id, sent.data.suggestion_id, sent.data.action) == (
+        MARIA,
+        "maria-s0",
+        "accepted",
+    )
     # Without JavaScript: the form posts and the browser comes back to the page.
     dismissed = client.post(
-        "/me/suggestions/maria-s1", data={"action": "dismissed", "csrf": csrf}, follow_redirects=False
+        "/me/suggestions/maria-s1",
+        data={"action": "dismissed", "csrf": csrf},
+        follow_redirects=False,
     )
     assert dismissed.status_code == 303
     assert 'data-answer="dismissed"' in client.get("/me/").text
@@ -233,8 +257,12 @@ def test_one_owners_session_reaches_nothing_of_another_owner(notifier) -> None:
     # An owner named in the query or a form never widens the session's scope.
     for path in ("/me/?owner=olof", "/me/map?owner_id=olof", "/me/suggestions?o=olof"):
         shown = client.get(path)
-        assert shown.status_code == 200 and "Sara Secret" not in shown.text
-    client.post("/me/goals", data={"csrf": csrf, "owner_id": OLOF, "full_name": "X", "emails": "x@example.com"})
+        assert shown.status_code == 200
+        assert "Sara Secret" not in shown.text
+    client.post(
+        "/me/goals",
+        data={"csrf": csrf, "owner_id": OLOF, "full_name": "X", "emails": "x@example.com"},
+    )
     [(_, goals)] = service.publisher.sent
     assert goals.owner_id == MARIA
 
@@ -278,7 +306,8 @@ def test_goals_are_checked_field_by_field_and_sent_when_right(notifier) -> None:
         },
         headers={"x-requested-with": "fetch"},
     )
-    assert right.status_code == 200 and "Saved" in right.text
+    assert right.status_code == 200
+    assert "Saved" in right.text
     [(topic, sent)] = service.publisher.sent
     assert topic == topics.GOALS
     assert sent.data.target_functions == ["CFO", "CIO"]
@@ -292,15 +321,27 @@ def test_preferences_are_checked_and_keep_a_webhook_set_elsewhere(notifier) -> N
     csrf = csrf_of(client)
     wrong = client.post(
         "/me/preferences",
-        data={"csrf": csrf, "cadence": "daily", "timezone": "Mars/Olympus", "quiet_hours_start": "25"},
+        data={
+            "csrf": csrf,
+            "cadence": "daily",
+            "timezone": "Mars/Olympus",
+            "quiet_hours_start": "25",
+        },
     )
     assert wrong.status_code == 422
-    assert 'id="e-timezone"' in wrong.text and 'id="e-quiet_hours_start"' in wrong.text
+    assert 'id="e-timezone"' in wrong.text
+    assert 'id="e-quiet_hours_start"' in wrong.text
     assert not service.publisher.sent
     right = client.post(
         "/me/preferences",
-        data={"csrf": csrf, "email": "maria@example.com", "cadence": "weekly", "digest_hour": "7",
-              "timezone": "Europe/Oslo", "weekly_budget": "3"},
+        data={
+            "csrf": csrf,
+            "email": "maria@example.com",
+            "cadence": "weekly",
+            "digest_hour": "7",
+            "timezone": "Europe/Oslo",
+            "weekly_budget": "3",
+        },
         follow_redirects=False,
     )
     assert right.status_code == 303
@@ -327,3 +368,29 @@ def test_signing_out_ends_the_session_in_the_browser(notifier) -> None:
     csrf = csrf_of(client)
     assert client.post("/me/sign-out", data={"csrf": csrf}).status_code == 200
     assert client.get("/me/").status_code == 401
+
+
+def test_every_route_of_the_page_is_scoped_to_the_sessions_owner(notifier) -> None:
+    """Each route the page has (found, not listed by hand), called with Maria's session
+    and Olof's ids in its path, query and form: a 403 or 404, or nothing of Olof's."""
+    from starlette.routing import Route
+
+    service, _ = notifier
+    client = signed_in(notifier, MARIA)
+    csrf = csrf_of(client)
+    routes = [r for r in client.app.routes if isinstance(r, Route)]
+    assert len(routes) >= 9
+    for route in routes:
+        path = route.path.replace("{suggestion_id}", "olof-s0")
+        for method in sorted(route.methods or {"GET"}):
+            if method == "HEAD" or path in ("/me/sign-in", "/me/sign-out"):
+                continue
+            answer = client.request(
+                method,
+                f"{path}?owner={OLOF}&owner_id={OLOF}",
+                data={"csrf": csrf, "owner_id": OLOF, "action": "dismissed"},
+            )
+            assert "Sara Secret" not in answer.text, (method, path)
+            if "{" in route.path:
+                assert answer.status_code in (403, 404), (method, path, answer.status_code)
+    assert all(sent.owner_id == MARIA for _, sent in service.publisher.sent)
