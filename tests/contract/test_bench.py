@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from typing import Any
@@ -179,3 +180,16 @@ def test_the_latency_benchmark_runs_alone() -> None:
     figures = quick_run("bench.latency")
     assert figures["latency_owners"] == 10
     assert 0 < figures["latency_ms_p50"] <= figures["latency_ms_p99"] <= figures["latency_ms_max"]
+
+
+def test_the_owner_page_benchmark_loads_the_page_in_chromium() -> None:
+    from bench.browser import installed
+
+    if not installed():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed (apt-get install chromium)")
+        pytest.skip("no Chromium (apt-get install chromium)")
+    figures = quick_run("bench.owner_page")
+    assert figures["suggestions_shown"] > 0
+    assert 0 < figures["page_html_ms_p50"] <= figures["first_view_ms_p50"]
+    assert figures["page_bytes"] > 0
