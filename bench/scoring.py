@@ -5,6 +5,8 @@
   for the boosted recipe, prior_score_s_<n> for the prior) to score n candidates of one
   owner (n = 1k, 10k, 100k, 1m); training picks the recipe per kind;
 - recommend_s: candidates, features, scores, re-ranking and reasons for the sample owner;
+- network_map_s: the network map published with that owner's list (after it: the tie
+  strengths it reads are the ones scoring already computed);
 - train_rows_per_s: backtest rows per second through fitting the reconnect pipeline;
 - rss_mb: peak resident memory of this process.
 """
@@ -20,7 +22,7 @@ import numpy as np
 
 from bench import report
 from services.offline.replay import in_memory_snapshot
-from services.recommender import backtest
+from services.recommender import backtest, network_map
 from services.recommender.pipeline import LearnedRanker, PriorRanker, build_pipeline
 from services.recommender.scoring import recommend
 from shared.messages.recommendations import SuggestionKind
@@ -60,6 +62,9 @@ def measure(quick: bool) -> dict[str, float]:
     started = time.perf_counter()
     recommend(snapshot, per_kind=10, max_per_company=2, models={kind: model})
     results["recommend_s"] = round(time.perf_counter() - started, 4)
+    started = time.perf_counter()
+    network_map.summary(network_map.build(snapshot))
+    results["network_map_s"] = round(time.perf_counter() - started, 4)
     results["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return results
 

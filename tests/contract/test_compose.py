@@ -174,3 +174,36 @@ def test_the_wheel_ships_services_and_shared_only() -> None:
 
     found = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert found["packages"]["find"]["include"] == ["shared*", "services*"]
+
+
+def test_the_wheel_carries_the_owner_pages_templates_and_assets(tmp_path: Path) -> None:
+    import zipfile
+
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "--wheel-dir",
+            str(tmp_path),
+        ],
+        check=True,
+        timeout=300,
+    )
+    [wheel] = tmp_path.glob("springboard-*.whl")
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    page = ROOT / "services" / "notifier" / "page"
+    needed = {
+        str(p.relative_to(ROOT))
+        for folder in ("templates", "static")
+        for p in (page / folder).iterdir()
+    }
+    assert needed and needed <= shipped, sorted(needed - shipped)
+    assert {name.split("/")[0] for name in shipped if "/" in name} - {"services", "shared"} == {
+        wheel.name.removesuffix("-py3-none-any.whl") + ".dist-info"
+    }
