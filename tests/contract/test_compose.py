@@ -203,7 +203,8 @@ def test_the_wheel_carries_the_owner_pages_templates_and_assets(tmp_path: Path) 
         for folder in ("templates", "static")
         for p in (page / folder).iterdir()
     }
-    assert needed and needed <= shipped, sorted(needed - shipped)
+    assert needed
+    assert needed <= shipped, sorted(needed - shipped)
     assert {name.split("/")[0] for name in shipped if "/" in name} - {"services", "shared"} == {
         wheel.name.removesuffix("-py3-none-any.whl") + ".dist-info"
     }
