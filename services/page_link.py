@@ -93,8 +93,9 @@ def main(owner: str, *, by_email: bool, data_dir: Path | None) -> int:
     try:
         link = sign_in_link(settings, owner)
         if not by_email:
+            print(link)
             return OK
-        send_link(settings, owner, link)
+        address = send_link(settings, owner, link)
     except BadArgument as error:
         err.print(str(error), markup=False)
         return FAILED
@@ -107,4 +108,5 @@ def main(owner: str, *, by_email: bool, data_dir: Path | None) -> int:
     except (OSError, smtplib.SMTPException) as error:
         err.print(f"the link could not be e-mailed: {error}", markup=False)
         return FAILED
+    print(f"Sent a sign-in link for {owner} to {address}.")
     return OK
