@@ -74,7 +74,8 @@ async def signed_in(browser: Browser, system: EmbeddedSystem, owner: str, **cont
     answer = await page.goto(link(system, owner))
     assert answer is not None
     assert answer.ok
-    assert page.url.endswith("/me/")
+    await page.get_by_role("button", name="Open my page").click()
+    await page.wait_for_url("**/me/")
     return page
 
 

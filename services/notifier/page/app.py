@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from sqlalchemy.exc import IntegrityError
 from prometheus_client import Histogram
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
@@ -55,10 +56,13 @@ SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
     "script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    # same-origin, not no-referrer: under no-referrer a browser sends "Origin: null" with
+    # a form's POST, and the origin check could not tell the page from another site.
+    "referrer-policy": "same-origin",
     "cache-control": "no-store",
     "x-frame-options": "DENY",
 }
+USED = "This sign-in link was already used; ask for a new one."
 FORM_SLACK_BYTES = 64_000
 """Room for a multipart form's fields and boundaries around the uploaded file."""
 
@@ -97,7 +101,9 @@ class OwnerPage:
         routes = [
             Route("/me", lambda _r: RedirectResponse("/me/", 308)),
             Route("/me/", self._timed("home", self.home)),
-            Route("/me/sign-in", self._timed("sign_in", self.sign_in)),
+            Route(
+                "/me/sign-in", self._timed("sign_in", self.sign_in), methods=["GET", "POST"]
+            ),
             Route("/me/sign-out", self._timed("sign_out", self.sign_out), methods=["POST"]),
             Route("/me/suggestions", self._timed("suggestions", self.suggestions)),
             Route(
@@ -126,23 +132,39 @@ class OwnerPage:
         return self._render(request, "page.html", session, page=page)
 
     async def sign_in(self, request: Request) -> Response:
+        """GET shows a button that signs in (POST): mail scanners that fetch every link
+        in a message would otherwise use up a link that works once."""
         sessions = self._sessions()
-        token = request.query_params.get("t", "")
+        if request.method == "GET":
+            token = request.query_params.get("t", "")
+        else:
+            origin = request.headers.get("origin")
+            if origin and origin not in self._origins(request):
+                raise HTTPException(403, "This sign-in was sent from another site.")
+            form = await request.form(max_files=0, max_fields=5, max_part_size=4_000)
+            token = str(form.get("t", ""))
         try:
             owner_id = sessions.owner_of_sign_in(token)
         except SignInRefused as refused:
             return self._message(request, str(refused), 403)
         digest = token_digest(token)
         if await self._db(lambda s: store.link_used(s, token_digest=digest)):
-            return self._message(
-                request, "This sign-in link was already used; ask for a new one.", 403
-            )
+            return self._message(request, USED, 403)
+        if request.method == "GET":
+            return self.templates.TemplateResponse(request, "sign_in.html", {"token": token})
         expires = datetime.now(UTC) + timedelta(seconds=sessions.sign_in_seconds)
-        await self._db(
-            lambda s: store.use_link(
-                s, token_digest=digest, owner_id=owner_id, expires_at=expires, now=datetime.now(UTC)
+        try:
+            await self._db(
+                lambda s: store.use_link(
+                    s,
+                    token_digest=digest,
+                    owner_id=owner_id,
+                    expires_at=expires,
+                    now=datetime.now(UTC),
+                )
             )
-        )
+        except IntegrityError:  # the same link, used at the same moment elsewhere
+            return self._message(request, USED, 403)
         response = RedirectResponse("/me/", 303)
         response.set_cookie(
             COOKIE,

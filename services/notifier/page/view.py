@@ -128,6 +128,7 @@ def network_view(network: dict[str, Any] | None, at: datetime | None) -> Network
             chart("Industries", network.get("industries", {})),
             chart("Functions", network.get("functions", {})),
             chart("Cities", network.get("cities", {})),
+            chart("Seniority", network.get("seniority", {})),
         ],
         goals=chart("Against your goals", network.get("targets", {}), limit=50, goals=True),
         gaps=list(network.get("gaps", [])),
