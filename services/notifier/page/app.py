@@ -19,8 +19,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy.exc import IntegrityError
 from prometheus_client import Histogram
+from sqlalchemy.exc import IntegrityError
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -101,9 +101,7 @@ class OwnerPage:
         routes = [
             Route("/me", lambda _r: RedirectResponse("/me/", 308)),
             Route("/me/", self._timed("home", self.home)),
-            Route(
-                "/me/sign-in", self._timed("sign_in", self.sign_in), methods=["GET", "POST"]
-            ),
+            Route("/me/sign-in", self._timed("sign_in", self.sign_in), methods=["GET", "POST"]),
             Route("/me/sign-out", self._timed("sign_out", self.sign_out), methods=["POST"]),
             Route("/me/suggestions", self._timed("suggestions", self.suggestions)),
             Route(
