@@ -74,14 +74,19 @@ class EmbeddedSystem:
         )
 
     def _settings(self, name: str, cls: type[Any]) -> Any:
-        values = {
+        overrides = self.service_overrides.get(name, {})
+        port = overrides.get("http_port") or free_port()
+        values: dict[str, Any] = {
             "kafka": self.kafka,
             "database": self.database,
             "data_dir": self.data_dir,
-            "http_port": free_port(),
+            "http_port": port,
             "log_level": "WARNING",
         }
-        return cls(**{**values, **self.service_overrides.get(name, {})})
+        if name == "notifier":  # its page links to itself and hands uploads to ingest
+            values["public_url"] = f"http://127.0.0.1:{port}"
+            values["ingest_url"] = self.service("ingest").url
+        return cls(**{**values, **overrides})
 
     async def start(self) -> EmbeddedSystem:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -96,12 +101,6 @@ class EmbeddedSystem:
         )
         for name, factory, settings_cls in factories:
             settings = self._settings(name, settings_cls)
-            if name == "notifier":  # its page links to itself and hands uploads to ingest
-                own = {"public_url": f"http://127.0.0.1:{settings.http_port}"}
-                own["ingest_url"] = self.service("ingest").url
-                settings = settings.model_copy(
-                    update={**own, **self.service_overrides.get(name, {})}
-                )
             config = uvicorn.Config(
                 factory(settings),
                 host="127.0.0.1",
