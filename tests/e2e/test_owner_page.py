@@ -246,3 +246,19 @@ async def test_the_page_at_desktop_and_phone_widths(system, owners, browser) -> 
         path = ARTEFACTS / f"owner-page-{name}.png"
         await page.screenshot(path=str(path), full_page=True)
         assert path.stat().st_size > 10_000
+
+
+async def test_without_javascript_every_form_still_works(system, owners, browser) -> None:
+    owner = owners["b"]
+    page = await signed_in(browser, system, owner, java_script_enabled=False)
+    card = page.locator("#suggestions .card").first
+    snoozed = await card.get_attribute("data-suggestion")
+    await card.get_by_role("button", name="Snooze").click()
+    await page.wait_for_url("**/me/#suggestions")
+    await expect(page.locator(f'.answered [data-suggestion="{snoozed}"]')).to_have_attribute(
+        "data-answer", "snoozed"
+    )
+    await page.locator("#f-timezone").fill("Mars/Olympus")
+    await page.get_by_role("button", name="Save preferences").click()
+    await expect(page.locator("#e-timezone")).to_contain_text("time zone")
+    assert await _answers(system, owner, {snoozed}) == {snoozed: "snoozed"}
