@@ -287,3 +287,12 @@ async def test_the_recommender_retrains_in_service_and_serves_what_it_promoted(t
     restarted = Scheduler(ServiceRuntime("recommender", settings, TABLES, UnitOfWork), settings)
     assert {k: m.version for k, m in restarted.models.items()} == promoted
     engine.dispose()
+
+
+def test_a_lead_that_may_be_under_one_percent_of_the_serving_score_changes_nothing() -> None:
+    # The primary school's introduction candidates: ahead from +0.0015 on a serving 0.50.
+    assert not train.clearly_ahead(0.0015, 0.5022)
+    assert not train.clearly_ahead(0.005, 0.5)
+    assert train.clearly_ahead(0.0051, 0.5)
+    assert not train.clearly_ahead(-0.01, 0.5)
+    assert train.clearly_ahead(0.001, 0.0)  # nothing served scores: any clear lead counts
