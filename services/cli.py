@@ -488,12 +488,11 @@ def merges(
             raise typer.Exit(1) from None
         Console().print(f"Asked ingest to undo merge {undo}.")
         return
-    engine = database.make_engine(
-        settings.database_url("ingest"), schema_name=settings.database.schema_name
-    )
     try:
-        database.create_tables(engine, TABLES)
-        with database.transaction(engine, IngestWork) as session:
+        with (
+            database.store_of(settings, "ingest", TABLES) as engine,
+            database.transaction(engine, IngestWork) as session,
+        ):
             rows = store.merges(session, owner_id=owner)
     except SQLAlchemyError as error:
         console(stderr=True).print(oc.store_unreadable("ingest", error), markup=False)

@@ -267,15 +267,15 @@ def suggestions(owner: str, *, data_dir: Path | None, as_json: bool) -> int:
     settings = NotifierSettings()
     if data_dir is not None:
         settings.data_dir = data_dir
-    url = settings.database_url("notifier")
     missing = no_store(settings, "notifier")
     if missing:
         console(stderr=True).print(missing, markup=False)
         return FAILED
     try:
-        engine = database.make_engine(url, schema_name=settings.database.schema_name)
-        database.create_tables(engine, TABLES)
-        with database.transaction(engine) as session:
+        with (
+            database.store_of(settings, "notifier", TABLES) as engine,
+            database.transaction(engine) as session,
+        ):
             rows = store.chosen_since(session, owner_id=owner, since=store.week_ago())
     except SQLAlchemyError as error:  # the database is down or unreadable: one line
         console(stderr=True).print(store_unreadable("notifier", error), markup=False)

@@ -38,18 +38,14 @@ def owner_address(settings: NotifierSettings, owner: str) -> str | None:
     from services.notifier.models import TABLES
     from shared import database
 
-    engine = database.make_engine(
-        settings.database_url("notifier"), schema_name=settings.database.schema_name
-    )
-    try:
-        database.create_tables(engine, TABLES)
-        with database.transaction(engine) as session:
-            prefs = store.preferences(session, owner_id=owner)
-            row = store.owner(session, owner_id=owner)
-            goals = (row.goals or {}) if row else {}
-            return (prefs.email if prefs else None) or next(iter(goals.get("emails", [])), None)
-    finally:
-        engine.dispose()
+    with (
+        database.store_of(settings, "notifier", TABLES) as engine,
+        database.transaction(engine) as session,
+    ):
+        prefs = store.preferences(session, owner_id=owner)
+        row = store.owner(session, owner_id=owner)
+    goals = (row.goals or {}) if row else {}
+    return (prefs.email if prefs else None) or next(iter(goals.get("emails", [])), None)
 
 
 def send_link(settings: NotifierSettings, owner: str, link: str) -> str:

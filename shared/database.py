@@ -87,6 +87,20 @@ def make_engine(url: str, *, schema_name: str | None = None, echo: bool = False)
     return engine
 
 
+@contextmanager
+def store_of(
+    settings: SpringboardSettings, service: str, tables: Sequence[type[SQLModel]]
+) -> Iterator[Engine]:
+    """A service's store as a command outside that service reads it: its tables made if
+    missing, the engine disposed afterwards."""
+    engine = make_engine(settings.database_url(service), schema_name=settings.database.schema_name)
+    try:
+        create_tables(engine, tables)
+        yield engine
+    finally:
+        engine.dispose()
+
+
 def create_tables(engine: Engine, tables: Sequence[type[SQLModel]]) -> None:
     """Create this service's tables only (each service owns its own)."""
     SQLModel.metadata.create_all(engine, tables=[t.__table__ for t in tables])  # type: ignore[attr-defined]

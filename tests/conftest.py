@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -67,3 +69,25 @@ def postgres() -> Iterator[DatabaseSettings]:
 
 def unique(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+@asynccontextmanager
+async def embedded_system(
+    kafka_bootstrap: str,
+    postgres: DatabaseSettings,
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    **options: Any,
+) -> AsyncIterator[Any]:
+    """The three services on the session's broker and PostgreSQL schema, with topics of
+    their own (prefixed ``name``) and a data directory of their own."""
+    from services.embedded import EmbeddedSystem
+
+    async with EmbeddedSystem(
+        data_dir=tmp_path_factory.mktemp(name),
+        database=postgres,
+        bootstrap_servers=kafka_bootstrap,
+        topic_prefix=unique(f"{name}-"),
+        **options,
+    ) as running:
+        yield running

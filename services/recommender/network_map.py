@@ -152,13 +152,8 @@ def for_owner(settings: SpringboardSettings, owner_id: str) -> NetworkMap:
     from services.recommender.models import TABLES
     from shared import database
 
-    engine = database.make_engine(
-        settings.database_url("recommender"),
-        schema_name=settings.database.schema_name,
-    )
-    database.create_tables(engine, TABLES)
-    try:
-        with database.transaction(engine) as session:
-            return build(store.load_snapshot(session, owner_id=owner_id, now=datetime.now(UTC)))
-    finally:
-        engine.dispose()
+    with (
+        database.store_of(settings, "recommender", TABLES) as engine,
+        database.transaction(engine) as session,
+    ):
+        return build(store.load_snapshot(session, owner_id=owner_id, now=datetime.now(UTC)))

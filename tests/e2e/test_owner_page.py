@@ -22,7 +22,7 @@ from shared.messages import envelope_adapter
 from shared.sample_network import generate
 from shared.settings import DatabaseSettings
 from tests.browser import ARTEFACTS, chromium
-from tests.conftest import unique
+from tests.conftest import embedded_system, unique
 from tests.real_files import real_files
 
 pytestmark = pytest.mark.integration
@@ -33,12 +33,7 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture(scope="module")
 async def system(kafka_bootstrap: str, postgres: DatabaseSettings, tmp_path_factory) -> Any:
-    async with EmbeddedSystem(
-        data_dir=tmp_path_factory.mktemp("page"),
-        database=postgres,
-        bootstrap_servers=kafka_bootstrap,
-        topic_prefix=unique("page-"),
-    ) as running:
+    async with embedded_system(kafka_bootstrap, postgres, tmp_path_factory, "page") as running:
         yield running
 
 

@@ -17,19 +17,14 @@ from shared import topics
 from shared.client import SuggestionReader, publish
 from shared.sample_network import generate
 from shared.settings import DatabaseSettings
-from tests.conftest import unique
+from tests.conftest import embedded_system, unique
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 async def system(kafka_bootstrap: str, postgres: DatabaseSettings, tmp_path_factory) -> Any:
-    async with EmbeddedSystem(
-        data_dir=tmp_path_factory.mktemp("e2e"),
-        database=postgres,
-        bootstrap_servers=kafka_bootstrap,
-        topic_prefix=unique("e2e-"),
-    ) as running:
+    async with embedded_system(kafka_bootstrap, postgres, tmp_path_factory, "e2e") as running:
         yield running
 
 

@@ -15,14 +15,13 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from services.embedded import EmbeddedSystem
 from services.ingest.dav import Kind
 from services.ingest.models import IngestMeeting, IngestPerson, IngestSyncCollection
 from services.ingest.sync_command import sync_once
 from services.ingest.unit_of_work import IngestWork
 from shared import database
 from shared.settings import DatabaseSettings, SpringboardSettings
-from tests.conftest import unique
+from tests.conftest import embedded_system, unique
 from tests.dav_server import PASSWORD, USER, Radicale
 from tests.outage_helpers import eventually
 from tests.real_files import real_files
@@ -40,12 +39,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
 
 @pytest.fixture(scope="module")
 async def system(kafka_bootstrap: str, postgres: DatabaseSettings, tmp_path_factory) -> Any:
-    async with EmbeddedSystem(
-        data_dir=tmp_path_factory.mktemp("sync"),
-        database=postgres,
-        bootstrap_servers=kafka_bootstrap,
-        topic_prefix=unique("dav-"),
-    ) as running:
+    async with embedded_system(kafka_bootstrap, postgres, tmp_path_factory, "sync") as running:
         yield running
 
 

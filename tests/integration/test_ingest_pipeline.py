@@ -14,7 +14,6 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlmodel import select
 
-from services.embedded import EmbeddedSystem
 from services.ingest import importer
 from services.ingest.importer import ImportKind, Summary
 from services.ingest.models import IngestMeeting, IngestPerson
@@ -26,7 +25,7 @@ from shared.messages import encode, wrap
 from shared.messages.inputs import Attendee, ContactUpserted, MeetingRecorded
 from shared.settings import DatabaseSettings
 from shared.signing import sign
-from tests.conftest import unique
+from tests.conftest import embedded_system, unique
 from tests.real_files import real_files
 
 pytestmark = pytest.mark.integration
@@ -35,11 +34,11 @@ SECRET = "integration-secret-of-at-least-32-chars"
 
 @pytest.fixture(scope="module")
 async def system(kafka_bootstrap: str, postgres: DatabaseSettings, tmp_path_factory) -> Any:
-    async with EmbeddedSystem(
-        data_dir=tmp_path_factory.mktemp("ingest"),
-        database=postgres,
-        bootstrap_servers=kafka_bootstrap,
-        topic_prefix=unique("ing-"),
+    async with embedded_system(
+        kafka_bootstrap,
+        postgres,
+        tmp_path_factory,
+        "ingest",
         service_overrides={"ingest": {"webhook_secret": SECRET}},
     ) as running:
         yield running

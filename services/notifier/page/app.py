@@ -136,9 +136,7 @@ class OwnerPage:
         if request.method == "GET":
             token = request.query_params.get("t", "")
         else:
-            origin = request.headers.get("origin")
-            if origin and origin not in self._origins(request):
-                raise HTTPException(403, "This sign-in was sent from another site.")
+            self._same_site(request)
             form = await request.form(max_files=0, max_fields=5, max_part_size=4_000)
             token = str(form.get("t", ""))
         try:
@@ -243,16 +241,19 @@ class OwnerPage:
 
     async def import_file(self, request: Request) -> Response:
         limit = self.settings.upload_max_bytes
+        too_large = f"A file of at most {limit:,} bytes."
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit + FORM_SLACK_BYTES:
-            return await self._import_result(request, error=f"A file of at most {limit:,} bytes.")
+            return await self._import_result(request, self._session(request), error=too_large)
         session, form = await self._posted(request)
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
-            return await self._import_result(request, error="Choose a .ics, .vcf or .csv file.")
+            return await self._import_result(
+                request, session, error="Choose a .ics, .vcf or .csv file."
+            )
         body = await upload.read(limit + 1)
         if len(body) > limit:
-            return await self._import_result(request, error=f"A file of at most {limit:,} bytes.")
+            return await self._import_result(request, session, error=too_large)
         owner = session.owner_id
         stored = await self._db(lambda s: store.owner(s, owner_id=owner))
         me = ",".join((stored.goals or {}).get("emails", [])) if stored else ""
@@ -268,13 +269,15 @@ class OwnerPage:
         except httpx.HTTPError as error:
             logger.warning("import: ingest unreachable: %s", error)
             return await self._import_result(
-                request, error="The importer cannot be reached just now; try again in a minute."
+                request,
+                session,
+                error="The importer cannot be reached just now; try again in a minute.",
             )
         result = answer.json() if answer.headers.get("content-type") == "application/json" else {}
         if answer.status_code != 200:
             reason = result.get("error") or f"the importer answered {answer.status_code}"
-            return await self._import_result(request, error=str(reason)[:300].capitalize())
-        return await self._import_result(request, summary=result)
+            return await self._import_result(request, session, error=str(reason)[:300].capitalize())
+        return await self._import_result(request, session, summary=result)
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -306,21 +309,24 @@ class OwnerPage:
     async def _posted(self, request: Request) -> tuple[Session, Any]:
         """The session of a POST whose CSRF token and origin are its own; and its form."""
         session = self._session(request)
-        origin = request.headers.get("origin")
-        if origin and origin not in self._origins(request):
-            raise HTTPException(403, "This form was sent from another site.")
+        self._same_site(request)
         form = await request.form(max_files=1, max_fields=50, max_part_size=64_000)
         given = request.headers.get(CSRF_HEADER) or str(form.get(CSRF_FIELD, ""))
         if not session.csrf_ok(given):
             raise HTTPException(403, "This form is out of date; reload the page.")
         return session, form
 
-    def _origins(self, request: Request) -> set[str]:
+    def _same_site(self, request: Request) -> None:
+        """Refuses a POST whose ``Origin`` is another site. The page's own address and its
+        public one (behind a proxy) pass; a request without one is left to the CSRF token."""
         public = urlsplit(self.settings.public_url)
-        return {
+        ours = {
             f"{request.url.scheme}://{request.url.netloc}",
             f"{public.scheme}://{public.netloc}",
         }
+        origin = request.headers.get("origin")
+        if origin and origin not in ours:
+            raise HTTPException(403, "This form was sent from another site.")
 
     def _https(self, request: Request) -> bool:
         return request.url.scheme == "https" or self.settings.public_url.startswith("https://")
@@ -354,15 +360,20 @@ class OwnerPage:
         return self._render(request, "page.html", session, page=page, status=status, **context)
 
     async def _import_result(
-        self, request: Request, *, summary: dict[str, Any] | None = None, error: str | None = None
+        self,
+        request: Request,
+        session: Session,
+        *,
+        summary: dict[str, Any] | None = None,
+        error: str | None = None,
     ) -> Response:
-        session = self._session(request)
-        page = await self._db(lambda s: view.page(s, session.owner_id))
+        """The import box with what happened: alone for a fetch, else in the whole page."""
         status = 200 if error is None else 422
-        name = "_import.html" if request.headers.get("x-requested-with") == "fetch" else "page.html"
-        return self._render(
-            request, name, session, page=page, summary=summary, import_error=error, status=status
-        )
+        context: dict[str, Any] = {"summary": summary, "import_error": error}
+        if request.headers.get("x-requested-with") == "fetch":
+            return self._render(request, "_import.html", session, status=status, **context)
+        page = await self._db(lambda s: view.page(s, session.owner_id))
+        return self._render(request, "page.html", session, page=page, status=status, **context)
 
     def _render(
         self, request: Request, name: str, session: Session, *, status: int = 200, **context: Any
