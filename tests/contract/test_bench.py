@@ -193,3 +193,35 @@ def test_the_owner_page_benchmark_loads_the_page_in_chromium() -> None:
     assert figures["suggestions_shown"] > 0
     assert 0 < figures["page_html_ms_p50"] <= figures["first_view_ms_p50"]
     assert figures["page_bytes"] > 0
+
+
+def test_the_reconnect_signals_rank_the_candidates_springboard_evaluate_ranks() -> None:
+    """The signal table builds its snapshots straight from the meetings; the replay through
+    ingest must give the same rankings, so its baselines and prior are evaluate's."""
+    from bench import evaluation
+    from services.offline import evaluate
+
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.reconnect_signals", "--only", "hospital", "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    signals = json.loads(out.stdout)
+    hospital = evaluation.real("hospital")
+    report = evaluate.run_envelopes(
+        hospital.envelopes(), cutoff=hospital.cutoffs, horizon=hospital.horizon
+    )
+    replayed = report["kinds"]["reconnect"]
+    assert signals["rankings"] == replayed["rankings"]
+    for ours, theirs in (
+        ("most recent", "most_recent"),
+        ("most frequent", "most_frequent"),
+        ("prior", "prior"),
+    ):
+        # Ties are broken by person id in one and by the data set's name in the other.
+        assert abs(signals["ndcg@10"][ours] - replayed["rankers"][theirs]["ndcg@10"]) < 0.005
+    assert signals["hindsight"]["ndcg@10"] >= max(
+        v for k, v in signals["ndcg@10"].items() if k.startswith("rate, half-life")
+    )
