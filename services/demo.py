@@ -108,9 +108,9 @@ async def run_demo(
                     soft_wrap=True,
                 )
                 console.print("Running; press Ctrl-C to stop.")
+                await asyncio.Event().wait()
             elif not as_json:
                 console.print("Run it with --keep-running to open the sample owner's page.")
-                await asyncio.Event().wait()
     return rows
 
 

@@ -27,11 +27,19 @@ def console(*, stderr: bool = False) -> Console:
 
 
 async def until_signalled(work: Any) -> Any:
-    """Run ``work``; SIGINT or SIGTERM cancels it, so every ``finally`` stops what it started."""
+    """Run ``work``; SIGINT or SIGTERM cancels it, so every ``finally`` stops what it started.
+
+    Only the first signal cancels: a second Ctrl-C while the services stop would cancel
+    their stopping half-way, and the command would hang with the broker still running."""
     loop = asyncio.get_running_loop()
     task = asyncio.ensure_future(work)
+
+    def stop() -> None:
+        if not task.cancelling():
+            task.cancel()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, task.cancel)
+        loop.add_signal_handler(signum, stop)
     try:
         return await task
     finally:
