@@ -125,7 +125,9 @@ def demo(
 @app.command("import")
 def import_(
     kind: str = typer.Argument(..., help="ics, vcard, csv or attendees"),
-    source: str = typer.Argument(..., help="A file, or an https:// or webcal:// feed URL."),
+    source: list[str] = typer.Argument(
+        ..., help="One or more files, or an https:// or webcal:// feed URL."
+    ),
     owner: str = typer.Option(..., "--owner", help="The Springboard user this network belongs to."),
     fmt: str | None = typer.Option(
         None,
@@ -150,13 +152,15 @@ def import_(
 
     Exit codes: 0 something was imported (or found, with --dry-run), perhaps not all of it,
     or a feed had not changed; 1 nothing could be imported; 2 the command could not run.
+    With several files, each is imported and reported on its own, and the code is the worst
+    of theirs.
     """
     from services.ingest.import_command import main
 
     raise typer.Exit(
         main(
             kind=kind,
-            source=source,
+            sources=source,
             owner=owner,
             fmt=fmt,
             mapping=mapping,

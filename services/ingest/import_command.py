@@ -132,7 +132,7 @@ def exit_code(summary: Summary) -> int:
 def main(
     *,
     kind: str,
-    source: str,
+    sources: Sequence[str],
     owner: str,
     fmt: str | None,
     mapping: Path | None,
@@ -164,38 +164,45 @@ def main(
     if bad:
         err.print(f"--me {printable(bad[0])!r} is not an e-mail address", markup=False)
         return CANNOT_RUN
-    if watch is not None and not feeds.is_url(source):
-        err.print("--watch polls a feed URL; give an https:// or webcal:// source")
+    if watch is not None and (len(sources) != 1 or not feeds.is_url(sources[0])):
+        err.print("--watch polls one feed URL; give a single https:// or webcal:// source")
         return CANNOT_RUN
     settings = SpringboardSettings()
     show_progress = not as_json and sys.stderr.isatty()
     while True:
-        code = CANNOT_RUN
-        try:
-            summary = _import_once(
-                chosen,
-                source,
-                owner=owner,
-                fmt=fmt,
-                mapping=mapping,
-                event=event,
-                timezone=timezone,
-                dry_run=dry_run,
-                show_progress=show_progress,
-                settings=settings,
-                me=me,
-                events=events,
-            )
-        except BrokerUnavailable as error:
-            err.print(str(error), markup=False)
-        except feeds.NothingToImport as error:
-            err.print(f"nothing to import from {printable(source)}: {error}", markup=False)
-            code = NOTHING_IMPORTED
-        except (OSError, ValueError) as error:
-            err.print(f"cannot import {printable(source)}: {printable(str(error))}", markup=False)
-        else:
-            _print(summary, as_json)
-            code = exit_code(summary)
+        # Each source is imported and reported on its own, so one bad file loses nothing of
+        # the others; the exit code is the worst of theirs.
+        code = IMPORTED
+        for source in sources:
+            try:
+                summary = _import_once(
+                    chosen,
+                    source,
+                    owner=owner,
+                    fmt=fmt,
+                    mapping=mapping,
+                    event=event,
+                    timezone=timezone,
+                    dry_run=dry_run,
+                    show_progress=show_progress,
+                    settings=settings,
+                    me=me,
+                    events=events,
+                )
+            except BrokerUnavailable as error:
+                err.print(str(error), markup=False)
+                code = CANNOT_RUN
+                break  # the next source would wait for the same broker
+            except feeds.NothingToImport as error:
+                err.print(f"nothing to import from {printable(source)}: {error}", markup=False)
+                code = max(code, NOTHING_IMPORTED)
+            except (OSError, ValueError) as error:
+                reason = printable(str(error))
+                err.print(f"cannot import {printable(source)}: {reason}", markup=False)
+                code = CANNOT_RUN
+            else:
+                _print(summary, as_json)
+                code = max(code, exit_code(summary))
         if watch is None:
             return code
         time.sleep(watch)

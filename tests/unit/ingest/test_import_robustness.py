@@ -19,6 +19,7 @@ from services.ingest.parsers.common import Parsed, Problem
 from services.ingest.unit_of_work import IngestWork
 from shared import database, topics
 from shared.messages.inputs import MeetingRecorded
+from tests.real_files import real_files
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -63,7 +64,7 @@ def run(tmp_path, capsys, kind: str, name: str, data: bytes, *args: str) -> tupl
         options[key] = value if value else False
     code = import_command.main(
         kind=kind,
-        source=str(path),
+        sources=[str(path)],
         owner="o1",
         fmt=options["fmt"],  # type: ignore[arg-type]
         mapping=None,
@@ -142,7 +143,7 @@ def test_a_calendar_over_the_limit_is_refused_before_it_is_read(tmp_path, capsys
         handle.truncate(ics.MAX_BYTES + 1)
     code = import_command.main(
         kind="ics",
-        source=str(path),
+        sources=[str(path)],
         owner="o1",
         fmt=None,
         mapping=None,
@@ -511,3 +512,41 @@ def test_a_time_outside_the_supported_range_rejects_its_event_alone() -> None:
     assert ["'far'" in rejected[0].reason, "'later'" in rejected[1].reason] == [True, True]
     assert "out of range" in rejected[0].reason
     assert "outside the supported range 1900-01-01 to 2200-01-01" in rejected[1].reason
+
+
+def springboard_import(tmp_path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", "import", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"SPRINGBOARD_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_several_files_in_one_command_each_reported_and_the_worst_exit_code(tmp_path) -> None:
+    """``springboard import vcard *.vcf``: the real exports of several producers in one
+    command, one missing file among them. Each file gets its own summary, the missing one a
+    line of its own, and the exit code is the worst (2: one file could not be read)."""
+    cards = [str(path) for path in real_files("ez-vcard", ".vcf")[:3]]
+    missing = str(tmp_path / "gone.vcf")
+    options = ("--owner", "o1", "--dry-run", "--json")
+    out = springboard_import(tmp_path, "vcard", cards[0], missing, *cards[1:], *options)
+    summaries = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [s["source"] for s in summaries] == cards
+    assert all(s["counts"]["contacts"] >= 1 for s in summaries)
+    assert out.stderr.count("\n") == 1
+    assert out.stderr.startswith(f"cannot import {missing}")
+    assert out.returncode == 2
+    only_good = springboard_import(tmp_path, "vcard", *cards, *options)
+    assert only_good.returncode == 0, only_good.stderr
+    assert len(only_good.stdout.splitlines()) == 3
+
+
+def test_watch_takes_one_feed_url_only(tmp_path) -> None:
+    feeds = ("https://a.example/a.ics", "https://b.example/b.ics")
+    out = springboard_import(tmp_path, "ics", *feeds, "--owner", "o1", "--watch", "60")
+    assert out.returncode == 2
+    assert out.stderr.strip() == (
+        "--watch polls one feed URL; give a single https:// or webcal:// source"
+    )
