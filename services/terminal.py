@@ -30,7 +30,9 @@ async def until_signalled(work: Any) -> Any:
     """Run ``work``; SIGINT or SIGTERM cancels it, so every ``finally`` stops what it started.
 
     Only the first signal cancels: a second Ctrl-C while the services stop would cancel
-    their stopping half-way, and the command would hang with the broker still running."""
+    their stopping half-way, and the command would hang with the broker still running.
+    Once stopping, later signals are ignored until the process exits, so an impatient
+    Ctrl-C cannot turn an orderly stop into a KeyboardInterrupt."""
     loop = asyncio.get_running_loop()
     task = asyncio.ensure_future(work)
 
@@ -45,3 +47,5 @@ async def until_signalled(work: Any) -> Any:
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+            if task.cancelling():
+                signal.signal(signum, signal.SIG_IGN)

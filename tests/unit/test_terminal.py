@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 
 import pytest
 
@@ -39,11 +40,29 @@ async def _signalled(events: list[str]) -> None:
         await interrupter
 
 
+@pytest.fixture
+def own_signal_handlers():
+    """The test changes how this process takes SIGINT and SIGTERM: put pytest's back."""
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
+
+
+@pytest.mark.usefixtures("own_signal_handlers")
 def test_a_second_signal_while_stopping_lets_the_stopping_finish() -> None:
     events: list[str] = []
     with pytest.raises(asyncio.CancelledError):
         asyncio.run(_signalled(events))
     assert events == ["running", "stopping", "stopped"]
+    # Between the end of stopping and the process's exit, Ctrl-C again does nothing
+    # (it used to raise KeyboardInterrupt, ending the command by the signal).
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+    except KeyboardInterrupt:
+        pytest.fail("a Ctrl-C after stopping raised KeyboardInterrupt")
 
 
 def test_without_a_signal_the_work_returns_its_result() -> None:
