@@ -12,11 +12,12 @@ Exit codes (also in ``springboard import --help``):
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -129,6 +130,23 @@ def exit_code(summary: Summary) -> int:
     return IMPORTED if summary.unchanged or summary.found else NOTHING_IMPORTED
 
 
+def _reported(
+    import_one: Callable[[str], Summary], source: str, as_json: bool, err: Console
+) -> int:
+    """Import one source and print its summary, or one line on why it could not be read;
+    its exit code."""
+    try:
+        summary = import_one(source)
+    except feeds.NothingToImport as error:
+        err.print(f"nothing to import from {printable(source)}: {error}", markup=False)
+        return NOTHING_IMPORTED
+    except (OSError, ValueError) as error:
+        err.print(f"cannot import {printable(source)}: {printable(str(error))}", markup=False)
+        return CANNOT_RUN
+    _print(summary, as_json)
+    return exit_code(summary)
+
+
 def main(
     *,
     kind: str,
@@ -167,42 +185,29 @@ def main(
     if watch is not None and (len(sources) != 1 or not feeds.is_url(sources[0])):
         err.print("--watch polls one feed URL; give a single https:// or webcal:// source")
         return CANNOT_RUN
-    settings = SpringboardSettings()
-    show_progress = not as_json and sys.stderr.isatty()
+    import_one = functools.partial(
+        _import_once,
+        chosen,
+        owner=owner,
+        fmt=fmt,
+        mapping=mapping,
+        event=event,
+        timezone=timezone,
+        dry_run=dry_run,
+        show_progress=not as_json and sys.stderr.isatty(),
+        settings=SpringboardSettings(),
+        me=me,
+        events=events,
+    )
     while True:
         # Each source is imported and reported on its own, so one bad file loses nothing of
-        # the others; the exit code is the worst of theirs.
-        code = IMPORTED
-        for source in sources:
-            try:
-                summary = _import_once(
-                    chosen,
-                    source,
-                    owner=owner,
-                    fmt=fmt,
-                    mapping=mapping,
-                    event=event,
-                    timezone=timezone,
-                    dry_run=dry_run,
-                    show_progress=show_progress,
-                    settings=settings,
-                    me=me,
-                    events=events,
-                )
-            except BrokerUnavailable as error:
-                err.print(str(error), markup=False)
-                code = CANNOT_RUN
-                break  # the next source would wait for the same broker
-            except feeds.NothingToImport as error:
-                err.print(f"nothing to import from {printable(source)}: {error}", markup=False)
-                code = max(code, NOTHING_IMPORTED)
-            except (OSError, ValueError) as error:
-                reason = printable(str(error))
-                err.print(f"cannot import {printable(source)}: {reason}", markup=False)
-                code = CANNOT_RUN
-            else:
-                _print(summary, as_json)
-                code = max(code, exit_code(summary))
+        # the others; the exit code is the worst of theirs. An unreachable broker ends the
+        # round: the next source would wait for the same broker.
+        try:
+            code = max(_reported(import_one, source, as_json, err) for source in sources)
+        except BrokerUnavailable as error:
+            err.print(str(error), markup=False)
+            code = CANNOT_RUN
         if watch is None:
             return code
         time.sleep(watch)
