@@ -23,7 +23,7 @@ from typing import Any
 from bench import report
 from bench.processes import ServiceProcess, service_env, wait_ready
 from services.ingest.models import TABLES as INGEST_TABLES
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from services.offline.replay import project
 from services.recommender.models import TABLES as REC_TABLES
 from services.recommender.models import RecOwnerState

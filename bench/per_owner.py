@@ -26,7 +26,7 @@ from bench.pipeline import sample_inputs
 from bench.processes import POSTGRES, drop_schema
 from services.ingest import main as ingest_main
 from services.ingest.models import TABLES as INGEST_TABLES
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from services.recommender import main as recommender_main
 from services.recommender.models import TABLES as RECOMMENDER_TABLES
 from services.recommender.scheduler import Scheduler

@@ -22,7 +22,7 @@ from bench import report
 from services.ingest import canonical
 from services.ingest.importer import ImportKind, parse
 from services.ingest.models import TABLES as INGEST_TABLES
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from services.recommender import prior, store
 from services.recommender.models import TABLES as REC_TABLES
 from services.recommender.scoring import recommend

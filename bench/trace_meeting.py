@@ -30,7 +30,7 @@ from services.ingest import importer
 from services.ingest import main as ingest_main
 from services.ingest.importer import ImportKind, Summary
 from services.ingest.models import TABLES as INGEST_TABLES
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from services.notifier import main as notifier_main
 from services.notifier.models import TABLES as NOTIFIER_TABLES
 from services.notifier.settings import NotifierSettings

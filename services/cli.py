@@ -473,7 +473,7 @@ def merges(
     from services.ingest import store
     from services.ingest.models import TABLES
     from services.ingest.settings import IngestSettings
-    from services.ingest.unit_of_work import IngestWork
+    from services.ingest.store import IngestWork
     from shared import database, topics
     from shared.client import BrokerUnavailable, publish
     from shared.messages import UndoMerge, wrap

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.ingest import merges, normalise, store
-from services.ingest.addresses import not_a_person
 from services.ingest.identity import Key, keys_for, person_id_for, stable_id
 from services.ingest.models import IngestEvent, IngestPerson
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.normalise import not_a_person
+from services.ingest.store import IngestWork
 from shared.messages import inputs
 from shared.messages.network import (
     AttendanceChanged,

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from services.ingest import publishing
 from services.ingest.publishing import Applied
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from shared import topics
 from shared.broker import Decoded, Rejected, applied
 from shared.messages import Envelope

@@ -18,7 +18,7 @@ from sqlmodel import col, delete
 from services.ingest.handlers import Ingest, IngestMetrics, on_inputs
 from services.ingest.models import TABLES, IngestWebhookReplay
 from services.ingest.settings import IngestSettings
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from services.ingest.uploads import UploadEndpoint
 from services.ingest.webhooks import DEFAULT_KEY, WebhookEndpoint, WebhookKey
 from shared.contract import subscribed

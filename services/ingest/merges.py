@@ -25,7 +25,7 @@ from services.ingest.models import (
     IngestPerson,
     IngestPersonKey,
 )
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from shared.clock import as_utc
 from shared.messages.network import (
     AttendanceChanged,

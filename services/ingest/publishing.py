@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from services.ingest import canonical
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from shared.broker import Decoded
 from shared.erasure import confirmation
 from shared.messages import Envelope, inputs, wrap

@@ -1,4 +1,12 @@
-"""Ingest's persistence: keyword-only functions over a session; writes are upserts."""
+"""Ingest's persistence: its unit of work, and keyword-only functions over it; writes are
+upserts.
+
+A calendar names the same people in meeting after meeting, and every input of a batch
+asks for its owner: each is read once per batch and kept in the unit of work
+(``IngestWork``), in typed fields that live and die with the transaction. A merge, an
+undo or an erasure moves keys and people, and ``forget_looked_up`` makes the rest of the
+batch read them again.
+"""
 
 from __future__ import annotations
 
@@ -22,10 +30,46 @@ from services.ingest.models import (
     IngestPerson,
     IngestPersonKey,
 )
-from services.ingest.unit_of_work import IngestWork
-from shared.upserts import upsert
+from shared.messages.network import PersonChanged
+from shared.unit_of_work import UnitOfWork, upsert
 
 T = TypeVar("T", bound=SQLModel)
+
+
+class IngestWork(UnitOfWork):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.owners: dict[str, IngestOwner | None] = {}
+        """Owners read in this transaction (None: no such owner yet)."""
+        self.own_emails: dict[str, frozenset[str]] = {}
+        """Each owner's own addresses, normalised (asked for every person resolved)."""
+        self.resolved_keys: dict[tuple[str, Key], str | None] = {}
+        """(owner, key) -> the person the key points at, or None for a key no one has."""
+        self.described: dict[str, PersonChanged] = {}
+        """The ``PersonChanged`` built for each person, dropped when they change."""
+        self.resolved_addresses: dict[tuple[str, str, Any], tuple[IngestPerson, PersonChanged]] = {}
+        """(owner, address, facts) -> the person they resolved to and their ``PersonChanged``
+        then: the same attendee of meeting after meeting is resolved once while unchanged."""
+        self.people_by_company: dict[tuple[str, str], list[IngestPerson]] = {}
+        """People by (owner, company), kept in step with the people the batch creates."""
+        self.pinned: dict[str, IngestPerson] = {}
+        """Strong references for the transaction: SQLAlchemy's identity map is weak, so
+        without them the same person is read again for every input naming them."""
+        self.merges: list[str] = []
+        """How each merge of this batch was found (``keys`` or ``name``), for the metrics."""
+
+    def forget_looked_up(self) -> None:
+        """Keys or people moved (a merge, an undo, an erasure): look them up again."""
+        for cache in (
+            self.resolved_keys,
+            self.people_by_company,
+            self.pinned,
+            self.own_emails,
+            self.described,
+            self.resolved_addresses,
+        ):
+            cache.clear()
+
 
 # The batch look-ups, built once: building a statement's IN clauses cost more than
 # compiling it (SQLAlchemy caches that), and a batch of a few inputs runs all four.

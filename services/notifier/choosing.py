@@ -7,10 +7,10 @@ are written first (an outbox): ``handlers`` publishes them after the commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from services.notifier import budget, store
+from services.notifier import store
 from services.notifier.dispatcher import due_at_for
 from services.notifier.models import NotifyDelivery, NotifyPreferences, NotifySuggestion
 from services.notifier.settings import NotifierSettings
@@ -18,6 +18,7 @@ from shared.broker import Decoded
 from shared.clock import as_utc
 from shared.messages import GoalsSet, PreferencesSet, RecommendationsMade, SuggestionMade
 from shared.messages.network import OwnerErased, PersonErased
+from shared.messages.recommendations import RankedItem
 from shared.unit_of_work import UnitOfWork
 
 
@@ -68,7 +69,7 @@ def choose_for_owner(
     used = sum(1 for r in recent if as_utc(r.chosen_at) >= week)
     prefs = store.preferences(work, owner_id=owner_id)
     weekly = prefs.weekly_budget if prefs and prefs.weekly_budget is not None else None
-    picked = budget.choose(
+    picked = choose(
         made.items,
         remaining=(weekly if weekly is not None else settings.weekly_budget) - used,
         already_chosen=store.known_ids(
@@ -81,7 +82,7 @@ def choose_for_owner(
         suggestion = SuggestionMade(
             suggestion_id=item.suggestion_id,
             kind=item.kind,
-            headline=budget.headline(item),
+            headline=headline(item),
             subject_id=item.subject_id,
             subject_name=item.subject_name,
             introducer_name=item.introducer_name,
@@ -126,3 +127,49 @@ def deliveries_for(
         for row in rows
         for channel in channels
     ]
+
+
+def choose(
+    items: Sequence[RankedItem],
+    *,
+    remaining: int,
+    already_chosen: Iterable[str],
+    cooling_subjects: Iterable[str],
+) -> list[RankedItem]:
+    """Up to ``remaining`` items, taking each kind's best in turn (kinds ordered by their
+    best score), skipping suggestion ids already chosen and subjects in cool-down."""
+    if remaining <= 0:
+        return []
+    seen_ids = set(already_chosen)
+    cooling = set(cooling_subjects)
+    queues: dict[str, list[RankedItem]] = {}
+    for item in sorted(items, key=lambda i: (i.kind.value, i.rank)):
+        if item.suggestion_id in seen_ids or item.subject_id in cooling:
+            continue
+        queues.setdefault(item.kind.value, []).append(item)
+    order = sorted(queues, key=lambda kind: -queues[kind][0].score)
+    chosen: list[RankedItem] = []
+    subjects: set[str] = set()
+    while len(chosen) < remaining and any(queues[k] for k in order):
+        for kind in order:
+            while queues[kind]:
+                item = queues[kind].pop(0)
+                if item.subject_id not in subjects:
+                    chosen.append(item)
+                    subjects.add(item.subject_id)
+                    break
+            if len(chosen) == remaining:
+                break
+    return chosen
+
+
+def headline(item: RankedItem) -> str:
+    match item.kind.value:
+        case "reconnect":
+            return f"Get back in touch with {item.subject_name}"
+        case "introduction":
+            return f"Ask {item.introducer_name} to introduce you to {item.subject_name}"
+        case "event":
+            return f"Attend {item.subject_name}"
+        case _:
+            return f"Return the favour to {item.subject_name}"

@@ -19,8 +19,7 @@ from services.notifier.models import (
 from shared.clock import as_utc
 from shared.messages import GoalsSet, NetworkSummary, PreferencesSet
 from shared.messages.network import OwnerErased, PersonErased
-from shared.unit_of_work import UnitOfWork
-from shared.upserts import upsert
+from shared.unit_of_work import UnitOfWork, upsert
 
 # The queries of every ranked list, built once (building one costs more than running it
 # for the few rows a list has).

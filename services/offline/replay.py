@@ -17,7 +17,7 @@ from services.ingest import canonical
 from services.ingest import store as ingest_store
 from services.ingest.identity import keys_for
 from services.ingest.models import TABLES as INGEST_TABLES
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from services.recommender import store as rec_store
 from services.recommender.models import TABLES as REC_TABLES
 from services.recommender.snapshot import DEFAULT_HORIZON

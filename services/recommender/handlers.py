@@ -1,6 +1,6 @@
 """The recommender's Kafka handler: network updates and feedback in, owners to re-score.
 
-It only translates: project the batch in one unit of work (``projecting``), confirm
+It only translates: project the batch in one unit of work (``store.project_batch``), confirm
 erasures, count, and wake the scheduler for the owners it changed. Scoring runs in the
 scheduler, debounced per owner, so a burst of updates yields one fresh ranked list
 instead of hundreds of stale ones.
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter
 
-from services.recommender.projecting import project_batch
+from services.recommender.store import project_batch
 from shared.broker import Decoded, Rejected, applied
 from shared.erasure import confirmations
 from shared.metrics import count_each

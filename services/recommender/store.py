@@ -1,10 +1,12 @@
-"""The recommender's persistence: projecting network updates, loading snapshots, owner state."""
+"""The recommender's persistence: projecting network updates and feedback into its own
+tables (each owner marked to be scored again; the scheduler scores them, debounced),
+loading snapshots, owner state."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -32,11 +34,11 @@ from services.recommender.snapshot import (
     Person,
     Snapshot,
 )
+from shared.broker import Decoded
 from shared.clock import as_utc
-from shared.messages import network
+from shared.messages import FeedbackGiven, network
 from shared.messages.recommendations import RankedItem
-from shared.unit_of_work import UnitOfWork
-from shared.upserts import upsert
+from shared.unit_of_work import UnitOfWork, upsert
 
 SUPPRESS_AFTER = {
     "dismissed": timedelta(days=90),
@@ -44,6 +46,34 @@ SUPPRESS_AFTER = {
     "done": timedelta(days=30),
     "accepted": timedelta(days=30),
 }
+
+
+def project_batch(work: UnitOfWork, batch: list[Decoded]) -> list[str]:
+    """Project a batch in ``work``; the owners it changed, each marked changed as of the
+    oldest input behind the batch's messages (its time and correlation id)."""
+    now = datetime.now(UTC)
+    changes: list[tuple[str, Any]] = []
+    for item in batch:
+        envelope = item.envelope
+        if isinstance(envelope.data, FeedbackGiven):
+            record_feedback(
+                work,
+                owner_id=envelope.owner_id,
+                suggestion_id=envelope.data.suggestion_id,
+                action=envelope.data.action.value,
+                at=envelope.time,
+            )
+        else:
+            changes += [(envelope.owner_id, change) for change in envelope.data.changes]
+    apply_changes(work, changes)
+    oldest: dict[str, tuple[datetime, str | None]] = {}
+    for item in batch:
+        envelope = item.envelope
+        earliest = oldest.get(envelope.owner_id)
+        if earliest is None or envelope.time < earliest[0]:
+            oldest[envelope.owner_id] = (envelope.time, envelope.correlation_id or envelope.id)
+    mark_changed(work, inputs=oldest, at=now)
+    return list(oldest)
 
 
 Row = tuple[type[Any], tuple[str, ...], dict[str, Any]]

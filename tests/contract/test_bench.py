@@ -145,7 +145,7 @@ def test_the_meeting_trace_follows_one_meeting_to_a_published_suggestion() -> No
     for step in (
         "services/ingest/parsers/ics.py",
         "services/ingest/publishing.py",
-        "services/recommender/projecting.py",
+        "services/recommender/store.py",
         "services/recommender/scoring.py",
         "services/notifier/choosing.py",
     ):

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from services.ingest.addresses import not_a_person
+from services.ingest.normalise import not_a_person
 from shared.embedded_broker import free_port
 from tests.real_files import real_files
 

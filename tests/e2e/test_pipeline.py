@@ -11,7 +11,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from services.embedded import EmbeddedSystem
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from services.recommender.prior import PRIOR_VERSION
 from shared import topics
 from shared.client import SuggestionReader, publish

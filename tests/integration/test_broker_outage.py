@@ -15,7 +15,7 @@ from services.embedded import _QuietServer
 from services.ingest.main import create_app
 from services.ingest.models import IngestPerson
 from services.ingest.settings import IngestSettings
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from shared import database
 from shared.client import publish
 from shared.embedded_broker import EmbeddedBroker, free_port

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from services.ingest.dav import Kind
 from services.ingest.models import IngestMeeting, IngestPerson, IngestSyncCollection
+from services.ingest.store import IngestWork
 from services.ingest.sync_command import sync_once
-from services.ingest.unit_of_work import IngestWork
 from shared import database
 from shared.settings import DatabaseSettings, SpringboardSettings
 from tests.conftest import embedded_system, unique

@@ -17,7 +17,7 @@ from sqlmodel import select
 from services.ingest import importer
 from services.ingest.importer import ImportKind, Summary
 from services.ingest.models import IngestMeeting, IngestPerson
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from shared import database, topics
 from shared.broker import MAX_MESSAGE_BYTES
 from shared.client import publish

@@ -14,7 +14,7 @@ import uvicorn
 from services.embedded import _QuietServer
 from services.ingest import canonical
 from services.ingest.models import TABLES as INGEST_TABLES
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from services.recommender.main import create_app
 from services.recommender.settings import RecommenderSettings
 from shared import database, topics

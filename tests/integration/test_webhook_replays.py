@@ -10,7 +10,7 @@ import pytest
 from services.ingest.main import StoredReplays
 from services.ingest.models import TABLES
 from services.ingest.settings import IngestSettings
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from services.ingest.webhooks import WebhookEndpoint
 from shared.service import ServiceRuntime
 from shared.settings import DatabaseSettings

@@ -36,7 +36,7 @@ import x_wr_timezone
 from icalendar.prop import vBroken
 from pydantic import ValidationError
 
-from services.ingest import addresses, normalise
+from services.ingest import normalise
 from services.ingest.parsers.common import Item, Parsed, Problem, clean_email, stable_key
 from shared import topics
 from shared.messages.envelope import validation_reason
@@ -196,7 +196,7 @@ def _attendees(
 ) -> tuple[list[Attendee], ResponseStatus | None]:
     """The people in a meeting other than the owner, and the owner's own answer (None when
     the owner is not listed). Rooms, resources, groups and addresses that are no one's
-    (``addresses.not_a_person``) are left out: they are not people to meet."""
+    (``normalise.not_a_person``) are left out: they are not people to meet."""
     raw_attendees = raw_list if isinstance(raw_list, list) else [raw_list] if raw_list else []
     attendees = []
     owner_answer = None
@@ -210,7 +210,7 @@ def _attendees(
             continue
         cutype = str(params.get("CUTYPE", "INDIVIDUAL")).upper()
         why = f"a {cutype.lower()}" if cutype in NOT_INDIVIDUALS else None
-        why = why or (addresses.not_a_person(email) if email else None)
+        why = why or (normalise.not_a_person(email) if email else None)
         if why:
             problems.append(
                 Problem(
@@ -250,7 +250,7 @@ def _organizer_email(organizer: Any, reading: Reading) -> str | None:
     """Who sent the invitation, when that is someone else: the owner's own invitations and
     those of calendar systems (Google's unknownorganizer) say nothing about a contact."""
     email = _email_of(organizer)
-    if email is None or email in reading.owner or addresses.not_a_person(email):
+    if email is None or email in reading.owner or normalise.not_a_person(email):
         return None
     return email
 

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from services.ingest import canonical, normalise
 from services.ingest.models import TABLES, IngestPerson
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from shared import database
 from shared.messages.inputs import (
     AttendanceRecorded,

@@ -13,7 +13,7 @@ from sqlmodel import select
 from services.ingest import canonical, merges
 from services.ingest.identity import NAMESPACE, e164, stable_id
 from services.ingest.models import TABLES, IngestMerge, IngestPerson
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from shared import database
 from shared.messages.inputs import (
     AttendanceRecorded,

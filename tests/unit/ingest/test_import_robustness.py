@@ -16,7 +16,7 @@ from services.ingest import canonical, import_command
 from services.ingest.models import TABLES, IngestPerson
 from services.ingest.parsers import csv_formats, ics, vcard
 from services.ingest.parsers.common import Parsed, Problem
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from shared import database, topics
 from shared.messages.inputs import MeetingRecorded
 from tests.real_files import real_files

@@ -9,11 +9,11 @@ import pytest
 from sqlmodel import select
 
 from services.ingest import canonical
-from services.ingest.addresses import not_a_person
 from services.ingest.models import TABLES, IngestPerson
+from services.ingest.normalise import not_a_person
 from services.ingest.parsers import ics
 from services.ingest.parsers.common import Parsed, Problem
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from shared import database, topics
 from shared.messages.inputs import Attendee, MeetingRecorded
 from tests.real_files import real_files

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.ingest import canonical
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from services.offline import evaluate, replay
 from services.recommender.ranking_quality import ndcg_at, paired_difference, precision_at, recall_at
 from shared.messages import encode, wrap

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from services.recommender import artefacts, backtest, feature_matrix, train
 from services.recommender.pipeline import LearnedRanker, PriorRanker, build_pipeline
 from services.recommender.prior import PRIOR_VERSION, WeightedPrior

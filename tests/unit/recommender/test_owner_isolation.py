@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.ingest.models import TABLES as INGEST_TABLES
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from services.offline.replay import project
 from services.recommender import network_map, store
 from services.recommender.models import TABLES as REC_TABLES

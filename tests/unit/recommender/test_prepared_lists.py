@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from services.ingest.models import TABLES as INGEST_TABLES
-from services.ingest.unit_of_work import IngestWork
+from services.ingest.store import IngestWork
 from services.offline.replay import project
 from services.recommender import store
 from services.recommender.models import TABLES

@@ -11,9 +11,9 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from services.recommender.models import RecInteraction, RecOwnerState
-from shared import database, upserts
+from shared import database, unit_of_work
 from shared.settings import DatabaseSettings
-from shared.upserts import upsert
+from shared.unit_of_work import upsert
 from tests.conftest import unique
 
 AT = datetime(2026, 3, 12, 9, tzinfo=UTC)
@@ -53,7 +53,7 @@ def table_rows(engine, table) -> list:
 def write(engine, copy_from: int, monkeypatch, steps) -> list[dict]:
     """Run ``steps`` (upsert calls) in one transaction with the COPY threshold at
     ``copy_from`` rows, and return what the table holds."""
-    monkeypatch.setattr(upserts, "COPY_FROM_ROWS", copy_from)
+    monkeypatch.setattr(unit_of_work, "COPY_FROM_ROWS", copy_from)
     with database.transaction(engine) as session:
         for table, rows, update in steps:
             upsert(session, table, rows, keys=KEYS, update=update)
@@ -100,7 +100,7 @@ def row_versions(engine) -> dict[str, str]:
 
 @pytest.mark.parametrize("copy_from", [1, 10**6], ids=["copy", "executemany"])
 def test_a_row_sent_again_unchanged_is_not_rewritten(engine, monkeypatch, copy_from) -> None:
-    monkeypatch.setattr(upserts, "COPY_FROM_ROWS", copy_from)
+    monkeypatch.setattr(unit_of_work, "COPY_FROM_ROWS", copy_from)
     first = [meeting(i, "anna", "bo") for i in range(4)]
     first[3]["organizer_id"] = None
     with database.transaction(engine) as session:
@@ -124,7 +124,7 @@ def test_a_row_sent_again_unchanged_is_not_rewritten(engine, monkeypatch, copy_f
 def test_a_staging_table_undone_by_a_rollback_is_made_again(engine, monkeypatch) -> None:
     """The staging table is created once per connection; a rolled-back transaction takes
     its creation with it, and the next upsert on that connection must not count on it."""
-    monkeypatch.setattr(upserts, "COPY_FROM_ROWS", 1)
+    monkeypatch.setattr(unit_of_work, "COPY_FROM_ROWS", 1)
     engine.pool.dispose()  # one fresh connection from here on
 
     def fail_after_the_first_upsert() -> None:

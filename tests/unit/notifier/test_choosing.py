@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from services.notifier.budget import choose, headline
+from services.notifier.choosing import choose, headline
 from shared.messages.recommendations import RankedItem, SuggestionKind
 
 
