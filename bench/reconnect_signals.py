@@ -39,7 +39,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from bench import real_histories
-from services.recommender import baselines, candidates, feature_matrix, scoring
+from services.recommender import baselines, candidates, rankers, scoring
 from services.recommender import features as f
 from services.recommender.candidates import Candidate
 from services.recommender.ranking_quality import ndcg_at
@@ -138,7 +138,7 @@ def baseline(name: str) -> Callable[[Ranking], list[float]]:
 
 def prior(r: Ranking) -> list[float]:
     ranker = scoring.prior_ranker(SuggestionKind.RECONNECT)
-    return [float(s) for s in ranker.score(feature_matrix.matrix(r.found))]
+    return [float(s) for s in ranker.score(rankers.matrix(r.found))]
 
 
 def feature(name: str) -> Callable[[Ranking], list[float]]:

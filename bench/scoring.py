@@ -23,7 +23,7 @@ import numpy as np
 from bench import report
 from services.offline.replay import in_memory_snapshot
 from services.recommender import backtest, network_map
-from services.recommender.pipeline import LearnedRanker, PriorRanker, build_pipeline
+from services.recommender.rankers import LearnedRanker, PriorRanker, build_pipeline
 from services.recommender.scoring import recommend
 from shared.messages.recommendations import SuggestionKind
 from shared.sample_network import generate

@@ -23,7 +23,7 @@ from services.ingest import canonical
 from services.ingest.importer import ImportKind, parse
 from services.ingest.models import TABLES as INGEST_TABLES
 from services.ingest.store import IngestWork
-from services.recommender import prior, store
+from services.recommender import rankers, store
 from services.recommender.models import TABLES as REC_TABLES
 from services.recommender.scoring import recommend
 from shared import database
@@ -86,10 +86,10 @@ def measure(quick: bool) -> dict[str, float | int | str]:
         "score_owner_s": round(score_owner_s, 4),
         "ranked_items": len(made.items),
     }
-    model = prior.prior_for(SuggestionKind.RECONNECT)
+    model = rankers.prior_for(SuggestionKind.RECONNECT)
     rng = np.random.default_rng(0)
     for n in (1_000, 10_000) if quick else (1_000, 10_000, 100_000, 1_000_000):
-        matrix = rng.random((n, len(prior.FEATURES[SuggestionKind.RECONNECT])))
+        matrix = rng.random((n, len(rankers.FEATURES[SuggestionKind.RECONNECT])))
         started = time.perf_counter()
         model.predict(matrix)
         results[f"prior_score_s_{n}"] = round(time.perf_counter() - started, 5)

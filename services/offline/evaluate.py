@@ -32,14 +32,13 @@ from services.offline.replay import Truth, read, replay_at, snapshots_at
 from services.recommender import (
     artefacts,
     baselines,
-    feature_matrix,
-    ranking,
     scoring,
     train,
 )
 from services.recommender import store as rec_store
 from services.recommender.candidates import Candidate, all_candidates
-from services.recommender.pipeline import Ranker
+from services.recommender.rankers import Ranker
+from services.recommender.rankers import matrix as rows_of
 from services.recommender.ranking_quality import ndcg_at, paired_difference, precision_at, recall_at
 from services.recommender.snapshot import DEFAULT_HORIZON
 from shared import database
@@ -81,12 +80,12 @@ NOT_SERVED = float("-inf")
 def served(
     found: Sequence[Candidate], model: list[float], prior: list[float], snapshot: Any
 ) -> list[float]:
-    """The model's scores of what the recommender publishes (``ranking.worth_saying``, with
-    the prior's evidence at or above ``ranking.MIN_SCORE``); what it leaves out is not in
+    """The model's scores of what the recommender publishes (``scoring.worth_saying``, with
+    the prior's evidence at or above ``scoring.MIN_SCORE``); what it leaves out is not in
     the ranking at all."""
-    kept = {id(c) for c in ranking.worth_saying(found, snapshot)}
+    kept = {id(c) for c in scoring.worth_saying(found, snapshot)}
     return [
-        value if id(candidate) in kept and evidence >= ranking.MIN_SCORE else NOT_SERVED
+        value if id(candidate) in kept and evidence >= scoring.MIN_SCORE else NOT_SERVED
         for candidate, value, evidence in zip(found, model, prior, strict=True)
     ]
 
@@ -121,7 +120,7 @@ def evaluate(
                     # Every ranking of these candidates scores 0: nothing to compare.
                     scores.left_out[kind.value].append(owner)
                     continue
-                matrix = feature_matrix.matrix(found)
+                matrix = rows_of(found)
                 serving = (models or {}).get(kind)
                 prior = scoring.prior_ranker(kind).score(matrix).tolist()
                 # The prior always, also where it is the model: every ranker then ranks the

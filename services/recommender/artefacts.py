@@ -21,8 +21,7 @@ import numpy as np
 import sklearn
 import skops.io as sio
 
-from services.recommender.feature_matrix import feature_names
-from services.recommender.pipeline import LearnedRanker
+from services.recommender.rankers import LearnedRanker, feature_names
 from shared.messages.recommendations import SuggestionKind
 
 logger = logging.getLogger("springboard.recommender")

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from services.recommender.candidates import all_candidates
-from services.recommender.feature_matrix import feature_names, vector
+from services.recommender.rankers import feature_names, vector
 from services.recommender.snapshot import Person, Snapshot
 from shared.messages.recommendations import SuggestionKind
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from services.recommender.candidates import Candidate
-from services.recommender.prior import contributions
+from services.recommender.rankers import contributions
 from services.recommender.snapshot import Person, Snapshot
 from shared.messages.recommendations import SuggestionKind
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from services.recommender import feature_matrix
-from services.recommender.pipeline import Ranker
+from services.recommender import rankers
+from services.recommender.rankers import Ranker
 from shared.messages.recommendations import SuggestionKind
 
 DESCRIBES = {
@@ -43,7 +43,7 @@ def effects(
     """For each of ``rows``: feature -> how much it raised the score (negative: lowered)."""
     if not len(rows):
         return []
-    names = feature_matrix.feature_names(kind)
+    names = rankers.feature_names(kind)
     reference = matrix.mean(axis=0)
     picked = matrix[list(rows)]
     base = ranker.score(picked)

@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from services.recommender import artefacts, backtest, feature_matrix
-from services.recommender.pipeline import PIPELINES, PriorRanker, Ranker, build_pipeline
+from services.recommender import artefacts, backtest, rankers
+from services.recommender.rankers import PIPELINES, PriorRanker, Ranker, build_pipeline
 from services.recommender.ranking_quality import ndcg_at, paired_difference
 from services.recommender.snapshot import Snapshot
 from shared.messages.recommendations import SuggestionKind
@@ -280,7 +280,7 @@ def train(
             store,
             kind,
             model,
-            feature_names=list(feature_matrix.feature_names(kind)),
+            feature_names=list(rankers.feature_names(kind)),
             cutoff=end,
             x=x,
             y=y,

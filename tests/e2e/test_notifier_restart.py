@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from services.recommender.prior import PRIOR_VERSION
+from services.recommender.rankers import PRIOR_VERSION
 from shared import topics
 from shared.broker import ensure_topics
 from shared.client import SuggestionReader, publish

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer
 
 from services.embedded import EmbeddedSystem
 from services.ingest.store import IngestWork
-from services.recommender.prior import PRIOR_VERSION
+from services.recommender.rankers import PRIOR_VERSION
 from shared import topics
 from shared.client import SuggestionReader, publish
 from shared.sample_network import generate

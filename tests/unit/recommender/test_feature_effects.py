@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from services.recommender import explain, feature_effects, feature_matrix
+from services.recommender import explain, feature_effects, rankers
 from services.recommender.candidates import all_candidates
-from services.recommender.pipeline import LearnedRanker, build_pipeline
+from services.recommender.rankers import LearnedRanker, build_pipeline
 from services.recommender.scoring import recommend
 from shared.messages.recommendations import SuggestionKind
 from tests.unit.recommender.test_scoring import SNAPSHOT
 
 KIND = SuggestionKind.RECONNECT
 FOUND = all_candidates(SNAPSHOT)[KIND]
-MATRIX = feature_matrix.matrix(FOUND)
-NAMES = feature_matrix.feature_names(KIND)
+MATRIX = rankers.matrix(FOUND)
+NAMES = rankers.feature_names(KIND)
 
 
 def model_that_only_values(feature: str) -> LearnedRanker:
@@ -39,9 +39,7 @@ def test_raw_facts_are_grouped_under_the_feature_they_describe() -> None:
     [push] = feature_effects.effects(KIND, model, MATRIX, [int(np.argmax(model.score(MATRIX)))])
     assert "log_meetings" not in push
     assert push["tie_strength"] > 0
-    assert set(push) <= set(feature_matrix.feature_names(KIND)) | set(
-        feature_effects.DESCRIBES.values()
-    )
+    assert set(push) <= set(rankers.feature_names(KIND)) | set(feature_effects.DESCRIBES.values())
 
 
 def test_served_by_a_learned_model_reasons_follow_the_model_not_the_prior() -> None:

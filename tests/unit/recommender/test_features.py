@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from services.recommender import candidates, features, prior
+from services.recommender import candidates, features, rankers
 from services.recommender.snapshot import Event, Favour, Goals, Interaction, Person, Snapshot
 from shared.messages.recommendations import SuggestionKind
 
@@ -98,8 +98,8 @@ def test_every_contact_met_before_is_a_reconnect_candidate_the_recent_ranked_fir
     snap = snapshot([anna, bo], meetings("anna", 60, 30, 1) + meetings("bo", 400))
     found = {c.subject_id: c for c in candidates.reconnect(snap)}
     assert set(found) == {"anna", "bo"}
-    scores = prior.prior_for(SuggestionKind.RECONNECT).predict(
-        np.array([[c.features[n] for n in prior.FEATURES[c.kind]] for c in found.values()])
+    scores = rankers.prior_for(SuggestionKind.RECONNECT).predict(
+        np.array([[c.features[n] for n in rankers.FEATURES[c.kind]] for c in found.values()])
     )
     assert (
         dict(zip(found, scores, strict=True))["anna"] > dict(zip(found, scores, strict=True))["bo"]
@@ -216,17 +216,17 @@ def test_give_back_needs_more_received_than_given() -> None:
 
 
 def test_prior_weights_sum_to_one_per_kind_and_scores_stay_in_range() -> None:
-    for kind, weights in prior.PRIOR_WEIGHTS.items():
+    for kind, weights in rankers.PRIOR_WEIGHTS.items():
         assert sum(weights.values()) == pytest.approx(1.0)
-        assert set(weights) == set(prior.FEATURES[kind])
-        model = prior.prior_for(kind)
-        n = len(prior.FEATURES[kind])
+        assert set(weights) == set(rankers.FEATURES[kind])
+        model = rankers.prior_for(kind)
+        n = len(rankers.FEATURES[kind])
         assert model.predict(np.ones((1, n)))[0] == pytest.approx(1.0)
         assert model.predict(np.zeros((1, n)))[0] == 0.0
 
 
 def test_prior_scores_are_the_documented_weighted_sum() -> None:
-    model = prior.prior_for(SuggestionKind.RECONNECT)
+    model = rankers.prior_for(SuggestionKind.RECONNECT)
     row = {
         "recency": 0.6,
         "frequency": 0.5,
@@ -236,14 +236,14 @@ def test_prior_scores_are_the_documented_weighted_sum() -> None:
         "is_customer": 1.0,
         "same_city": 0.0,
     }
-    x = np.array([[row[n] for n in prior.FEATURES[SuggestionKind.RECONNECT]]])
+    x = np.array([[row[n] for n in rankers.FEATURES[SuggestionKind.RECONNECT]]])
     expected = 0.4 * 0.6 + 0.1 * 0.5 + 0.0 * 0.9 + 0.25 * 0.8 + 0.15 * 0.4 + 0.05 * 1.0
     assert model.predict(x)[0] == pytest.approx(expected)
 
 
 def test_prior_refuses_the_wrong_number_of_weights() -> None:
     with pytest.raises(ValueError, match="weights"):
-        prior.WeightedPrior([0.5, 0.5]).fit(np.zeros((1, 3)))
+        rankers.WeightedPrior([0.5, 0.5]).fit(np.zeros((1, 3)))
 
 
 def test_suggestion_ids_are_stable_and_change_with_a_new_episode() -> None:
@@ -259,13 +259,13 @@ def test_suggestion_ids_are_stable_and_change_with_a_new_episode() -> None:
 def test_a_dormant_tie_keeps_enough_weight_to_be_suggested() -> None:
     """Met three times five years ago: the tie is dormant, not gone, and the prior still
     says so above the score floor (an old calendar export gives suggestions)."""
-    from services.recommender.ranking import MIN_SCORE
+    from services.recommender.scoring import MIN_SCORE
 
     anna = Person("anna", "Anna", is_contact=True)
     snap = snapshot([anna], meetings("anna", 5 * 365, 5 * 365 + 7, 5 * 365 + 14))
     [found] = candidates.reconnect(snap)
-    score = prior.prior_for(SuggestionKind.RECONNECT).predict(
-        np.array([[found.features[n] for n in prior.FEATURES[found.kind]]])
+    score = rankers.prior_for(SuggestionKind.RECONNECT).predict(
+        np.array([[found.features[n] for n in rankers.FEATURES[found.kind]]])
     )[0]
     assert found.features["recency"] < 1e-15
     assert score >= MIN_SCORE

@@ -11,9 +11,14 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from services.ingest.store import IngestWork
-from services.recommender import artefacts, backtest, feature_matrix, train
-from services.recommender.pipeline import LearnedRanker, PriorRanker, build_pipeline
-from services.recommender.prior import PRIOR_VERSION, WeightedPrior
+from services.recommender import artefacts, backtest, rankers, train
+from services.recommender.rankers import (
+    PRIOR_VERSION,
+    LearnedRanker,
+    PriorRanker,
+    WeightedPrior,
+    build_pipeline,
+)
 from services.recommender.scoring import recommend
 from shared.messages.recommendations import SuggestionKind
 from tests.unit.recommender.test_scoring import NOW, SNAPSHOT
@@ -50,12 +55,9 @@ def test_a_backtest_snapshot_knows_nothing_after_its_cutoff() -> None:
     later_free = backtest.as_of(backtest.as_of(SNAPSHOT, moment + timedelta(days=60)), moment)
     from services.recommender.candidates import all_candidates
 
-    a = {
-        c.subject_id: feature_matrix.vector(c)
-        for c in all_candidates(past)[SuggestionKind.RECONNECT]
-    }
+    a = {c.subject_id: rankers.vector(c) for c in all_candidates(past)[SuggestionKind.RECONNECT]}
     b = {
-        c.subject_id: feature_matrix.vector(c)
+        c.subject_id: rankers.vector(c)
         for c in all_candidates(later_free)[SuggestionKind.RECONNECT]
     }
     assert a == b
@@ -138,7 +140,7 @@ def test_artefacts_round_trip_with_metadata_and_serve_with_their_version(trained
             store / "reconnect" / results[SuggestionKind.RECONNECT].version / "metadata.json"
         ).read_text()
     )
-    assert metadata["feature_names"] == list(feature_matrix.feature_names(SuggestionKind.RECONNECT))
+    assert metadata["feature_names"] == list(rankers.feature_names(SuggestionKind.RECONNECT))
     assert metadata["rows"] > 0
     assert metadata["data_hash"]
     made = recommend(SNAPSHOT, per_kind=10, max_per_company=2, models=models)
@@ -198,8 +200,8 @@ def test_rankers_score_the_same_matrix_layout() -> None:
     from services.recommender.candidates import all_candidates
 
     found = all_candidates(SNAPSHOT)[SuggestionKind.RECONNECT]
-    matrix = feature_matrix.matrix(found)
-    assert matrix.shape[1] == len(feature_matrix.feature_names(SuggestionKind.RECONNECT))
+    matrix = rankers.matrix(found)
+    assert matrix.shape[1] == len(rankers.feature_names(SuggestionKind.RECONNECT))
     prior_scores = PriorRanker(SuggestionKind.RECONNECT).score(matrix)
     y = (prior_scores > np.median(prior_scores)).astype(int)
     model = LearnedRanker(build_pipeline(SuggestionKind.RECONNECT).fit(matrix, y), "t")
@@ -251,7 +253,7 @@ def test_answers_to_suggestions_become_training_rows() -> None:
     ]
     rows = backtest.feedback_rows(SNAPSHOT, judged)[SuggestionKind.RECONNECT]
     assert rows[1] == [1, 0]
-    assert rows[0][0] == feature_matrix.vector(found[0])
+    assert rows[0][0] == rankers.vector(found[0])
 
 
 async def test_the_recommender_retrains_in_service_and_serves_what_it_promoted(tmp_path) -> None:

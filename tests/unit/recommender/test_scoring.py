@@ -59,14 +59,14 @@ def test_suppressed_subjects_are_left_out() -> None:
 def test_only_grounded_suggestions_above_the_floor_and_each_event_once() -> None:
     from dataclasses import replace
 
-    from services.recommender import candidates, ranking
+    from services.recommender import candidates, scoring
     from shared.messages.recommendations import SuggestionKind
 
     made = recommend(SNAPSHOT, per_kind=50, max_per_company=50)
     assert made.items
-    assert all(i.score >= ranking.MIN_SCORE for i in made.items)
+    assert all(i.score >= scoring.MIN_SCORE for i in made.items)
     found = candidates.all_candidates(SNAPSHOT)
-    kept = {c.subject_id for kind in found for c in ranking.worth_saying(found[kind], SNAPSHOT)}
+    kept = {c.subject_id for kind in found for c in scoring.worth_saying(found[kind], SNAPSHOT)}
     assert {i.subject_id for i in made.items} <= kept
     # An event none of whose facts is the owner's (no contact or target registered, no
     # topic followed or city wanted, no companion) is never said; its twin on the same day is one event.
@@ -76,7 +76,7 @@ def test_only_grounded_suggestions_above_the_floor_and_each_event_once() -> None
         context={k: 0.0 for k in event.context},
         features={k: 0.0 for k in event.features},
     )
-    assert not ranking.grounded(empty)
+    assert not scoring.grounded(empty)
     twin_id = "twin"
     original = SNAPSHOT.events[event.subject_id]
     events = {
@@ -85,4 +85,4 @@ def test_only_grounded_suggestions_above_the_floor_and_each_event_once() -> None
     }
     doubled = SNAPSHOT.__class__(**{**SNAPSHOT.__dict__, "events": events, "_by_person": {}})
     twin = replace(event, subject_id=twin_id)
-    assert len(ranking.worth_saying([event, twin], doubled)) == 1
+    assert len(scoring.worth_saying([event, twin], doubled)) == 1

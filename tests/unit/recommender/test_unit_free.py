@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.recommender import backtest, feature_matrix, prior, train
+from services.recommender import backtest, rankers, train
 from services.recommender.candidates import all_candidates
-from services.recommender.pipeline import build_pipeline
+from services.recommender.rankers import build_pipeline
 from services.recommender.snapshot import Event, Favour, Interaction, Person, Snapshot
 from shared.messages.recommendations import SuggestionKind
 
@@ -50,8 +50,8 @@ def prior_scores(snapshot: Snapshot) -> dict[SuggestionKind, dict[str, float]]:
     out = {}
     for kind, found in all_candidates(snapshot).items():
         if found:
-            scores = prior.prior_for(kind).predict(
-                feature_matrix.matrix(found)[:, : len(prior.FEATURES[kind])]
+            scores = rankers.prior_for(kind).predict(
+                rankers.matrix(found)[:, : len(rankers.FEATURES[kind])]
             )
             out[kind] = {c.subject_id: float(s) for c, s in zip(found, scores, strict=True)}
     return out
@@ -88,7 +88,7 @@ def test_a_learned_model_trained_on_a_scaled_history_ranks_alike(factor: float) 
         x, y, _, _ = backtest.rows([snapshot], moments, snapshot.horizon)[SuggestionKind.RECONNECT]
         model = build_pipeline(SuggestionKind.RECONNECT).fit(x, y)
         found = all_candidates(snapshot)[SuggestionKind.RECONNECT]
-        scores = model.predict_proba(feature_matrix.matrix(found))[:, 1]
+        scores = model.predict_proba(rankers.matrix(found))[:, 1]
         return {c.subject_id: float(s) for c, s in zip(found, scores, strict=True)}
 
     before = learned(SNAPSHOT)
