@@ -1,9 +1,10 @@
 """The recommender service: projects the network, scores candidates, publishes ranked lists.
 
-Read down: ``handlers`` (the Kafka handler, projecting through ``store``); ``scheduler`` scores
-owners whose network changed, with ``scoring`` (candidates, features, the ``rankers``,
-what is worth saying and the re-ranking); ``retraining`` learns a model from outcomes and promotes it only when it
-wins; ``store`` and ``snapshot`` are persistence and the view an owner is scored on.
+Read down: ``handlers`` (the Kafka handler, projecting through ``store``); ``scheduler``
+scores owners whose network changed, with ``scoring`` (candidates, features, the
+``rankers``, what is worth saying and the re-ranking); ``retraining`` learns a model from
+outcomes and promotes it only when it wins; ``store`` and ``snapshot`` are persistence and
+the view an owner is scored on.
 """
 
 from __future__ import annotations
