@@ -338,7 +338,8 @@ def suggestions(
     from rich.console import Console
 
     from services import owner_commands as oc
-    from services.demo import render_table, suggestion_rows
+    from services.demo import suggestion_rows
+    from services.terminal import render_table
     from shared.client import BrokerUnavailable, SuggestionReader
     from shared.settings import SpringboardSettings
 

@@ -11,49 +11,21 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from services.embedded import EmbeddedSystem
 from services.notifier.settings import NotifierSettings
 from services.page_link import sign_in_link
 from services.recommender import network_map as mapping
 from services.recommender.settings import RecommenderSettings
-from services.terminal import until_signalled
+from services.terminal import render_table, until_signalled
 from shared.client import SuggestionReader, publish
 from shared.messages import Envelope
 from shared.sample_network import generate
-
-KIND_LABELS = {
-    "reconnect": "Reconnect",
-    "introduction": "Introduction",
-    "event": "Event",
-    "give_back": "Give back",
-}
 
 
 def suggestion_rows(envelopes: list[Envelope[Any]]) -> list[dict[str, Any]]:
     rows = [{"owner_id": e.owner_id, **e.data.model_dump(mode="json")} for e in envelopes]
     return sorted(rows, key=lambda row: (row["owner_id"], row["rank"]))
-
-
-def render_table(rows: list[dict[str, Any]], console: Console) -> None:
-    table = Table(title="Springboard suggestions", show_lines=True, expand=True)
-    table.add_column("#", justify="right", width=3)
-    table.add_column("Kind", width=12)
-    table.add_column("Suggestion", ratio=2)
-    table.add_column("Score", justify="right", width=6)
-    table.add_column("Why", ratio=3)
-    for row in rows:
-        table.add_row(
-            str(row["rank"]),
-            KIND_LABELS.get(row["kind"], row["kind"]),
-            row["headline"],
-            f"{row['score']:.2f}",
-            "\n".join(f"• {r}" for r in row["reasons"]),
-        )
-    console.print(table)
-    if rows:
-        console.print(f"model {rows[0]['model_version']}, owner {rows[0]['owner_id']}")
 
 
 async def run_demo(

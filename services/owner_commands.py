@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.terminal import console
+from services.terminal import console, render_table
 from shared import topics
 from shared.client import BrokerUnavailable, publish
 from shared.messages import (
@@ -253,7 +253,6 @@ def no_store(settings: SpringboardSettings, service: str) -> str | None:
 def suggestions(owner: str, *, data_dir: Path | None, as_json: bool) -> int:
     """The suggestions chosen for the owner this week, from the notifier's store (it keeps
     them across restarts, where the broker does not)."""
-    from services.demo import render_table
     from services.notifier import store
     from services.notifier.models import TABLES
     from services.notifier.settings import NotifierSettings

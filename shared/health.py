@@ -9,15 +9,32 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from faststream.asgi import AsgiResponse, get
+from faststream.kafka import KafkaBroker
 
-if TYPE_CHECKING:
-    from shared.service import ServiceRuntime
+from shared.consumer import BatchConsumer
+from shared.database import ServiceDatabase
+from shared.partitions import Partitions
 
 
-def readiness(runtime: ServiceRuntime[Any]) -> dict[str, Any]:
+class Checked(Protocol):
+    """The parts of a service instance its health is read from (``ServiceRuntime``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def broker(self) -> KafkaBroker: ...
+    @property
+    def partitions(self) -> Partitions: ...
+    @property
+    def database(self) -> ServiceDatabase[Any]: ...
+    @property
+    def consumer(self) -> BatchConsumer: ...
+
+
+def readiness(runtime: Checked) -> dict[str, Any]:
     partitions = runtime.partitions.assigned()
     database_ok = runtime.database.reachable()
     failures = runtime.consumer.failures
@@ -30,7 +47,7 @@ def readiness(runtime: ServiceRuntime[Any]) -> dict[str, Any]:
     }
 
 
-def routes(runtime: ServiceRuntime[Any]) -> list[tuple[str, Any]]:
+def routes(runtime: Checked) -> list[tuple[str, Any]]:
     @get(include_in_schema=False)
     async def health(_scope: Any) -> AsgiResponse:
         alive = await runtime.broker.ping(timeout=3.0)

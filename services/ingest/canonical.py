@@ -23,7 +23,6 @@ from shared.messages.network import (
     GoalsChanged,
     InteractionRecorded,
     OwnerErased,
-    PersonChanged,
     PersonErased,
 )
 
@@ -42,32 +41,6 @@ class PersonFacts:
     is_contact: bool = False
     is_customer: bool = False
     introduced_by: str | None = None
-
-
-def person_changed(person: IngestPerson) -> PersonChanged:
-    return PersonChanged(
-        person_id=person.person_id,
-        full_name=person.full_name,
-        company=person.company,
-        title=person.title,
-        function=person.function,
-        seniority=person.seniority,
-        industry=person.industry,
-        city=person.city,
-        is_contact=person.is_contact,
-        is_customer=person.is_customer,
-        is_self=person.is_self,
-        introduced_by=person.introduced_by,
-    )
-
-
-def describe(session: IngestWork, person: IngestPerson) -> PersonChanged:
-    """``person_changed``, built once per person until they change."""
-    memo = session.described
-    change = memo.get(person.person_id)
-    if change is None:
-        change = memo[person.person_id] = person_changed(person)
-    return change
 
 
 def _name_from_email(email: str) -> str:
@@ -198,7 +171,7 @@ def _by_email(session: IngestWork, owner_id: str, email: str, facts: PersonFacts
     if seen is not None and session.described.get(seen[0].person_id) is seen[1]:
         return seen[0]  # resolving it again would change nothing
     person = resolve_person(session, owner_id=owner_id, keys=keys_for(emails=[email]), facts=facts)
-    memo[(owner_id, email, facts)] = (person, describe(session, person))
+    memo[(owner_id, email, facts)] = (person, store.describe(session, person))
     return person
 
 
@@ -234,7 +207,7 @@ def apply_contact(
             session, owner_id, data.introduced_by_email, PersonFacts(is_contact=True)
         )
         introducer_id = introducer.person_id
-        changes.append(describe(session, introducer))
+        changes.append(store.describe(session, introducer))
     person = resolve_person(
         session,
         owner_id=owner_id,
@@ -251,7 +224,7 @@ def apply_contact(
             introduced_by=introducer_id,
         ),
     )
-    changes.append(describe(session, person))
+    changes.append(store.describe(session, person))
     return changes
 
 
@@ -269,7 +242,7 @@ def _remove_contact(
     person.is_contact = False
     session.add(person)
     session.described.pop(person.person_id, None)  # also voids their resolved addresses
-    return [describe(session, person)]
+    return [store.describe(session, person)]
 
 
 def apply_meeting(
@@ -299,7 +272,7 @@ def apply_meeting(
             facts=PersonFacts(full_name=name, is_contact=True),
         )
         people[person.person_id] = person
-    changes += [describe(session, p) for p in people.values()]
+    changes += [store.describe(session, p) for p in people.values()]
     interaction_id = stable_id("i", owner_id, source, data.external_id)
     cancelled = data.cancelled or data.owner_declined
     store.save_meeting(
@@ -378,7 +351,7 @@ def apply_attendance(
         status=data.status.value,
     )
     return [
-        describe(session, person),
+        store.describe(session, person),
         AttendanceChanged(event_id=event_id, person_id=person.person_id, status=data.status.value),
     ]
 
@@ -393,7 +366,7 @@ def apply_goals(
     changes: list[Change] = []
     for email in emails:  # the owner is a person of their own network, marked as self
         changes.append(
-            describe(
+            store.describe(
                 session,
                 _by_email(
                     session,
@@ -430,7 +403,7 @@ def apply_favour(
         occurred_at=data.occurred_at,
     )
     return [
-        describe(session, person),
+        store.describe(session, person),
         FavourChanged(
             favour_id=favour_id,
             person_id=person.person_id,

@@ -235,11 +235,9 @@ def undo(session: IngestWork, *, owner_id: str, merge_id: str) -> list[Any]:
     session.add(record)
     session.forget_looked_up()
     session.flush()
-    from services.ingest.canonical import person_changed
-
     kept = store.get_person(session, person_id=record.kept_id)
     people = [restored] + ([kept] if kept is not None else [])
-    return [*(person_changed(p) for p in people), *changes]
+    return [*(store.person_changed(p) for p in people), *changes]
 
 
 def _move_favour(session: IngestWork, favour: IngestFavour, *, to: str) -> FavourChanged:

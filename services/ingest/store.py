@@ -71,6 +71,32 @@ class IngestWork(UnitOfWork):
             cache.clear()
 
 
+def person_changed(person: IngestPerson) -> PersonChanged:
+    return PersonChanged(
+        person_id=person.person_id,
+        full_name=person.full_name,
+        company=person.company,
+        title=person.title,
+        function=person.function,
+        seniority=person.seniority,
+        industry=person.industry,
+        city=person.city,
+        is_contact=person.is_contact,
+        is_customer=person.is_customer,
+        is_self=person.is_self,
+        introduced_by=person.introduced_by,
+    )
+
+
+def describe(session: IngestWork, person: IngestPerson) -> PersonChanged:
+    """``person_changed``, built once per person until they change."""
+    memo = session.described
+    change = memo.get(person.person_id)
+    if change is None:
+        change = memo[person.person_id] = person_changed(person)
+    return change
+
+
 # The batch look-ups, built once: building a statement's IN clauses cost more than
 # compiling it (SQLAlchemy caches that), and a batch of a few inputs runs all four.
 _OWNERS = select(IngestOwner).where(
