@@ -12,7 +12,8 @@ and the prior come out as in ``docs/evaluation.md``.
 
 - **singles**: the prior's own features alone (recency, frequency, rhythm, tie strength),
   the meeting rate at half-lives from 1/32 to 32 horizons, the total time spent together,
-  and the meetings with the contact's group (class or role) where the data give one.
+  the meetings with the contact's group (class or role) where the data give one, and the
+  meetings in the same window one day (or week) earlier, 2 to 7 periods back counted less.
 - **hindsight**: the best of the rate at every half-life and of every blend of a short and
   a long one, chosen on the very rankings it is scored on: an upper bound of what a ranker
   built from these timings can reach, not a ranker anyone could serve.
@@ -131,6 +132,21 @@ def group_meetings(r: Ranking) -> list[float]:
     return [by_group[c.company] if c.company else 0.0 for c in r.found]
 
 
+def same_window(period: timedelta, periods: int = 7) -> Callable[[Ranking], list[float]]:
+    """The meetings that began in the horizon's own window one ``period`` earlier (a day, a
+    week), two periods earlier and so on, the k-th counted 1/k: who recurs on a timetable.
+    A calendar fact: it reads the data's times as real ones (all six are in seconds)."""
+
+    def score(r: Ranking) -> list[float]:
+        p = period / r.snapshot.horizon
+        return [
+            sum(sum(1 for a in ages if k * p - 1 <= a <= k * p) / k for k in range(1, periods + 1))
+            for ages in (_ages(r, c) for c in r.found)
+        ]
+
+    return score
+
+
 def baseline(name: str) -> Callable[[Ranking], list[float]]:
     scorer = baselines.for_kind(SuggestionKind.RECONNECT)[name]
     return lambda r: scorer(r.snapshot, r.found)
@@ -191,6 +207,8 @@ def measure(name: str) -> dict[str, Any]:
         },
         **{f"rate, half-life {h:g}": rate(h) for h in HALF_LIVES},
         "group's meetings": group_meetings,
+        "same window, a day earlier": same_window(timedelta(days=1)),
+        "same window, a week earlier": same_window(timedelta(days=7)),
     }
     family = {f"rate {h:g}": rate(h) for h in HALF_LIVES} | {
         f"blend {s:g}/{lg:g} at {w:g}": blend(s, lg, w)
