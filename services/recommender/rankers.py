@@ -139,7 +139,7 @@ def contributions(kind: SuggestionKind, values: Mapping[str, float]) -> dict[str
     return {name: PRIOR_WEIGHTS[kind][name] * values.get(name, 0.0) for name in FEATURES[kind]}
 
 
-# -- The row a ranker reads -------------------------------------------------------------
+# -- The row a ranker reads ----------------------------------------------------
 
 EXTRA = {
     SuggestionKind.RECONNECT: (
@@ -196,7 +196,7 @@ def matrix(found: list[Candidate]) -> np.ndarray:
     return np.array([vector(c) for c in found], dtype=float)
 
 
-# -- The learned pipelines, and how serving scores -------------------------------------
+# -- The learned pipelines, and how serving scores -----------------------------
 
 PIPELINES = ("logistic", "boosted")
 """The recipes tried for each kind; training keeps the one that ranks best on later weeks."""
