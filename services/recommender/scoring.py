@@ -77,7 +77,7 @@ def recommend(
     )
 
 
-# -- What is worth saying, and re-ranking ------------------------------------------------
+# -- What is worth saying, and re-ranking --------------------------------------
 
 MIN_SCORE = 0.005
 """Below this the prior's score shows as 0.00: the owner's data say nothing for it. The
