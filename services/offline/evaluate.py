@@ -37,8 +37,7 @@ from services.recommender import (
 )
 from services.recommender import store as rec_store
 from services.recommender.candidates import Candidate, all_candidates
-from services.recommender.rankers import Ranker
-from services.recommender.rankers import matrix as rows_of
+from services.recommender.rankers import Ranker, matrix
 from services.recommender.ranking_quality import ndcg_at, paired_difference, precision_at, recall_at
 from services.recommender.snapshot import DEFAULT_HORIZON
 from shared import database
@@ -120,13 +119,13 @@ def evaluate(
                     # Every ranking of these candidates scores 0: nothing to compare.
                     scores.left_out[kind.value].append(owner)
                     continue
-                matrix = rows_of(found)
+                rows = matrix(found)
                 serving = (models or {}).get(kind)
-                prior = scoring.prior_ranker(kind).score(matrix).tolist()
+                prior = scoring.prior_ranker(kind).score(rows).tolist()
                 # The prior always, also where it is the model: every ranker then ranks the
                 # same owners at every cut-off.
                 rankers = {
-                    "model": serving.score(matrix).tolist() if serving else prior,
+                    "model": serving.score(rows).tolist() if serving else prior,
                     "prior": prior,
                 }
                 rankers["served"] = served(found, rankers["model"], prior, snapshot)
@@ -255,7 +254,7 @@ def run_envelopes(
                 models = dict(artefacts.load_current(store))
             evaluate(engine, truth, cutoff=moment, horizon=horizon, models=models, into=scores)
         versions[moment.isoformat()] = {
-            kind.value: ranker.version for kind, ranker in scoring.rankers(models).items()
+            kind.value: ranker.version for kind, ranker in scoring.serving_rankers(models).items()
         }
     return {
         "cutoff": cutoffs[-1].isoformat(),

@@ -15,7 +15,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from services.recommender import artefacts, network_map, store
 from services.recommender.failures import OwnerFailures
 from services.recommender.models import RecOwnerState
-from services.recommender.scoring import rankers, recommend
+from services.recommender.scoring import recommend, serving_rankers
 from services.recommender.settings import RecommenderSettings
 from shared import topics
 from shared.clock import Clock, SystemClock, as_utc
@@ -71,7 +71,7 @@ class Scheduler:
             ["kind", "version"],
             registry=runtime.registry,
         )
-        for kind, ranker in rankers(self.models).items():
+        for kind, ranker in serving_rankers(self.models).items():
             self.model.labels(kind.value, ranker.version).set(1)
         # Set by training and evaluation (the prior is neither trained nor evaluated yet).
         self.trained_at = Gauge(
@@ -106,7 +106,7 @@ class Scheduler:
         self.models = models
         self._prepared.clear()  # made by the models before
         self.model.clear()
-        for kind, ranker in rankers(self.models).items():
+        for kind, ranker in serving_rankers(self.models).items():
             self.model.labels(kind.value, ranker.version).set(1)
         self._describe_models()
 

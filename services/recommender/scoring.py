@@ -16,7 +16,9 @@ from services.recommender.snapshot import Snapshot
 from shared.messages.recommendations import RankedItem, RecommendationsMade, SuggestionKind
 
 
-def rankers(models: Mapping[SuggestionKind, Ranker] | None = None) -> dict[SuggestionKind, Ranker]:
+def serving_rankers(
+    models: Mapping[SuggestionKind, Ranker] | None = None,
+) -> dict[SuggestionKind, Ranker]:
     """The promoted model of each kind, else the prior."""
     return {kind: (models or {}).get(kind) or prior_ranker(kind) for kind in SuggestionKind}
 
@@ -34,7 +36,7 @@ def recommend(
     max_per_company: int,
     models: Mapping[SuggestionKind, Ranker] | None = None,
 ) -> RecommendationsMade:
-    serving = rankers(models)
+    serving = serving_rankers(models)
     items: list[RankedItem] = []
     for kind, generated in cand.all_candidates(snapshot).items():
         said = worth_saying(generated, snapshot)
