@@ -1,13 +1,15 @@
-"""Follow one calendar meeting from ``springboard import ics`` to a suggestion, in one
-process, and count the project files its calls pass through.
+"""Follow one calendar meeting from ``springboard import ics`` to a suggestion and its
+webhook, in one process, and count the project files its calls pass through.
 
 ``python -m bench.trace_meeting [--json]``. The meeting is parsed and published as the
 import command does (its producer recorded instead of sent), then handed to ingest's
-handler, the recommender's handler and scheduler, and the notifier's handler, each on its
-own SQLite store; what one publishes is what the next consumes. Every call into a file of
-``shared/`` or ``services/`` is profiled, in the event loop's thread and the database
-threads: the files it reaches, and the calls that cross between ``shared/`` and
-``services/``. The owner's goals are set up first and not counted.
+handler, the recommender's handler and scheduler, the notifier's handler, and the
+notifier's delivery loop, which POSTs the suggestion, signed, to a real HTTP receiver on
+loopback; each service on its own SQLite store; what one publishes is what the next
+consumes. Every call into a file of ``shared/`` or ``services/`` is profiled, in the event
+loop's thread and the database threads: the files it reaches, and the calls that cross
+between ``shared/`` and ``services/``, to the suggestion and to the webhook. The owner's
+goals and preferences are set up first and not counted.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import json
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -32,6 +36,7 @@ from services.ingest.importer import ImportKind, Summary
 from services.ingest.models import TABLES as INGEST_TABLES
 from services.ingest.store import IngestWork
 from services.notifier import main as notifier_main
+from services.notifier.dispatcher import Dispatcher
 from services.notifier.models import TABLES as NOTIFIER_TABLES
 from services.notifier.settings import NotifierSettings
 from services.recommender import main as recommender_main
@@ -40,13 +45,16 @@ from services.recommender.scheduler import Scheduler
 from services.recommender.settings import RecommenderSettings
 from shared import topics
 from shared.broker import decode_records
-from shared.messages import Envelope, GoalsSet, encode, wrap
+from shared.messages import Envelope, GoalsSet, PreferencesSet, encode, wrap
+from shared.secret_box import seal
 from shared.service import ServiceRuntime
 from shared.settings import SpringboardSettings
+from shared.signing import signature_ok
 from shared.unit_of_work import UnitOfWork
 
 ROOT = Path(__file__).resolve().parent.parent
 OWNER, ME, ANNA = "maria", "maria@example.com", "anna@nordbank.example"
+WEBHOOK_SECRET = "the owner's webhook secret"
 MEETING = f"""BEGIN:VCALENDAR\r
 VERSION:2.0\r
 PRODID:-//trace//EN\r
@@ -107,6 +115,33 @@ async def consume(service: ServiceRuntime[Any], messages: list[tuple[str, Envelo
     assert not await service.consumer.process(good)
 
 
+class Receiver(BaseHTTPRequestHandler):
+    """The owner's webhook: keeps each POST's headers and body, answers 204."""
+
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        return None
+
+
+@contextmanager
+def webhook_receiver() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 class Calls:
     """The project files that calls reach, and the calls between shared/ and services/."""
 
@@ -114,6 +149,11 @@ class Calls:
         self.files: set[str] = set()
         self.crossings = 0
         self.calls = 0
+        self.to_suggestion: tuple[int, int, int] = (0, 0, 0)
+
+    def suggestion_published(self) -> None:
+        """Keep the figures up to here: the trace to the suggestion, before its delivery."""
+        self.to_suggestion = (len(self.files), self.crossings, self.calls)
 
     def __call__(self, frame: FrameType, event: str, _arg: Any) -> None:
         if event != "call":
@@ -141,8 +181,10 @@ async def flow(
     recommender: ServiceRuntime[Any],
     notifier: ServiceRuntime[Any],
     scheduler: Scheduler,
+    dispatcher: Dispatcher,
     calendar: bytes,
-) -> int:
+    calls: Calls,
+) -> tuple[int, int]:
     producer = Recorded()
     real = importer.Producer  # type: ignore[attr-defined]
     importer.Producer = lambda _kafka: producer  # type: ignore[assignment,return-value,attr-defined]
@@ -163,26 +205,41 @@ async def flow(
     await scheduler.score_owners([OWNER])
     ranked = recommender.publisher.on(topics.RECOMMENDATIONS)  # type: ignore[attr-defined]
     await consume(notifier, ranked)
-    return len(notifier.publisher.on(topics.SUGGESTIONS))  # type: ignore[attr-defined]
+    suggestions = len(notifier.publisher.on(topics.SUGGESTIONS))  # type: ignore[attr-defined]
+    calls.suggestion_published()
+    delivered = await dispatcher.run_once()
+    return suggestions, delivered
 
 
 def measure() -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, webhook_receiver() as hook_url:
         home = Path(folder)
         ingest = runtime("ingest", SpringboardSettings(data_dir=home), INGEST_TABLES, IngestWork)
         settings = RecommenderSettings(data_dir=home)
         recommender = runtime("recommender", settings, RECOMMENDER_TABLES, UnitOfWork)
-        notifier_settings = NotifierSettings(data_dir=home)
+        notifier_settings = NotifierSettings(data_dir=home, allow_private_webhooks=True)
         notifier = runtime("notifier", notifier_settings, NOTIFIER_TABLES, UnitOfWork)
         ingest_main.router(ingest)
         recommender_main.router(recommender, on_applied=lambda _owners: None)
         notifier_main.router(notifier, notifier_settings)
         scheduler = Scheduler(recommender, settings)
         scheduler.runtime.partitions.owned_keys = lambda _t, keys: list(keys)  # type: ignore[method-assign,assignment]
-        goals = GoalsSet(full_name="Maria Lindqvist", emails=[ME], country="SE")
-        setup = [(topics.GOALS, wrap(goals, owner_id=OWNER, source="cli"))]
-        asyncio.run(consume(ingest, setup))  # not counted
+        dispatcher = Dispatcher(notifier, notifier_settings)
+        goals = wrap(
+            GoalsSet(full_name="Maria Lindqvist", emails=[ME], country="SE"),
+            owner_id=OWNER,
+            source="cli",
+        )
+        sealed = seal(notifier_settings, WEBHOOK_SECRET)
+        preferences = wrap(
+            PreferencesSet(webhook_url=hook_url, webhook_secret=sealed),
+            owner_id=OWNER,
+            source="cli",
+        )
+        # Not counted: the owner's goals to every service, the preferences to the notifier.
+        asyncio.run(consume(ingest, [(topics.GOALS, goals)]))
         asyncio.run(consume(recommender, ingest.publisher.on(topics.NETWORK_UPDATES)))  # type: ignore[attr-defined]
+        asyncio.run(consume(notifier, [(topics.GOALS, goals), (topics.PREFERENCES, preferences)]))
         for service in (ingest, recommender, notifier):
             service.publisher.sent.clear()  # type: ignore[attr-defined]
         calendar = MEETING.encode()
@@ -190,15 +247,30 @@ def measure() -> dict[str, Any]:
         threading.setprofile(calls)  # the database threads of the loop below are new
         sys.setprofile(calls)
         try:
-            suggestions = asyncio.run(flow(ingest, recommender, notifier, scheduler, calendar))
+            suggestions, delivered = asyncio.run(
+                flow(ingest, recommender, notifier, scheduler, dispatcher, calendar, calls)
+            )
         finally:
             sys.setprofile(None)
             threading.setprofile(None)
         for service in (ingest, recommender, notifier):
             service.database.close()
+    signed = [
+        signature_ok(
+            WEBHOOK_SECRET,
+            int(headers["x-springboard-timestamp"]),
+            body,
+            headers["x-springboard-signature"].encode(),
+        )
+        for headers, body in Receiver.received
+    ]
     folders = sorted({"/".join(f.split("/")[:2]) for f in calls.files})
+    files, crossings, count = calls.to_suggestion
     return {
         "suggestions": suggestions,
+        "to_suggestion": {"files": files, "crossings_shared_services": crossings, "calls": count},
+        "webhooks_delivered": delivered,
+        "webhooks_received_signed": sum(signed),
         "files": len(calls.files),
         "crossings_shared_services": calls.crossings,
         "calls": calls.calls,
@@ -215,10 +287,16 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.json:
         print(json.dumps(figures, indent=2))
     else:
+        first = figures["to_suggestion"]
         print(
-            f"{figures['files']} files, {figures['crossings_shared_services']} calls between "
-            f"shared/ and services/, {figures['calls']} calls; "
+            f"to the suggestion: {first['files']} files, {first['crossings_shared_services']} "
+            f"calls between shared/ and services/, {first['calls']} calls; "
             f"{figures['suggestions']} suggestion(s) published"
+        )
+        print(
+            f"to the webhook: {figures['files']} files, {figures['crossings_shared_services']} "
+            f"calls between shared/ and services/, {figures['calls']} calls; "
+            f"{figures['webhooks_received_signed']} webhook(s) received with a good signature"
         )
         for name in figures["file_list"]:
             print(f"  {name}")

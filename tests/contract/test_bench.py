@@ -136,11 +136,13 @@ def test_the_hostile_import_benchmark_refuses_each_hostile_file_and_imports_the_
         assert result["rss_mb"] > 0, case
 
 
-def test_the_meeting_trace_follows_one_meeting_to_a_published_suggestion() -> None:
+def test_the_meeting_trace_follows_one_meeting_to_a_suggestion_and_its_signed_webhook() -> None:
     from bench.trace_meeting import measure
 
     figures = measure()
     assert figures["suggestions"] >= 1
+    assert figures["webhooks_delivered"] >= 1
+    assert figures["webhooks_received_signed"] == figures["webhooks_delivered"]
     files = set(figures["file_list"])
     for step in (
         "services/ingest/parsers/ics.py",
@@ -148,8 +150,10 @@ def test_the_meeting_trace_follows_one_meeting_to_a_published_suggestion() -> No
         "services/recommender/store.py",
         "services/recommender/scoring.py",
         "services/notifier/choosing.py",
+        "services/notifier/delivery/webhook.py",
     ):
         assert step in files, step
+    assert 0 < figures["to_suggestion"]["files"] < figures["files"]
     assert figures["crossings_shared_services"] > 0
     from services.ingest import importer
     from shared.client import Producer
