@@ -20,6 +20,9 @@ and the prior come out as in ``docs/evaluation.md``.
 - **learned**: a logistic regression on the log rates, the log silence and count, and the
   same as z-scores within the owner's candidates, pooled over owners and fitted on the
   backtest dates (one horizon apart) before each cut-off: what a learned model can find.
+- **chosen**: the prior or one rate, whichever ranked best on the backtest dates before
+  each cut-off: for all owners at once, and for each owner on their own backtests (their
+  mean pulled towards everyone's as if everyone's were three more rankings of theirs).
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ from shared.messages.recommendations import SuggestionKind
 HALF_LIVES = (1 / 32, 1 / 8, 1 / 4, 1 / 2, 1.0, 2.0, 4.0, 8.0, 32.0)
 """Horizons over which a meeting's weight halves, for the rates measured alone."""
 BLEND_SHARES = (0.3, 0.5, 0.7)
+OWN_CHOICE_PULL = 3
+"""How many rankings' worth everyone's mean counts in an owner's own choice of ranker."""
 LEARNED_HALF_LIVES = (1 / 32, 1 / 8, 1 / 2, 2.0, 8.0)
 
 
@@ -227,6 +232,8 @@ def measure(name: str) -> dict[str, Any]:
             for label, scorer in family.items():
                 scores[f"family: {label}"].append(ndcg(ranking, scorer(ranking)))
         scores["learned"] += _learned(by_owner, groups, first, now, horizon, tested)
+        for label, chosen in _chosen(by_owner, groups, first, now, horizon, tested).items():
+            scores[label] += chosen
     table = {k: round(mean(v), 4) for k, v in scores.items() if not k.startswith("family: ")}
     best_label = max((k for k in scores if k.startswith("family: ")), key=lambda k: mean(scores[k]))
     best_baseline = max(("most recent", "most frequent", "most overdue"), key=lambda k: table[k])
@@ -241,6 +248,10 @@ def measure(name: str) -> dict[str, Any]:
         "best_baseline": best_baseline,
         "hindsight_over_best_baseline": round(mean(scores[best_label]) / table[best_baseline], 3),
         "learned_over_best_baseline": round(table["learned"] / table[best_baseline], 3),
+        "chosen_over_best_baseline": {
+            k: round(table[k] / table[best_baseline], 3)
+            for k in ("chosen for all owners", "chosen per owner")
+        },
     }
 
 
@@ -265,6 +276,49 @@ def _learned(
         return [ndcg(r, prior(r)) for r, _ in tested]
     model = LogisticRegression(max_iter=2000).fit(np.vstack(rows), np.array(labels))
     return [ndcg(r, model.predict_proba(learned_rows(r))[:, 1].tolist()) for r, _ in tested]
+
+
+def _chosen(
+    by_owner: dict[str, dict[str, list[tuple[float, float]]]],
+    groups: dict[str, str],
+    first: float,
+    now: float,
+    horizon: float,
+    tested: list[tuple[Ranking, Any]],
+) -> dict[str, list[float]]:
+    """The prior or a rate, chosen on the backtest dates one horizon apart before ``now``:
+    for everyone, and per owner (pulled towards everyone's choice); scored at ``now``."""
+    menu: dict[str, Callable[[Ranking], list[float]]] = {"prior": prior} | {
+        f"rate {h:g}": rate(h) for h in HALF_LIVES
+    }
+    everyone: dict[str, list[float]] = defaultdict(list)
+    own: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    moment = now - horizon
+    while moment >= first + horizon:
+        for ranking, _ in rankings_at(by_owner, groups, moment, horizon):
+            for label, scorer in menu.items():
+                value = ndcg(ranking, scorer(ranking))
+                everyone[label].append(value)
+                own[ranking.snapshot.owner_id][label].append(value)
+        moment -= horizon
+    overall = {k: mean(everyone[k]) if everyone[k] else 0.0 for k in menu}
+    for_all = max(menu, key=lambda k: (overall[k], k == "prior"))
+
+    def own_choice(owner: str) -> str:
+        mine = own.get(owner)
+        if not mine:
+            return for_all
+        return max(
+            menu,
+            key=lambda k: (
+                (sum(mine[k]) + OWN_CHOICE_PULL * overall[k]) / (len(mine[k]) + OWN_CHOICE_PULL)
+            ),
+        )
+
+    return {
+        "chosen for all owners": [ndcg(r, menu[for_all](r)) for r, _ in tested],
+        "chosen per owner": [ndcg(r, menu[own_choice(r.snapshot.owner_id)](r)) for r, _ in tested],
+    }
 
 
 def main() -> None:

@@ -45,8 +45,8 @@ from services.recommender.scheduler import Scheduler
 from services.recommender.settings import RecommenderSettings
 from shared import topics
 from shared.broker import decode_records
+from shared.keys import seal
 from shared.messages import Envelope, GoalsSet, PreferencesSet, encode, wrap
-from shared.secret_box import seal
 from shared.service import ServiceRuntime
 from shared.settings import SpringboardSettings
 from shared.signing import signature_ok

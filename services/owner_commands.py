@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.terminal import console, render_table
 from shared import topics
 from shared.client import BrokerUnavailable, publish
+from shared.keys import SealError, seal
 from shared.messages import (
     EraseOwner,
     ErasePerson,
@@ -37,7 +38,6 @@ from shared.messages import (
     wrap,
 )
 from shared.messages.envelope import OWNER_ID_PATTERN, validation_reason
-from shared.secret_box import SealError, seal
 from shared.settings import SpringboardSettings
 
 OK, FAILED, BAD_ARGUMENTS = 0, 1, 2

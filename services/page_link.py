@@ -20,7 +20,7 @@ from services.notifier.page.sessions import Sessions
 from services.notifier.settings import NotifierSettings
 from services.owner_commands import BAD_ARGUMENTS, FAILED, OK, BadArgument, owner_id
 from services.terminal import console
-from shared.key_files import KeyUnavailable, link_secret
+from shared.keys import KeyUnavailable, link_secret
 
 
 def sign_in_link(settings: NotifierSettings, owner: str) -> str:

@@ -22,7 +22,7 @@ from services.ingest.store import IngestWork
 from services.ingest.uploads import UploadEndpoint
 from services.ingest.webhooks import DEFAULT_KEY, WebhookEndpoint, WebhookKey
 from shared.contract import subscribed
-from shared.key_files import page_secret
+from shared.keys import page_secret
 from shared.service import ServiceRuntime
 
 

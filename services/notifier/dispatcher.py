@@ -21,13 +21,11 @@ from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from services.notifier.delivery import email, webhook
-from services.notifier.delivery.breaker import CircuitBreaker
 from services.notifier.models import NotifyDelivery, NotifyPreferences, NotifySuggestion
-from services.notifier.schedule import after_quiet_hours, next_digest
 from services.notifier.settings import NotifierSettings
 from shared import topics
+from shared.keys import SealError, open_sealed
 from shared.messages import DeadLettered, wrap
-from shared.secret_box import SealError, open_sealed
 from shared.service import ServiceRuntime
 from shared.unit_of_work import UnitOfWork
 
@@ -52,7 +50,9 @@ class Dispatcher:
     def __init__(self, runtime: ServiceRuntime[UnitOfWork], settings: NotifierSettings) -> None:
         self.runtime = runtime
         self.settings = settings
-        self.breaker = CircuitBreaker(settings.breaker_threshold, settings.breaker_cooldown_seconds)
+        self.breaker = webhook.CircuitBreaker(
+            settings.breaker_threshold, settings.breaker_cooldown_seconds
+        )
         self.rng = random.Random()
         self.deliveries = Counter(
             "springboard_notifier_deliveries_total",
@@ -264,7 +264,3 @@ class Dispatcher:
                 await asyncio.sleep(1.0)
             if not busy:
                 await asyncio.sleep(self.settings.dispatch_interval_seconds)
-
-
-def due_at_for(channel: str, now: datetime, prefs: NotifyPreferences) -> datetime:
-    return after_quiet_hours(now, prefs) if channel == "webhook" else next_digest(now, prefs)

@@ -1,9 +1,9 @@
 """The notifier service: budgets, de-duplicates, publishes and delivers suggestions.
 
-Read down: ``handlers`` (the Kafka handler), ``choosing`` and ``budget`` (the rules),
-``store`` (persistence); ``dispatcher`` and ``delivery`` deliver by webhook and e-mail,
-``feedback_links`` takes the owner's one-click answers, and ``page`` is the owner's own
-page under ``/me/``.
+Read down: ``handlers`` (the Kafka handler), ``choosing`` (the rules: what to tell the
+owner, and when), ``store`` (persistence); ``dispatcher`` and ``delivery`` deliver by
+webhook and e-mail, ``feedback_links`` takes the owner's one-click answers, and ``page`` is
+the owner's own page under ``/me/``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from services.notifier.models import TABLES
 from services.notifier.page.app import OwnerPage
 from services.notifier.settings import NotifierSettings
 from shared.contract import subscribed
-from shared.key_files import page_secret
+from shared.keys import page_secret
 from shared.service import ServiceRuntime
 from shared.unit_of_work import UnitOfWork
 

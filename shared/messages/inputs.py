@@ -280,7 +280,7 @@ class PreferencesSet(Message):
     ) = Field(
         None,
         description="The secret webhook signatures are made with (at least 16 characters), "
-        "sealed for the notifier (shared.secret_box.seal): never in plain text on Kafka.",
+        "sealed for the notifier (shared.keys.seal): never in plain text on Kafka.",
         examples=["sealed:v1:gAAAAABn…"],
     )
     cadence: Cadence = Field(

@@ -17,10 +17,10 @@ from services.embedded import EmbeddedSystem
 from shared import topics
 from shared.client import SuggestionReader, publish
 from shared.embedded_broker import free_port
+from shared.keys import seal
 from shared.messages import wrap
 from shared.messages.inputs import PreferencesSet
 from shared.sample_network import generate
-from shared.secret_box import seal
 from shared.settings import DatabaseSettings, SpringboardSettings
 from tests.conftest import unique
 from tests.outage_helpers import preferences_stored

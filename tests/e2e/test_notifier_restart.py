@@ -18,10 +18,10 @@ from shared import topics
 from shared.broker import ensure_topics
 from shared.client import SuggestionReader, publish
 from shared.embedded_broker import free_port
+from shared.keys import seal
 from shared.messages import wrap
 from shared.messages.inputs import PreferencesSet
 from shared.messages.recommendations import RankedItem, RecommendationsMade, SuggestionKind
-from shared.secret_box import seal
 from shared.settings import DatabaseSettings, KafkaSettings, SpringboardSettings
 from tests.conftest import unique
 from tests.outage_helpers import preferences_stored

@@ -13,7 +13,7 @@ from services.notifier import store
 from services.notifier.models import TABLES
 from services.notifier.page.sessions import Sessions
 from shared import database
-from shared.key_files import link_secret
+from shared.keys import link_secret
 from shared.messages import GoalsSet
 from shared.settings import SpringboardSettings
 from tests.receivers import smtp_server

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from services.notifier.choosing import after_quiet_hours, in_quiet_hours, next_digest
 from services.notifier.delivery import email, webhook
-from services.notifier.delivery.breaker import CircuitBreaker
+from services.notifier.delivery.webhook import CircuitBreaker
 from services.notifier.feedback_links import FeedbackLinks
 from services.notifier.models import NotifyPreferences
-from services.notifier.schedule import after_quiet_hours, in_quiet_hours, next_digest
 from shared import topics
 from shared.signing import sign
 

@@ -9,8 +9,8 @@ from pydantic import ValidationError
 
 from services import owner_commands
 from services.notifier.delivery import webhook
+from shared.keys import SealError, open_sealed, seal
 from shared.messages.inputs import PreferencesSet
-from shared.secret_box import SealError, open_sealed, seal
 from shared.settings import SpringboardSettings
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.key_files import KeyUnavailable, key_in_data_dir, link_secret
+from shared.keys import KeyUnavailable, key_in_data_dir, link_secret
 from shared.settings import SpringboardSettings
 
 

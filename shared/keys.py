@@ -1,5 +1,15 @@
-"""Keys the embedded default keeps in its data directory: made on first use, readable by
-their owner only, so ``springboard up`` and every command run beside it share them."""
+"""The keys the services sign and seal with, and the secrets sealed with them.
+
+Keys: set in the settings, or, on the embedded default, kept in the data directory, made
+on first use and readable by their owner only, so ``springboard up`` and every command run
+beside it share them. The link secret signs sign-in links, page sessions and the services'
+calls to each other.
+
+Sealed secrets travel on Kafka, never in plain text: an owner's webhook secret is sealed
+(Fernet: AES-128-CBC with HMAC-SHA256) by whoever sends the preferences and opened by the
+notifier only, which signs deliveries with it. Its key is ``SPRINGBOARD_SECRETS_KEY`` (a
+Fernet key), or ``secrets.key`` in the data directory.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +18,8 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
 
 from shared.settings import SpringboardSettings
 
@@ -55,3 +67,37 @@ def page_secret(settings: SpringboardSettings) -> str | None:
         return link_secret(settings)
     except KeyUnavailable:
         return None
+
+
+# -- Sealed secrets ------------------------------------------------------------
+
+
+PREFIX = "sealed:v1:"
+
+
+class SealError(ValueError):
+    """A sealed value that this key cannot open (another key, or not a sealed value)."""
+
+
+def _key(settings: SpringboardSettings) -> bytes:
+    if settings.secrets_key is not None:
+        return settings.secrets_key.get_secret_value().encode()
+    try:
+        return key_in_data_dir(
+            Path(settings.data_dir) / "secrets.key", Fernet.generate_key, "SPRINGBOARD_SECRETS_KEY"
+        )
+    except KeyUnavailable as error:
+        raise SealError(f"no secrets key: {error}") from None
+
+
+def seal(settings: SpringboardSettings, secret: str) -> str:
+    return PREFIX + Fernet(_key(settings)).encrypt(secret.encode()).decode()
+
+
+def open_sealed(settings: SpringboardSettings, sealed: str) -> str:
+    if not sealed.startswith(PREFIX):
+        raise SealError("not a sealed value")
+    try:
+        return Fernet(_key(settings)).decrypt(sealed.removeprefix(PREFIX).encode()).decode()
+    except (InvalidToken, ValueError):
+        raise SealError("sealed with another key") from None
