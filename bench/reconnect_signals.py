@@ -2,7 +2,7 @@
 on the real histories: each signal alone, the best of a family of them picked with
 hindsight, and a model learned from the backtests, against the best baseline.
 
-``python -m bench.reconnect_signals [--json] [--only NAME…]`` (about a minute). Each real
+``python -m bench.reconnect_signals [--json] [--only NAME…]`` (about two minutes). Each real
 history (``bench.real_histories``) is read as its converter reads it, and ranked at the same
 cut-offs (60/70/80% of its span, horizon 10%) on the same candidates as ``springboard
 evaluate``: every contact the owner met by the cut-off, and as relevant, those met again in
