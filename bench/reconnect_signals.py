@@ -231,8 +231,9 @@ def measure(name: str) -> dict[str, Any]:
             scores["time together"].append(ndcg(ranking, together))
             for label, scorer in family.items():
                 scores[f"family: {label}"].append(ndcg(ranking, scorer(ranking)))
-        scores["learned"] += _learned(by_owner, groups, first, now, horizon, tested)
-        for label, chosen in _chosen(by_owner, groups, first, now, horizon, tested).items():
+        earlier = backtests(by_owner, groups, first, now, horizon)
+        scores["learned"] += _learned(earlier, tested)
+        for label, chosen in _chosen(earlier, tested).items():
             scores[label] += chosen
     table = {k: round(mean(v), 4) for k, v in scores.items() if not k.startswith("family: ")}
     best_label = max((k for k in scores if k.startswith("family: ")), key=lambda k: mean(scores[k]))
@@ -255,52 +256,48 @@ def measure(name: str) -> dict[str, Any]:
     }
 
 
-def _learned(
+def backtests(
     by_owner: dict[str, dict[str, list[tuple[float, float]]]],
     groups: dict[str, str],
     first: float,
     now: float,
     horizon: float,
-    tested: list[tuple[Ranking, Any]],
-) -> list[float]:
-    """Fitted on the backtest dates one horizon apart before ``now`` (each label window
-    closed by it), scored on the rankings at ``now``."""
-    rows, labels = [], []
+) -> list[Ranking]:
+    """The rankings at the backtest dates one horizon apart before ``now``, each label
+    window closed by it."""
+    found: list[Ranking] = []
     moment = now - horizon
     while moment >= first + horizon:
-        for ranking, _ in rankings_at(by_owner, groups, moment, horizon):
-            rows.append(learned_rows(ranking))
-            labels += [c.subject_id in ranking.relevant for c in ranking.found]
+        found += [ranking for ranking, _ in rankings_at(by_owner, groups, moment, horizon)]
         moment -= horizon
+    return found
+
+
+def _learned(earlier: list[Ranking], tested: list[tuple[Ranking, Any]]) -> list[float]:
+    """Fitted on the backtests ``earlier``, scored on the rankings ``tested``."""
+    rows, labels = [], []
+    for ranking in earlier:
+        rows.append(learned_rows(ranking))
+        labels += [c.subject_id in ranking.relevant for c in ranking.found]
     if not rows or len(set(labels)) < 2:
         return [ndcg(r, prior(r)) for r, _ in tested]
     model = LogisticRegression(max_iter=2000).fit(np.vstack(rows), np.array(labels))
     return [ndcg(r, model.predict_proba(learned_rows(r))[:, 1].tolist()) for r, _ in tested]
 
 
-def _chosen(
-    by_owner: dict[str, dict[str, list[tuple[float, float]]]],
-    groups: dict[str, str],
-    first: float,
-    now: float,
-    horizon: float,
-    tested: list[tuple[Ranking, Any]],
-) -> dict[str, list[float]]:
-    """The prior or a rate, chosen on the backtest dates one horizon apart before ``now``:
-    for everyone, and per owner (pulled towards everyone's choice); scored at ``now``."""
+def _chosen(earlier: list[Ranking], tested: list[tuple[Ranking, Any]]) -> dict[str, list[float]]:
+    """The prior or a rate, chosen on the backtests ``earlier``: for everyone, and per owner
+    (pulled towards everyone's choice); scored on the rankings ``tested``."""
     menu: dict[str, Callable[[Ranking], list[float]]] = {"prior": prior} | {
         f"rate {h:g}": rate(h) for h in HALF_LIVES
     }
     everyone: dict[str, list[float]] = defaultdict(list)
     own: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    moment = now - horizon
-    while moment >= first + horizon:
-        for ranking, _ in rankings_at(by_owner, groups, moment, horizon):
-            for label, scorer in menu.items():
-                value = ndcg(ranking, scorer(ranking))
-                everyone[label].append(value)
-                own[ranking.snapshot.owner_id][label].append(value)
-        moment -= horizon
+    for ranking in earlier:
+        for label, scorer in menu.items():
+            value = ndcg(ranking, scorer(ranking))
+            everyone[label].append(value)
+            own[ranking.snapshot.owner_id][label].append(value)
     overall = {k: mean(everyone[k]) if everyone[k] else 0.0 for k in menu}
     for_all = max(menu, key=lambda k: (overall[k], k == "prior"))
 
