@@ -132,6 +132,7 @@ class Receiver(BaseHTTPRequestHandler):
 
 @contextmanager
 def webhook_receiver() -> Iterator[str]:
+    Receiver.received.clear()  # this trace's deliveries only
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
