@@ -224,6 +224,7 @@ def measure(name: str) -> dict[str, Any]:
     for cutoff in cutoffs:
         now = cutoff.timestamp()
         tested = list(rankings_at(by_owner, groups, now, horizon))
+        first_here = len(scores.get("prior", []))
         for ranking, past in tested:
             for label, scorer in singles.items():
                 scores[label].append(ndcg(ranking, scorer(ranking)))
@@ -233,8 +234,10 @@ def measure(name: str) -> dict[str, Any]:
                 scores[f"family: {label}"].append(ndcg(ranking, scorer(ranking)))
         earlier = backtests(by_owner, groups, first, now, horizon)
         scores["learned"] += _learned(earlier, tested)
-        for label, chosen in _chosen(earlier, tested).items():
-            scores[label] += chosen
+        for_all, own_choice = _choices(earlier)
+        for i, (ranking, _) in enumerate(tested, start=first_here):
+            scores["chosen for all owners"].append(scores[for_all][i])
+            scores["chosen per owner"].append(scores[own_choice(ranking.snapshot.owner_id)][i])
     table = {k: round(mean(v), 4) for k, v in scores.items() if not k.startswith("family: ")}
     best_label = max((k for k in scores if k.startswith("family: ")), key=lambda k: mean(scores[k]))
     best_baseline = max(("most recent", "most frequent", "most overdue"), key=lambda k: table[k])
@@ -285,11 +288,11 @@ def _learned(earlier: list[Ranking], tested: list[tuple[Ranking, Any]]) -> list[
     return [ndcg(r, model.predict_proba(learned_rows(r))[:, 1].tolist()) for r, _ in tested]
 
 
-def _chosen(earlier: list[Ranking], tested: list[tuple[Ranking, Any]]) -> dict[str, list[float]]:
-    """The prior or a rate, chosen on the backtests ``earlier``: for everyone, and per owner
-    (pulled towards everyone's choice); scored on the rankings ``tested``."""
+def _choices(earlier: list[Ranking]) -> tuple[str, Callable[[str], str]]:
+    """The prior or a rate (by its label among the singles), chosen on the backtests
+    ``earlier``: for everyone, and per owner (pulled towards everyone's choice)."""
     menu: dict[str, Callable[[Ranking], list[float]]] = {"prior": prior} | {
-        f"rate {h:g}": rate(h) for h in HALF_LIVES
+        f"rate, half-life {h:g}": rate(h) for h in HALF_LIVES
     }
     everyone: dict[str, list[float]] = defaultdict(list)
     own: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -312,10 +315,7 @@ def _chosen(earlier: list[Ranking], tested: list[tuple[Ranking, Any]]) -> dict[s
             ),
         )
 
-    return {
-        "chosen for all owners": [ndcg(r, menu[for_all](r)) for r, _ in tested],
-        "chosen per owner": [ndcg(r, menu[own_choice(r.snapshot.owner_id)](r)) for r, _ in tested],
-    }
+    return for_all, own_choice
 
 
 def main() -> None:

@@ -22,7 +22,6 @@ import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from bench.batch_path import KeptConsumer, as_records
+from bench.receivers import WebhookReceiver, serving
 from services.ingest import importer
 from services.ingest import main as ingest_main
 from services.ingest.importer import ImportKind, Summary
@@ -115,32 +115,31 @@ async def consume(service: ServiceRuntime[Any], messages: list[tuple[str, Envelo
     assert not await service.consumer.process(good)
 
 
-class Receiver(BaseHTTPRequestHandler):
-    """The owner's webhook: keeps each POST's headers and body, answers 204."""
-
-    received: list[tuple[dict[str, str], bytes]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *_: Any) -> None:
-        return None
-
-
 @contextmanager
-def webhook_receiver() -> Iterator[str]:
-    Receiver.received.clear()  # this trace's deliveries only
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    """``bench.receivers``' webhook, served from a thread and an event loop of its own that
+    start before the profile does, so the receiver's calls are not counted."""
+    receiver = WebhookReceiver()
+    ready = threading.Event()
+    running: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        running.append((asyncio.get_running_loop(), stop))
+        async with serving(receiver):
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
     thread.start()
+    if not ready.wait(30):
+        raise RuntimeError("the webhook receiver did not start")
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+        yield receiver
     finally:
-        server.shutdown()
-        server.server_close()
+        loop, stop = running[0]
+        loop.call_soon_threadsafe(stop.set)
+        thread.join()
 
 
 class Calls:
@@ -213,7 +212,7 @@ async def flow(
 
 
 def measure() -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as folder, webhook_receiver() as hook_url:
+    with tempfile.TemporaryDirectory() as folder, webhook_receiver() as receiver:
         home = Path(folder)
         ingest = runtime("ingest", SpringboardSettings(data_dir=home), INGEST_TABLES, IngestWork)
         settings = RecommenderSettings(data_dir=home)
@@ -233,7 +232,7 @@ def measure() -> dict[str, Any]:
         )
         sealed = seal(notifier_settings, WEBHOOK_SECRET)
         preferences = wrap(
-            PreferencesSet(webhook_url=hook_url, webhook_secret=sealed),
+            PreferencesSet(webhook_url=receiver.url, webhook_secret=sealed),
             owner_id=OWNER,
             source="cli",
         )
@@ -259,11 +258,11 @@ def measure() -> dict[str, Any]:
     signed = [
         signature_ok(
             WEBHOOK_SECRET,
-            int(headers["x-springboard-timestamp"]),
-            body,
-            headers["x-springboard-signature"].encode(),
+            int(request["headers"]["x-springboard-timestamp"]),
+            request["body"],
+            request["headers"]["x-springboard-signature"].encode(),
         )
-        for headers, body in Receiver.received
+        for request in receiver.requests
     ]
     folders = sorted({"/".join(f.split("/")[:2]) for f in calls.files})
     files, crossings, count = calls.to_suggestion
